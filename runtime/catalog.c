@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The catalog: every module the loader knows, whether its code is in the
+ * image (the generated table) or in a file described by a manifest, and the
+ * provider index that answers "who provides service=timer" best first.
+ * Nothing here runs module code; the catalog is built from manifests alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+bool mf_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 63 || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || (*p >= 'A' && *p <= 'Z') || *p == '-'))
+			return false;
+	return true;
+}
+
+static int cmp_provider(const struct mf_provider *a, const struct mf_provider *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority ? -1 : 1;
+	return strcmp(a->mod->name, b->mod->name);
+}
+
+static struct mf_provkey *provkey_get(struct mf_context *ctx, const char *type,
+				      const char *name, bool create)
+{
+	char key[256];
+	struct mf_provkey *pk;
+
+	if (!mf_hash_key2(key, sizeof(key), type, name))
+		return NULL;
+	pk = mf_hash_get(&ctx->provkeys, key);
+	if (pk || !create)
+		return pk;
+	pk = calloc(1, sizeof(*pk));
+	if (!pk)
+		return NULL;
+	if (mf_hash_put(&ctx->provkeys, key, pk) < 0) {
+		free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
+				   const char *name)
+{
+	return provkey_get(ctx, type, name, false);
+}
+
+static int grow_array(void **items, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 4;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*items, n * size);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = n;
+	return 0;
+}
+
+/* Insert keeping best-first order; generated tables arrive sorted already. */
+static int index_provider(struct mf_context *ctx, struct mf_module *mod,
+			  const char *type, const char *name, unsigned priority)
+{
+	struct mf_provkey *pk = provkey_get(ctx, type, name, true);
+	struct mf_provider p = { mod, priority };
+	size_t i;
+
+	if (!pk || grow_array((void **)&pk->providers, &pk->cap_providers,
+			      pk->n_providers + 1, sizeof(p)) < 0)
+		return -ENOMEM;
+	i = pk->n_providers;
+	while (i > 0 && cmp_provider(&pk->providers[i - 1], &p) > 0) {
+		pk->providers[i] = pk->providers[i - 1];
+		i--;
+	}
+	pk->providers[i] = p;
+	pk->n_providers++;
+	return 0;
+}
+
+static int index_watcher(struct mf_context *ctx, struct mf_module *mod,
+			 const struct mf_table_ref *ref)
+{
+	struct mf_provkey *pk = provkey_get(ctx, ref->type, ref->name, true);
+
+	if (!pk || grow_array((void **)&pk->watchers, &pk->cap_watchers,
+			      pk->n_watchers + 1, sizeof(mod)) < 0)
+		return -ENOMEM;
+	pk->watchers[pk->n_watchers++] = mod;
+	return 0;
+}
+
+static void unindex(struct mf_context *ctx, struct mf_module *mod)
+{
+	for (size_t k = 0; k < ctx->provkeys.n_buckets; k++) {
+		for (struct mf_hash_entry *e = ctx->provkeys.buckets[k]; e; e = e->next) {
+			struct mf_provkey *pk = e->value;
+			size_t j = 0;
+
+			for (size_t i = 0; i < pk->n_providers; i++)
+				if (pk->providers[i].mod != mod)
+					pk->providers[j++] = pk->providers[i];
+			pk->n_providers = j;
+			j = 0;
+			for (size_t i = 0; i < pk->n_watchers; i++)
+				if (pk->watchers[i] != mod)
+					pk->watchers[j++] = pk->watchers[i];
+			pk->n_watchers = j;
+		}
+	}
+}
+
+static int index_module(struct mf_context *ctx, struct mf_module *mod)
+{
+	int err = index_provider(ctx, mod, "module", mod->name, 0);
+
+	for (unsigned i = 0; !err && i < mod->n_provides; i++)
+		err = index_provider(ctx, mod, mod->provides[i].type,
+				     mod->provides[i].name,
+				     mod->provides[i].priority);
+	for (unsigned i = 0; !err && i < mod->n_canuse; i++)
+		err = index_watcher(ctx, mod, &mod->canuse[i]);
+	if (err)
+		unindex(ctx, mod);
+	return err;
+}
+
+static void module_free(struct mf_module *mod)
+{
+	if (!mod)
+		return;
+	if (mod->backend && mod->backend->release)
+		mod->backend->release(mod->backend_data);
+	free(mod->chosen);
+	free(mod->plan_choice);
+	free(mod->dependents);
+	free(mod->admin_why);
+	free(mod->start_why);
+	free(mod->last_error);
+	free(mod->owned_refs);
+	mf_manifest_free(mod->manifest);
+	free(mod);
+}
+
+static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
+{
+	struct mf_module *mod = calloc(1, sizeof(*mod));
+
+	if (!mod)
+		return NULL;
+	mod->ctx = ctx;
+	mod->state = MF_STATE_STOPPED;
+	atomic_init(&mod->refs, MF_REFS_CLOSED);
+	atomic_init(&mod->orphan, false);
+	mod->chosen = calloc(n_uses ? n_uses : 1, sizeof(*mod->chosen));
+	mod->plan_choice = calloc(n_uses ? n_uses : 1, sizeof(*mod->plan_choice));
+	if (!mod->chosen || !mod->plan_choice) {
+		module_free(mod);
+		return NULL;
+	}
+	return mod;
+}
+
+static int cmp_module_name(const void *a, const void *b)
+{
+	const struct mf_module *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/*
+ * Put a prepared module into the catalog.  On failure nothing of it remains
+ * and the caller still owns (and frees) @mod.
+ */
+static int catalog_insert(struct mf_context *ctx, struct mf_module *mod)
+{
+	int err;
+
+	if (!mf_name_is_valid(mod->name)) {
+		MF_ERR(ctx, "%s: invalid module name", mod->name);
+		return -EINVAL;
+	}
+	err = grow_array((void **)&ctx->modules, &ctx->cap_modules,
+			 ctx->n_modules + 1, sizeof(mod));
+	if (err)
+		return err;
+	err = mf_hash_put(&ctx->by_name, mod->name, mod);
+	if (err == -EEXIST) {
+		struct mf_module *old = mf_hash_get(&ctx->by_name, mod->name);
+
+		MF_ERR(ctx, "%s: module defined twice (%s and %s); keeping the %s one",
+		       mod->name, old->backend->name, mod->backend->name,
+		       old->backend->name);
+	}
+	if (err)
+		return err;
+	err = index_module(ctx, mod);
+	if (err) {
+		mf_hash_remove(&ctx->by_name, mod->name);
+		return err;
+	}
+	ctx->modules[ctx->n_modules++] = mod;
+	return 0;
+}
+
+int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
+{
+	int err = 0;
+
+	if (table->version != MF_TABLE_VERSION) {
+		MF_ERR(ctx, "registry table version %u, this runtime reads %u",
+		       table->version, MF_TABLE_VERSION);
+		return -EPROTO;
+	}
+	mf_lock(ctx);
+	for (unsigned i = 0; i < table->n_modules; i++) {
+		const struct mf_table_module *t = &table->modules[i];
+		struct mf_module *mod;
+		int r;
+
+		/* Modules built as m are listed in the table for Kconfig and
+		 * the validator, but their catalog entry comes from the
+		 * manifest in the module directory. */
+		if (!t->descriptor)
+			continue;
+		mod = module_new(ctx, t->n_uses);
+		if (!mod) {
+			err = -ENOMEM;
+			break;
+		}
+		mod->name = t->name;
+		mod->description = t->description;
+		mod->checksum = t->checksum;
+		mod->support_level = (enum mf_support_level)t->support_level;
+		mod->load_priority = t->load_priority;
+		mod->export_globals = t->export_globals;
+		mod->configs = t->configs;
+		mod->n_configs = t->n_configs;
+		mod->uses = t->uses;
+		mod->n_uses = t->n_uses;
+		mod->canuse = t->canuse;
+		mod->n_canuse = t->n_canuse;
+		mod->provides = t->provides;
+		mod->n_provides = t->n_provides;
+		mod->backend = &mf_embedded_backend;
+		mod->backend_data = (void *)t->descriptor;
+		r = catalog_insert(ctx, mod);
+		if (r < 0) {
+			mod->backend = NULL;
+			module_free(mod);
+			if (!err)
+				err = r;
+		}
+	}
+	qsort(ctx->modules, ctx->n_modules, sizeof(*ctx->modules), cmp_module_name);
+	mf_unlock(ctx);
+	return err;
+}
+
+static void copy_refs(struct mf_table_ref *dst, const struct mf_ref_list *src)
+{
+	for (size_t i = 0; i < src->count; i++) {
+		dst[i].type = src->items[i].type;
+		dst[i].name = src->items[i].name;
+		dst[i].priority = src->items[i].priority;
+	}
+}
+
+int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
+			    const struct mf_backend_ops *ops, void *data)
+{
+	size_t n_refs = m->uses.count + m->canuse.count + m->provides.count;
+	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count);
+	int err;
+
+	if (!mod)
+		return -ENOMEM;
+	mod->owned_refs = calloc(n_refs ? n_refs : 1, sizeof(*mod->owned_refs));
+	if (!mod->owned_refs) {
+		module_free(mod);
+		return -ENOMEM;
+	}
+	copy_refs(mod->owned_refs, &m->uses);
+	copy_refs(mod->owned_refs + m->uses.count, &m->canuse);
+	copy_refs(mod->owned_refs + m->uses.count + m->canuse.count, &m->provides);
+	mod->name = m->name;
+	mod->description = m->description ? m->description : "";
+	mod->checksum = m->checksum ? m->checksum : "";
+	mod->support_level = m->support_level;
+	mod->load_priority = m->load_priority;
+	mod->export_globals = m->export_globals;
+	mod->configs = (const char *const *)m->configs;
+	mod->n_configs = (unsigned)m->n_configs;
+	mod->uses = mod->owned_refs;
+	mod->n_uses = (unsigned)m->uses.count;
+	mod->canuse = mod->owned_refs + m->uses.count;
+	mod->n_canuse = (unsigned)m->canuse.count;
+	mod->provides = mod->owned_refs + m->uses.count + m->canuse.count;
+	mod->n_provides = (unsigned)m->provides.count;
+	mod->backend = ops;
+
+	mf_lock(ctx);
+	err = catalog_insert(ctx, mod);
+	if (err == 0) {
+		/* Keep the array sorted: one insertion, not a full sort. */
+		size_t i = ctx->n_modules - 1;
+
+		while (i > 0 && strcmp(ctx->modules[i - 1]->name, mod->name) > 0) {
+			ctx->modules[i] = ctx->modules[i - 1];
+			i--;
+		}
+		ctx->modules[i] = mod;
+		mod->manifest = m;
+		mod->backend_data = data;
+	}
+	mf_unlock(ctx);
+	if (err) {
+		mod->backend = NULL;
+		module_free(mod);
+	}
+	return err;
+}
+
+static void provkey_free(void *value)
+{
+	struct mf_provkey *pk = value;
+
+	free(pk->providers);
+	free(pk->watchers);
+	free(pk);
+}
+
+void mf_catalog_free(struct mf_context *ctx)
+{
+	for (size_t i = 0; i < ctx->n_modules; i++)
+		module_free(ctx->modules[i]);
+	free(ctx->modules);
+	ctx->modules = NULL;
+	ctx->n_modules = ctx->cap_modules = 0;
+	mf_hash_fini(&ctx->by_name, NULL);
+	mf_hash_fini(&ctx->provkeys, provkey_free);
+}
+
+int mf_module_find(struct mf_context *ctx, const char *name,
+		   struct mf_module **out)
+{
+	char buf[72];
+	size_t len = strlen(name);
+	struct mf_module *mod;
+
+	/* Users may say "func_cut.so"; everything inside works on names. */
+	if (len > 3 && strcmp(name + len - 3, ".so") == 0) {
+		if (len - 3 >= sizeof(buf))
+			return -ENAMETOOLONG;
+		memcpy(buf, name, len - 3);
+		buf[len - 3] = '\0';
+		name = buf;
+	}
+	if (strchr(name, '/') || name[0] == '.' || !mf_name_is_valid(name))
+		return -EINVAL;
+	mf_lock(ctx);
+	mod = mf_hash_get(&ctx->by_name, name);
+	mf_unlock(ctx);
+	if (!mod)
+		return -ENOENT;
+	*out = mod;
+	return 0;
+}
+
+int mf_module_foreach(struct mf_context *ctx,
+		      int (*fn)(struct mf_module *mod, void *data), void *data)
+{
+	int r = 0;
+
+	mf_lock(ctx);
+	for (size_t i = 0; i < ctx->n_modules && r == 0; i++)
+		r = fn(ctx->modules[i], data);
+	mf_unlock(ctx);
+	return r;
+}
+
+size_t mf_module_refs(struct mf_module *mod, const char *section,
+		      const struct mf_table_ref **refs)
+{
+	if (strcmp(section, "uses") == 0) {
+		*refs = mod->uses;
+		return mod->n_uses;
+	}
+	if (strcmp(section, "canuse") == 0) {
+		*refs = mod->canuse;
+		return mod->n_canuse;
+	}
+	if (strcmp(section, "provides") == 0) {
+		*refs = mod->provides;
+		return mod->n_provides;
+	}
+	*refs = NULL;
+	return 0;
+}
+
+unsigned mf_module_provides_priority(const struct mf_module *mod,
+				     const char *type, const char *name)
+{
+	for (unsigned i = 0; i < mod->n_provides; i++)
+		if (strcmp(mod->provides[i].type, type) == 0 &&
+		    strcmp(mod->provides[i].name, name) == 0)
+			return mod->provides[i].priority;
+	return 0;
+}
+
+const char *mf_module_name(const struct mf_module *mod)
+{
+	return mod->name;
+}
+
+struct mf_context *mf_module_context(const struct mf_module *mod)
+{
+	return mod->ctx;
+}

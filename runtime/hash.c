@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+/* FNV-1a: short keys, no need for anything stronger inside one process. */
+static unsigned hash_string(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void mf_hash_init(struct mf_hash *h)
+{
+	h->buckets = NULL;
+	h->n_buckets = 0;
+	h->count = 0;
+}
+
+void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value))
+{
+	for (size_t i = 0; i < h->n_buckets; i++) {
+		struct mf_hash_entry *e = h->buckets[i];
+
+		while (e) {
+			struct mf_hash_entry *next = e->next;
+
+			if (free_value)
+				free_value(e->value);
+			free(e);
+			e = next;
+		}
+	}
+	free(h->buckets);
+	mf_hash_init(h);
+}
+
+static struct mf_hash_entry *find(const struct mf_hash *h, const char *key,
+				  unsigned hash)
+{
+	if (!h->n_buckets)
+		return NULL;
+	for (struct mf_hash_entry *e = h->buckets[hash & (h->n_buckets - 1)]; e;
+	     e = e->next)
+		if (e->hash == hash && strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+void *mf_hash_get(const struct mf_hash *h, const char *key)
+{
+	struct mf_hash_entry *e = find(h, key, hash_string(key));
+
+	return e ? e->value : NULL;
+}
+
+static int grow(struct mf_hash *h)
+{
+	size_t n = h->n_buckets ? h->n_buckets * 2 : 64;
+	struct mf_hash_entry **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->n_buckets; i++) {
+		struct mf_hash_entry *e = h->buckets[i];
+
+		while (e) {
+			struct mf_hash_entry *next = e->next;
+
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+			e = next;
+		}
+	}
+	free(h->buckets);
+	h->buckets = b;
+	h->n_buckets = n;
+	return 0;
+}
+
+int mf_hash_put(struct mf_hash *h, const char *key, void *value)
+{
+	unsigned hash = hash_string(key);
+	size_t len = strlen(key);
+	struct mf_hash_entry *e;
+
+	if (find(h, key, hash))
+		return -EEXIST;
+	if (h->count >= h->n_buckets && grow(h) < 0)
+		return -ENOMEM;
+	e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->key, key, len + 1);
+	e->hash = hash;
+	e->value = value;
+	e->next = h->buckets[hash & (h->n_buckets - 1)];
+	h->buckets[hash & (h->n_buckets - 1)] = e;
+	h->count++;
+	return 0;
+}
+
+void *mf_hash_remove(struct mf_hash *h, const char *key)
+{
+	unsigned hash = hash_string(key);
+	struct mf_hash_entry **pp;
+
+	if (!h->n_buckets)
+		return NULL;
+	for (pp = &h->buckets[hash & (h->n_buckets - 1)]; *pp; pp = &(*pp)->next) {
+		struct mf_hash_entry *e = *pp;
+		void *value;
+
+		if (e->hash != hash || strcmp(e->key, key) != 0)
+			continue;
+		*pp = e->next;
+		value = e->value;
+		free(e);
+		h->count--;
+		return value;
+	}
+	return NULL;
+}
+
+char *mf_hash_key2(char *buf, size_t len, const char *type, const char *name)
+{
+	int n = snprintf(buf, len, "%s=%s", type, name);
+
+	return n < 0 || (size_t)n >= len ? NULL : buf;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small string-keyed hash map with separate chaining.  Keys are copied;
+ * values are the caller's.  Used for module names, the provider index and
+ * the api registry, all of which must answer without scanning the catalog
+ * (10,000 modules is a normal size).
+ */
+#ifndef MANIFOLD_HASH_H
+#define MANIFOLD_HASH_H
+
+#include <stddef.h>
+
+struct mf_hash_entry {
+	struct mf_hash_entry *next;
+	void *value;
+	unsigned hash;
+	char key[];
+};
+
+struct mf_hash {
+	struct mf_hash_entry **buckets;
+	size_t n_buckets;
+	size_t count;
+};
+
+void mf_hash_init(struct mf_hash *h);
+/* Free every entry; free_value (may be NULL) is called for each value. */
+void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value));
+void *mf_hash_get(const struct mf_hash *h, const char *key);
+/* 0, -EEXIST (the old value stays), -ENOMEM. */
+int mf_hash_put(struct mf_hash *h, const char *key, void *value);
+/* Returns the removed value, or NULL. */
+void *mf_hash_remove(struct mf_hash *h, const char *key);
+
+/* Build "type=name" into buf; returns buf, or NULL when it does not fit. */
+char *mf_hash_key2(char *buf, size_t len, const char *type, const char *name);
+
+#endif

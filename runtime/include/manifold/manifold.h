@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmanifold: the loader's public API.
+ *
+ * A context holds a catalog of modules (from the generated registry table and
+ * from manifests), resolves their dependencies and providers, and runs one
+ * lifecycle for all of them whatever backend holds their code.  Every call
+ * returns 0 or a negative errno; the reason goes to the context's log
+ * function.  The library never prints by itself.
+ */
+#ifndef MANIFOLD_H
+#define MANIFOLD_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <manifold/manifest.h>
+#include <manifold/module.h>
+#include <manifold/table.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* syslog-style priorities */
+enum mf_log_priority {
+	MF_LOG_ERR = 3,
+	MF_LOG_WARNING = 4,
+	MF_LOG_NOTICE = 5,
+	MF_LOG_INFO = 6,
+	MF_LOG_DEBUG = 7,
+};
+
+typedef void (*mf_log_fn)(void *data, int priority, const char *file, int line,
+			  const char *fn, const char *format, va_list args);
+
+int mf_context_new(struct mf_context **out);
+struct mf_context *mf_context_ref(struct mf_context *ctx);
+/* The last unref stops every running module (reverse start order). */
+struct mf_context *mf_context_unref(struct mf_context *ctx);
+/* Default: write "manifold: message" to stderr for priority <= WARNING. */
+void mf_context_set_log_fn(struct mf_context *ctx, mf_log_fn fn, void *data);
+void mf_context_set_log_priority(struct mf_context *ctx, int priority);
+/* How long a forced unload waits for users to go (default 2000 ms). */
+void mf_context_set_cancel_timeout(struct mf_context *ctx, unsigned ms);
+
+void mf_log(struct mf_context *ctx, int priority, const char *file, int line,
+	    const char *fn, const char *format, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* ---- catalog ----------------------------------------------------------- */
+
+/*
+ * Where a module's code comes from.  The lifecycle calls map() when the lib
+ * is first needed and unmap() when its last reference goes; it never asks
+ * which kind of backend it holds.
+ */
+struct mf_backend_ops {
+	const char *name; /* "embedded", "loadable", ... shown by the console */
+	int (*map)(struct mf_context *ctx, struct mf_module *mod, void *data,
+		   const struct manifold_module **desc);
+	void (*unmap)(struct mf_context *ctx, struct mf_module *mod, void *data);
+	void (*release)(void *data); /* the catalog entry goes away */
+};
+
+/* Add every module of a generated table; embedded ones get the embedded backend. */
+int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table);
+/*
+ * Add one module described by a manifest.  On success the catalog owns @m.
+ * -EEXIST when the name is taken (the first one stays).
+ */
+int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
+			    const struct mf_backend_ops *ops, void *data);
+
+/*
+ * Find a module by name.  A trailing ".so" is accepted and ignored; a name
+ * with '/' or a leading '.' is -EINVAL (names are never paths).
+ */
+int mf_module_find(struct mf_context *ctx, const char *name,
+		   struct mf_module **out);
+/* Call @fn for every module, sorted by name, until it returns non-zero. */
+int mf_module_foreach(struct mf_context *ctx,
+		      int (*fn)(struct mf_module *mod, void *data), void *data);
+
+enum mf_state {
+	MF_STATE_STOPPED,  /* in the catalog, not running */
+	MF_STATE_STARTING, /* load callback running */
+	MF_STATE_RUNNING,  /* has users, serving */
+	MF_STATE_STOPPING, /* registrations gone; waiting for users to leave */
+};
+const char *mf_state_name(enum mf_state state);
+
+/* A consistent snapshot of one module, for consoles and tests. */
+struct mf_module_info {
+	const char *name;
+	const char *description;
+	const char *backend;
+	enum mf_support_level support_level;
+	unsigned load_priority;
+	enum mf_state state;
+	unsigned users;	  /* admin + modules + objects */
+	unsigned refs;	  /* hot-path holds (mf_module_get, api handles) */
+	unsigned lib_refs;
+	bool admin;	  /* held by the administrator */
+	bool unload_blocked;
+	const char *why;  /* why it started, when running */
+	const char *last_error; /* why the last attempt to start it failed */
+};
+int mf_module_info(struct mf_module *mod, struct mf_module_info *info);
+
+/* The manifest view: [uses], [canuse], [provides] and config= lines. */
+size_t mf_module_refs(struct mf_module *mod, const char *section,
+		      const struct mf_table_ref **refs);
+
+/* ---- operations -------------------------------------------------------- */
+
+enum mf_op_flags {
+	MF_OP_DRY_RUN = 1 << 0, /* say what would happen; change nothing */
+	MF_OP_FORCE = 1 << 1,	/* unload: make every user go */
+};
+
+enum mf_event_kind {
+	MF_EVENT_START,	    /* module started; detail: why */
+	MF_EVENT_STOP,	    /* module stopped; detail: why */
+	MF_EVENT_WOULD_START,
+	MF_EVENT_WOULD_STOP,
+	MF_EVENT_FAIL,	    /* module failed or was refused; detail: reason */
+	MF_EVENT_HELD,	    /* unload: still in use; detail: by whom */
+	MF_EVENT_CANCEL,    /* forced unload asked a user to go */
+	MF_EVENT_NOTE,	    /* anything else worth telling the admin */
+};
+
+struct mf_event {
+	enum mf_event_kind kind;
+	const char *module;
+	const char *detail;
+	enum mf_support_level support_level;
+};
+typedef void (*mf_event_fn)(void *data, const struct mf_event *ev);
+
+/* One module the administrator asks for, and why (shown by `module why`). */
+struct mf_request {
+	const char *name;
+	const char *why;
+	int result; /* out: 0 or negative errno */
+};
+
+/*
+ * Start the requested modules and everything they use, dependencies first,
+ * then by load_priority, then by name; the administrator becomes a user of
+ * each requested module.  Each request succeeds or fails on its own, and a
+ * failed one leaves nothing of itself running.  Returns 0 when all requests
+ * succeeded, else the first failure.
+ */
+int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
+	    unsigned flags, mf_event_fn ev, void *data);
+/*
+ * Drop the administrator's use of @name (MF_OP_FORCE: make every user go,
+ * dependents first).  The module stops when its last user leaves, and so do
+ * the modules it used that lose their last user.
+ */
+int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
+	      mf_event_fn ev, void *data);
+
+/* Stop every running module, latest started first, whatever holds it. */
+void mf_stop_all(struct mf_context *ctx, mf_event_fn ev, void *data);
+
+/* Who holds @mod: calls @fn once per user with kind "admin", "module" or "object". */
+int mf_module_users(struct mf_module *mod,
+		    void (*fn)(void *data, const char *kind, const char *who,
+			       const char *detail),
+		    void *data);
+/*
+ * What @mod uses: one call per [uses] line with the provider chosen (NULL when
+ * not running) and its priority for that line.
+ */
+int mf_module_deps(struct mf_module *mod,
+		   void (*fn)(void *data, const struct mf_table_ref *use,
+			      const char *provider, unsigned priority),
+		   void *data);
+
+/*
+ * Call @fn for the best registration of every name of @type ("function",
+ * "application", ...), in name order.
+ */
+int mf_api_foreach(struct mf_context *ctx, const char *type,
+		   void (*fn)(void *data, const char *name, const char *owner,
+			      const void *iface),
+		   void *data);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

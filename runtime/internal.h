@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmanifold internals shared by the runtime's files.  Nothing here is part
+ * of the API; modules and the image use <manifold/manifold.h>.
+ *
+ * Locking: one recursive mutex per context (ctx->lock) guards the catalog,
+ * every module's lifecycle fields and the api registry.  Module callbacks run
+ * with it held, which is why it is recursive: a load callback registers
+ * interfaces, a cancel callback removes its user.  The one exception is the
+ * hot path, mf_module_get()/mf_module_put(), which only touches mod->refs
+ * atomically and takes the lock only for the last put of a module that is
+ * already on its way out.
+ */
+#ifndef MANIFOLD_INTERNAL_H
+#define MANIFOLD_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <manifold/manifold.h>
+
+#include "hash.h"
+
+#define MF_LOG(ctx, prio, ...) mf_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define MF_ERR(ctx, ...) MF_LOG(ctx, MF_LOG_ERR, __VA_ARGS__)
+#define MF_WARN(ctx, ...) MF_LOG(ctx, MF_LOG_WARNING, __VA_ARGS__)
+#define MF_INFO(ctx, ...) MF_LOG(ctx, MF_LOG_INFO, __VA_ARGS__)
+#define MF_DBG(ctx, ...) MF_LOG(ctx, MF_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * mod->refs: the low bits count hot-path holds; MF_REFS_CLOSED is set while
+ * the module accepts none (stopped, starting, stopping).
+ */
+#define MF_REFS_CLOSED (1u << 30)
+
+/* One module using another for one of its [uses] lines. */
+struct mf_edge {
+	struct mf_module *user;
+	unsigned use; /* index into user->uses */
+};
+
+/* A provider of one type=name, as listed in the catalog's provider index. */
+struct mf_provider {
+	struct mf_module *mod;
+	unsigned priority;
+};
+
+/* Everything the catalog knows about one type=name key. */
+struct mf_provkey {
+	struct mf_provider *providers; /* best first: priority desc, then name */
+	size_t n_providers, cap_providers;
+	struct mf_module **watchers; /* modules with this key in [canuse] */
+	size_t n_watchers, cap_watchers;
+};
+
+struct mf_user {
+	struct mf_module *mod;
+	char *label;
+	mf_cancel_fn cancel;
+	void *data;
+	bool cancelled;
+	struct mf_user *next;
+};
+
+struct mf_module {
+	struct mf_context *ctx;
+
+	/* catalog facts (constant once added) */
+	const char *name;
+	const char *description;
+	const char *checksum;
+	enum mf_support_level support_level;
+	unsigned load_priority;
+	bool export_globals;
+	const char *const *configs;
+	unsigned n_configs;
+	const struct mf_table_ref *uses, *canuse, *provides;
+	unsigned n_uses, n_canuse, n_provides;
+	struct mf_manifest *manifest;	 /* owned, for manifest entries */
+	struct mf_table_ref *owned_refs; /* uses+canuse+provides of a manifest */
+	const struct mf_backend_ops *backend;
+	void *backend_data;
+
+	/* lib: the mapped code */
+	unsigned lib_refs;
+	const struct manifold_module *desc;
+	bool unload_blocked;
+
+	/* instance: the running state */
+	enum mf_state state;
+	atomic_uint refs;
+	atomic_bool orphan; /* no users left, waiting for refs to drain */
+	struct mf_module **chosen;   /* [n_uses] provider used for each line */
+	struct mf_edge *dependents;  /* modules using this one */
+	size_t n_dependents, cap_dependents;
+	struct mf_user *objects;
+	unsigned n_objects;
+	unsigned batch_holds; /* temporary holds of an operation in progress */
+	char *admin_why;      /* non-NULL while the administrator holds it */
+	char *start_why;
+	char *last_error;
+	unsigned long start_seq;
+	void *data;
+	struct mf_api *apis; /* registrations owned by the instance */
+
+	/* scratch of the resolver and of operations (under ctx->lock) */
+	unsigned plan_gen;
+	int plan_state;
+	int plan_err;
+	unsigned plan_idx;
+	struct mf_module **plan_choice; /* [n_uses] */
+	const struct mf_module *plan_by; /* first planned module that needs it */
+	unsigned plan_by_use;
+	unsigned fail_gen; /* failed during operation fail_gen: not retried */
+	bool force_stop;   /* a forced unload is waiting for its users */
+	bool pending;	   /* queued in ctx->pending */
+};
+
+struct mf_context {
+	atomic_int refcount;
+	pthread_mutex_t lock;
+	pthread_cond_t idle; /* broadcast whenever a user or ref goes */
+	mf_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	unsigned cancel_timeout_ms;
+
+	struct mf_module **modules; /* sorted by name */
+	size_t n_modules, cap_modules;
+	struct mf_hash by_name;	 /* name -> struct mf_module */
+	struct mf_hash provkeys; /* "type=name" -> struct mf_provkey */
+	struct mf_hash apis;	 /* "type=name" -> struct mf_apikey */
+
+	unsigned long start_seq;
+	unsigned plan_gen;
+	unsigned op_gen;
+	unsigned lock_depth; /* how deep this thread holds ctx->lock */
+
+	/* the operation in progress: where its events go */
+	mf_event_fn ev;
+	void *ev_data;
+	const char *stop_reason;
+	/* modules that lost their last user during a cascade, stopped in
+	 * reverse start order once the current stop returns */
+	struct mf_module **pending;
+	size_t n_pending, cap_pending;
+	unsigned cascade_depth;
+};
+
+/* context.c */
+void mf_lock(struct mf_context *ctx);
+void mf_unlock(struct mf_context *ctx);
+char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mf_set_str(char **slot, char *value); /* frees the old value */
+
+/* catalog.c */
+struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
+				   const char *name);
+void mf_catalog_free(struct mf_context *ctx);
+bool mf_name_is_valid(const char *name);
+unsigned mf_module_provides_priority(const struct mf_module *mod,
+				     const char *type, const char *name);
+
+/* resolver.c: choose providers and order a set of modules to start */
+struct mf_plan {
+	struct mf_context *ctx;
+	unsigned gen;
+	struct mf_module **list; /* modules to start, dependencies first */
+	size_t n, cap;
+	char err[MF_ERR_MAX];
+};
+void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan);
+void mf_plan_fini(struct mf_plan *plan);
+/*
+ * Add @mod and whatever it needs that is not running.  0, or negative errno
+ * with plan->err set; on failure the plan is as it was before the call.
+ */
+int mf_plan_add(struct mf_plan *plan, struct mf_module *mod);
+/* Order plan->list: dependencies (and running canuse) first, then load_priority, then name. */
+int mf_plan_sort(struct mf_plan *plan);
+
+/* lifecycle.c */
+unsigned mf_module_users_count(const struct mf_module *mod);
+/* Called whenever a module may have lost its last user or reference. */
+void mf_module_check_idle(struct mf_module *mod);
+void mf_context_stop_all(struct mf_context *ctx);
+
+/* registry.c */
+void mf_registry_remove_owned(struct mf_module *owner);
+void mf_registry_free(struct mf_context *ctx);
+
+/* backend_embedded.c */
+extern const struct mf_backend_ops mf_embedded_backend;
+
+#endif

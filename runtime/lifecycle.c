@@ -1,0 +1,1137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lifecycle: one set of rules for every module, whatever backend holds
+ * its code.
+ *
+ * Each module has a lib (its mapped code, counted by lib_refs) and an
+ * instance (its running state).  The instance holds one lib reference while
+ * it exists; mf_module_block_unload() adds one that is never dropped.
+ *
+ * An instance runs while it has users: the administrator (admin_why), the
+ * modules that use it (dependents), objects registered with a cancel callback,
+ * and the temporary holds of an operation in progress (batch_holds); plus
+ * hot-path references (refs), which keep it running but are not users.  When
+ * the last user leaves the instance stops, and each module it used loses it
+ * as a user, which may stop that one too: stops cascade down the graph in the
+ * exact reverse of start order.
+ *
+ *   STOPPED --start--> STARTING --load ok--> RUNNING --last user--> STOPPING
+ *      ^                   |                                           |
+ *      +----load failed----+------------------unload callback----------+
+ *
+ * A module is STOPPING only while a forced unload waits for users that were
+ * asked to go, or for references still held; its registrations are already
+ * gone, so new lookups fail and stale handles report an error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+const char *mf_state_name(enum mf_state state)
+{
+	switch (state) {
+	case MF_STATE_STOPPED:
+		return "stopped";
+	case MF_STATE_STARTING:
+		return "starting";
+	case MF_STATE_RUNNING:
+		return "running";
+	case MF_STATE_STOPPING:
+		return "stopping";
+	}
+	return "unknown";
+}
+
+unsigned mf_module_users_count(const struct mf_module *mod)
+{
+	return (mod->admin_why ? 1u : 0u) + (unsigned)mod->n_dependents +
+	       mod->n_objects + mod->batch_holds;
+}
+
+static void emit_named(struct mf_context *ctx, enum mf_event_kind kind,
+		       const char *name, const struct mf_module *mod,
+		       const char *detail)
+{
+	struct mf_event ev = {
+		.kind = kind,
+		.module = mod ? mod->name : name,
+		.detail = detail ? detail : "",
+		.support_level = mod ? mod->support_level : MF_SUPPORT_CORE,
+	};
+
+	if (ctx->ev)
+		ctx->ev(ctx->ev_data, &ev);
+	else if (kind == MF_EVENT_FAIL)
+		MF_ERR(ctx, "%s: %s", ev.module, ev.detail);
+	else
+		MF_INFO(ctx, "%s: %s", ev.module, ev.detail);
+}
+
+static void emit(struct mf_context *ctx, enum mf_event_kind kind,
+		 const struct mf_module *mod, const char *detail)
+{
+	emit_named(ctx, kind, "", mod, detail);
+}
+
+/* ---- lib ---------------------------------------------------------------- */
+
+static int check_descriptor(struct mf_module *mod,
+			    const struct manifold_module *desc)
+{
+	struct mf_context *ctx = mod->ctx;
+	const char *why = NULL;
+	char buf[MF_ERR_MAX];
+
+	if (!desc) {
+		why = "the module file has no descriptor";
+	} else if (desc->abi_version != MANIFOLD_ABI_VERSION) {
+		snprintf(buf, sizeof(buf),
+			 "built for manifold ABI %u, this image is ABI %u",
+			 desc->abi_version, MANIFOLD_ABI_VERSION);
+		why = buf;
+	} else if (!desc->name || strcmp(desc->name, mod->name) != 0) {
+		snprintf(buf, sizeof(buf), "its descriptor is for module '%s'",
+			 desc->name ? desc->name : "(null)");
+		why = buf;
+	} else if (!desc->build_signature ||
+		   strcmp(desc->build_signature, MANIFOLD_BUILD_SIGNATURE) != 0) {
+		snprintf(buf, sizeof(buf),
+			 "build signature '%s' differs from the image's '%s'",
+			 desc->build_signature ? desc->build_signature : "(null)",
+			 MANIFOLD_BUILD_SIGNATURE);
+		why = buf;
+	}
+	if (!why)
+		return 0;
+	mf_set_str(&mod->last_error, mf_strdup_printf("not binary compatible: %s", why));
+	(void)ctx;
+	return -ENOEXEC;
+}
+
+static int lib_get(struct mf_module *mod)
+{
+	const struct manifold_module *desc = NULL;
+	int err;
+
+	if (mod->lib_refs) {
+		mod->lib_refs++;
+		return 0;
+	}
+	err = mod->backend->map(mod->ctx, mod, mod->backend_data, &desc);
+	if (err < 0) {
+		if (!mod->last_error)
+			mf_set_str(&mod->last_error,
+				   mf_strdup_printf("cannot map its code: %s",
+						    strerror(-err)));
+		return err;
+	}
+	err = check_descriptor(mod, desc);
+	if (err < 0) {
+		if (mod->backend->unmap)
+			mod->backend->unmap(mod->ctx, mod, mod->backend_data);
+		return err;
+	}
+	mod->desc = desc;
+	mod->lib_refs = 1;
+	return 0;
+}
+
+static void lib_put(struct mf_module *mod)
+{
+	if (--mod->lib_refs)
+		return;
+	if (mod->backend->unmap)
+		mod->backend->unmap(mod->ctx, mod, mod->backend_data);
+	mod->desc = NULL;
+}
+
+void mf_module_block_unload(struct mf_module *mod)
+{
+	mf_lock(mod->ctx);
+	if (!mod->unload_blocked && mod->lib_refs) {
+		mod->unload_blocked = true;
+		mod->lib_refs++;
+	}
+	mf_unlock(mod->ctx);
+}
+
+void mf_module_set_data(struct mf_module *mod, void *data)
+{
+	mod->data = data;
+}
+
+void *mf_module_get_data(const struct mf_module *mod)
+{
+	return mod->data;
+}
+
+/* ---- edges -------------------------------------------------------------- */
+
+static int edge_add(struct mf_module *provider, struct mf_module *user,
+		    unsigned use)
+{
+	if (provider->n_dependents == provider->cap_dependents) {
+		size_t cap = provider->cap_dependents ? provider->cap_dependents * 2 : 4;
+		void *p = realloc(provider->dependents, cap * sizeof(struct mf_edge));
+
+		if (!p)
+			return -ENOMEM;
+		provider->dependents = p;
+		provider->cap_dependents = cap;
+	}
+	provider->dependents[provider->n_dependents].user = user;
+	provider->dependents[provider->n_dependents].use = use;
+	provider->n_dependents++;
+	return 0;
+}
+
+static void edge_remove(struct mf_module *provider, struct mf_module *user,
+			unsigned use)
+{
+	for (size_t i = 0; i < provider->n_dependents; i++) {
+		if (provider->dependents[i].user == user &&
+		    provider->dependents[i].use == use) {
+			provider->dependents[i] =
+				provider->dependents[--provider->n_dependents];
+			return;
+		}
+	}
+}
+
+static void check_idle_now(struct mf_module *mod);
+
+/* Drop @mod's use of its providers; each may then have lost its last user. */
+static void release_providers(struct mf_module *mod, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct mf_module *p = mod->chosen[i];
+
+		if (!p)
+			continue;
+		mod->chosen[i] = NULL;
+		edge_remove(p, mod, i);
+		check_idle_now(p);
+	}
+}
+
+/* ---- canuse ------------------------------------------------------------- */
+
+static void notify_watchers_of(struct mf_module *mod, const char *type,
+			       const char *name, bool running)
+{
+	struct mf_provkey *pk = mf_provkey_find(mod->ctx, type, name);
+
+	for (size_t i = 0; pk && i < pk->n_watchers; i++) {
+		struct mf_module *w = pk->watchers[i];
+
+		if (w != mod && w->state == MF_STATE_RUNNING && w->desc &&
+		    w->desc->canuse_changed)
+			w->desc->canuse_changed(w, mod->name, running);
+	}
+}
+
+/* Tell the modules that canuse what @mod provides that it came or goes. */
+static void notify_watchers(struct mf_module *mod, bool running)
+{
+	notify_watchers_of(mod, "module", mod->name, running);
+	for (unsigned i = 0; i < mod->n_provides; i++)
+		notify_watchers_of(mod, mod->provides[i].type,
+				   mod->provides[i].name, running);
+}
+
+/* Tell a module that just started which of its canuse targets run already. */
+static void notify_started_watcher(struct mf_module *mod)
+{
+	if (!mod->desc->canuse_changed)
+		return;
+	for (unsigned i = 0; i < mod->n_canuse; i++) {
+		struct mf_provkey *pk = mf_provkey_find(mod->ctx, mod->canuse[i].type,
+							mod->canuse[i].name);
+
+		for (size_t k = 0; pk && k < pk->n_providers; k++) {
+			struct mf_module *p = pk->providers[k].mod;
+
+			if (p != mod && p->state == MF_STATE_RUNNING)
+				mod->desc->canuse_changed(mod, p->name, true);
+		}
+	}
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+/* Start one module whose providers (mod->plan_choice) all run already. */
+static int start_one(struct mf_module *mod, const char *why)
+{
+	struct mf_context *ctx = mod->ctx;
+	unsigned linked = 0;
+	int err;
+
+	mf_set_str(&mod->last_error, NULL);
+	err = lib_get(mod);
+	if (err < 0)
+		goto err_out;
+	mod->state = MF_STATE_STARTING;
+	for (; linked < mod->n_uses; linked++) {
+		err = edge_add(mod->plan_choice[linked], mod, linked);
+		if (err < 0)
+			goto err_edges;
+		mod->chosen[linked] = mod->plan_choice[linked];
+	}
+	if (mod->desc->load) {
+		err = mod->desc->load(mod);
+		if (err > 0)
+			err = -err;
+		if (err < 0) {
+			mf_set_str(&mod->last_error,
+				   mf_strdup_printf("load callback failed: %s",
+						    strerror(-err)));
+			goto err_load;
+		}
+	}
+	mod->state = MF_STATE_RUNNING;
+	mod->start_seq = ++ctx->start_seq;
+	mf_set_str(&mod->start_why, strdup(why));
+	atomic_store(&mod->orphan, false);
+	atomic_store(&mod->refs, 0);
+	notify_watchers(mod, true);
+	notify_started_watcher(mod);
+	emit(ctx, MF_EVENT_START, mod, why);
+	return 0;
+
+err_load:
+	/* Whatever it registered before failing goes with it. */
+	mf_registry_remove_owned(mod);
+	mod->data = NULL;
+err_edges:
+	mod->state = MF_STATE_STOPPED;
+	mod->batch_holds++; /* keep check_idle off this module meanwhile */
+	release_providers(mod, linked);
+	mod->batch_holds--;
+	lib_put(mod);
+err_out:
+	if (!mod->last_error)
+		mf_set_str(&mod->last_error, strdup(strerror(-err)));
+	return err;
+}
+
+static void begin_stop(struct mf_module *mod)
+{
+	if (mod->state != MF_STATE_RUNNING)
+		return;
+	mod->state = MF_STATE_STOPPING;
+	atomic_fetch_or(&mod->refs, MF_REFS_CLOSED);
+	notify_watchers(mod, false);
+	/* Registrations go before the unload callback runs: nothing new can
+	 * reach the module while it takes itself apart. */
+	mf_registry_remove_owned(mod);
+}
+
+static void finish_stop(struct mf_module *mod)
+{
+	struct mf_context *ctx = mod->ctx;
+	const char *reason = ctx->stop_reason ? ctx->stop_reason : "no users left";
+
+	begin_stop(mod);
+	if (mod->desc && mod->desc->unload)
+		mod->desc->unload(mod);
+	mod->data = NULL;
+	mod->state = MF_STATE_STOPPED;
+	mod->force_stop = false;
+	atomic_store(&mod->orphan, false);
+	atomic_store(&mod->refs, MF_REFS_CLOSED);
+	mf_set_str(&mod->start_why, NULL);
+	emit(ctx, MF_EVENT_STOP, mod, reason);
+	release_providers(mod, mod->n_uses);
+	lib_put(mod);
+}
+
+/* Can @mod stop now?  Closes it to new references when it can. */
+static bool ready_to_stop(struct mf_module *mod)
+{
+	unsigned expect = 0;
+
+	if (mf_module_users_count(mod) > 0)
+		return false;
+	if (mod->state == MF_STATE_STOPPING)
+		return atomic_load(&mod->refs) == MF_REFS_CLOSED;
+	if (mod->state != MF_STATE_RUNNING)
+		return false;
+	/* Set orphan before trying: a concurrent last put either sees the
+	 * flag and comes back through here, or happened before our CAS. */
+	atomic_store(&mod->orphan, true);
+	if (!atomic_compare_exchange_strong(&mod->refs, &expect, MF_REFS_CLOSED))
+		return false;
+	atomic_store(&mod->orphan, false);
+	return true;
+}
+
+static int queue_pending(struct mf_context *ctx, struct mf_module *mod)
+{
+	if (mod->pending)
+		return 0;
+	if (ctx->n_pending == ctx->cap_pending) {
+		size_t cap = ctx->cap_pending ? ctx->cap_pending * 2 : 16;
+		void *p = realloc(ctx->pending, cap * sizeof(*ctx->pending));
+
+		if (!p)
+			return -ENOMEM;
+		ctx->pending = p;
+		ctx->cap_pending = cap;
+	}
+	mod->pending = true;
+	ctx->pending[ctx->n_pending++] = mod;
+	return 0;
+}
+
+/*
+ * Stop @mod if it has lost its last user.  Within a cascade the stop is
+ * queued, and the outermost call stops the queue latest-started first, so a
+ * cascade stops modules in exactly the reverse of their start order.
+ */
+static void check_idle_now(struct mf_module *mod)
+{
+	struct mf_context *ctx = mod->ctx;
+
+	if (!ready_to_stop(mod))
+		return;
+	if (ctx->cascade_depth) {
+		if (queue_pending(ctx, mod) == 0)
+			return;
+		/* No memory for the queue: stop it now, order aside. */
+	}
+	ctx->cascade_depth++;
+	finish_stop(mod);
+	while (ctx->n_pending) {
+		size_t best = 0;
+		struct mf_module *next;
+
+		for (size_t i = 1; i < ctx->n_pending; i++)
+			if (ctx->pending[i]->start_seq > ctx->pending[best]->start_seq)
+				best = i;
+		next = ctx->pending[best];
+		ctx->pending[best] = ctx->pending[--ctx->n_pending];
+		next->pending = false;
+		if (mf_module_users_count(next) == 0 &&
+		    next->state != MF_STATE_STOPPED)
+			finish_stop(next);
+	}
+	ctx->cascade_depth--;
+	pthread_cond_broadcast(&ctx->idle);
+}
+
+void mf_module_check_idle(struct mf_module *mod)
+{
+	mf_lock(mod->ctx);
+	check_idle_now(mod);
+	pthread_cond_broadcast(&mod->ctx->idle);
+	mf_unlock(mod->ctx);
+}
+
+/* ---- hot path ----------------------------------------------------------- */
+
+int mf_module_get(struct mf_module *mod)
+{
+	unsigned v = atomic_load_explicit(&mod->refs, memory_order_relaxed);
+
+	do {
+		if (v & MF_REFS_CLOSED)
+			return -ESHUTDOWN;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&mod->refs, &v, v + 1, memory_order_acquire, memory_order_relaxed));
+	return 0;
+}
+
+void mf_module_put(struct mf_module *mod)
+{
+	unsigned old = atomic_fetch_sub_explicit(&mod->refs, 1, memory_order_release);
+
+	/* Only the last put of a module on its way out takes the lock. */
+	if ((old == 1 && atomic_load(&mod->orphan)) || old == (MF_REFS_CLOSED | 1))
+		mf_module_check_idle(mod);
+}
+
+/* ---- object users ------------------------------------------------------- */
+
+int mf_user_add(struct mf_module *mod, const char *label, mf_cancel_fn cancel,
+		void *data, struct mf_user **out)
+{
+	struct mf_user *u = calloc(1, sizeof(*u));
+	int err = -ENOMEM;
+
+	if (!u)
+		return -ENOMEM;
+	u->label = strdup(label ? label : "object");
+	if (!u->label)
+		goto err_free;
+	u->mod = mod;
+	u->cancel = cancel;
+	u->data = data;
+	mf_lock(mod->ctx);
+	if (mod->state != MF_STATE_RUNNING || mod->force_stop) {
+		mf_unlock(mod->ctx);
+		err = -ESHUTDOWN;
+		goto err_label;
+	}
+	u->next = mod->objects;
+	mod->objects = u;
+	mod->n_objects++;
+	mf_unlock(mod->ctx);
+	*out = u;
+	return 0;
+
+err_label:
+	free(u->label);
+err_free:
+	free(u);
+	return err;
+}
+
+void mf_user_remove(struct mf_user *user)
+{
+	struct mf_module *mod;
+	struct mf_user **pp;
+
+	if (!user)
+		return;
+	mod = user->mod;
+	mf_lock(mod->ctx);
+	for (pp = &mod->objects; *pp; pp = &(*pp)->next) {
+		if (*pp == user) {
+			*pp = user->next;
+			mod->n_objects--;
+			break;
+		}
+	}
+	check_idle_now(mod);
+	pthread_cond_broadcast(&mod->ctx->idle);
+	mf_unlock(mod->ctx);
+	free(user->label);
+	free(user);
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+struct batch {
+	struct mf_module **items;
+	size_t n, cap;
+};
+
+static int batch_push(struct batch *b, struct mf_module *mod)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		void *p = realloc(b->items, cap * sizeof(*b->items));
+
+		if (!p)
+			return -ENOMEM;
+		b->items = p;
+		b->cap = cap;
+	}
+	b->items[b->n++] = mod;
+	mod->batch_holds++;
+	return 0;
+}
+
+/* Drop the holds taken after @mark, latest first: a clean rollback. */
+static void batch_release(struct batch *b, size_t mark)
+{
+	while (b->n > mark) {
+		struct mf_module *mod = b->items[--b->n];
+
+		mod->batch_holds--;
+		check_idle_now(mod);
+	}
+}
+
+static char *used_by_why(const struct mf_module *mod)
+{
+	const struct mf_module *by = mod->plan_by;
+
+	if (!by)
+		return strdup("dependency");
+	return mf_strdup_printf("used by %s (%s=%s)", by->name,
+				by->uses[mod->plan_by_use].type,
+				by->uses[mod->plan_by_use].name);
+}
+
+/*
+ * Start @target and what it needs, each holding a batch hold.  A provider
+ * that fails is excluded for the rest of the operation and the plan is made
+ * again, so the next provider of the same service gets its turn.
+ */
+static int start_closure(struct mf_context *ctx, struct mf_module *target,
+			 const char *why, struct batch *b)
+{
+	for (;;) {
+		struct mf_plan plan;
+		size_t mark = b->n;
+		int err;
+
+		mf_plan_init(ctx, &plan);
+		err = mf_plan_add(&plan, target);
+		if (err == 0)
+			err = mf_plan_sort(&plan);
+		if (err < 0) {
+			mf_plan_fini(&plan);
+			return err;
+		}
+		for (size_t i = 0; i < plan.n; i++) {
+			struct mf_module *mod = plan.list[i];
+			char *dep_why = mod == target ? NULL : used_by_why(mod);
+
+			err = start_one(mod, dep_why ? dep_why : why);
+			free(dep_why);
+			if (err == 0) {
+				err = batch_push(b, mod);
+				if (err == 0)
+					continue;
+			}
+			mod->fail_gen = ctx->op_gen;
+			emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
+			ctx->stop_reason = "rolled back";
+			batch_release(b, mark);
+			ctx->stop_reason = NULL;
+			break;
+		}
+		mf_plan_fini(&plan);
+		if (err == 0)
+			return 0;
+		if (target->fail_gen == ctx->op_gen)
+			return err;
+	}
+}
+
+struct planned {
+	struct mf_module *mod;
+	char *why;
+};
+
+static int lookup_request(struct mf_context *ctx, struct mf_request *req,
+			  struct mf_module **out)
+{
+	int err = mf_module_find(ctx, req->name, out);
+
+	if (err == -EINVAL)
+		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
+			   "invalid module name (names are not paths)");
+	else if (err < 0)
+		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL, "no such module");
+	return err;
+}
+
+int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
+	    unsigned flags, mf_event_fn ev, void *data)
+{
+	struct mf_module **mods = calloc(n ? n : 1, sizeof(*mods));
+	struct planned *order = NULL;
+	struct batch b = { 0 };
+	struct mf_plan plan;
+	size_t n_order = 0;
+	int first_err = 0;
+
+	if (!mods)
+		return -ENOMEM;
+	mf_lock(ctx);
+	ctx->ev = ev;
+	ctx->ev_data = data;
+	ctx->op_gen++;
+	mf_plan_init(ctx, &plan);
+
+	/* 1. One plan for every request, so that the start order is global. */
+	for (size_t i = 0; i < n; i++) {
+		struct mf_event e = { .kind = MF_EVENT_FAIL, .module = reqs[i].name };
+
+		reqs[i].result = lookup_request(ctx, &reqs[i], &mods[i]);
+		if (reqs[i].result < 0) {
+			mods[i] = NULL;
+			continue;
+		}
+		if (mf_plan_add(&plan, mods[i]) < 0) {
+			reqs[i].result = -ENOENT;
+			e.detail = mods[i]->last_error;
+			e.support_level = mods[i]->support_level;
+			if (ev)
+				ev(data, &e);
+			else
+				MF_ERR(ctx, "%s: %s", e.module, e.detail);
+			mods[i] = NULL;
+		}
+	}
+	if (mf_plan_sort(&plan) < 0 ||
+	    !(order = calloc(plan.n ? plan.n : 1, sizeof(*order)))) {
+		first_err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n; i++) {
+		struct mf_module *mod = plan.list[i];
+		const char *req_why = NULL;
+
+		for (size_t k = 0; k < n && !req_why; k++)
+			if (mods[k] == mod)
+				req_why = reqs[k].why ? reqs[k].why : "requested";
+		order[n_order].mod = mod;
+		order[n_order].why = req_why ? strdup(req_why) : used_by_why(mod);
+		n_order++;
+	}
+	if (flags & MF_OP_DRY_RUN) {
+		for (size_t i = 0; i < n_order; i++)
+			emit(ctx, MF_EVENT_WOULD_START, order[i].mod, order[i].why);
+		for (size_t i = 0; i < n; i++)
+			if (mods[i] && mods[i]->state == MF_STATE_RUNNING)
+				emit(ctx, MF_EVENT_NOTE, mods[i],
+				     mods[i]->admin_why ? "running already (held by the administrator)"
+							: "running already");
+		goto out;
+	}
+
+	/* 2. Start in that order; a failure re-plans only what it touches. */
+	for (size_t i = 0; i < n_order; i++) {
+		struct mf_module *mod = order[i].mod;
+
+		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen)
+			continue;
+		if (start_closure(ctx, mod, order[i].why, &b) < 0 && !mod->pending)
+			emit(ctx, MF_EVENT_NOTE, mod, "not started");
+	}
+
+	/* 3. The administrator becomes a user of each module it asked for. */
+	for (size_t i = 0; i < n; i++) {
+		struct mf_module *mod = mods[i];
+
+		if (!mod)
+			continue;
+		if (mod->state != MF_STATE_RUNNING) {
+			reqs[i].result = mod->fail_gen == ctx->op_gen ? -EIO : -ENOENT;
+			if (mod->fail_gen != ctx->op_gen)
+				emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
+			continue;
+		}
+		if (!mod->admin_why) {
+			mod->admin_why = strdup(reqs[i].why ? reqs[i].why : "requested");
+			if (!mod->admin_why)
+				reqs[i].result = -ENOMEM;
+		}
+	}
+out:
+	/* 4. Drop the operation's holds: what only a failed request needed stops. */
+	ctx->stop_reason = "not needed after a failed load";
+	batch_release(&b, 0);
+	ctx->stop_reason = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].result < 0 && !first_err)
+			first_err = reqs[i].result;
+	for (size_t i = 0; i < n_order; i++)
+		free(order[i].why);
+	free(order);
+	free(b.items);
+	mf_plan_fini(&plan);
+	ctx->ev = NULL;
+	ctx->ev_data = NULL;
+	mf_unlock(ctx);
+	free(mods);
+	return first_err;
+}
+
+/* ---- unload ------------------------------------------------------------- */
+
+static int cmp_seq_desc(const void *a, const void *b)
+{
+	const struct mf_module *const *x = a, *const *y = b;
+
+	return (*x)->start_seq < (*y)->start_seq ? 1 :
+	       (*x)->start_seq > (*y)->start_seq ? -1 : 0;
+}
+
+struct modset {
+	struct mf_module **items;
+	size_t n, cap;
+};
+
+static bool modset_has(const struct modset *s, const struct mf_module *mod)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->items[i] == mod)
+			return true;
+	return false;
+}
+
+static int modset_add(struct modset *s, struct mf_module *mod)
+{
+	if (modset_has(s, mod))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *p = realloc(s->items, cap * sizeof(*s->items));
+
+		if (!p)
+			return -ENOMEM;
+		s->items = p;
+		s->cap = cap;
+	}
+	s->items[s->n++] = mod;
+	return 0;
+}
+
+/* @mod and every module that uses it, directly or not. */
+static int collect_up(struct modset *s, struct mf_module *mod)
+{
+	int err = modset_add(s, mod);
+
+	for (size_t i = 0; i < s->n && err == 0; i++)
+		for (size_t k = 0; k < s->items[i]->n_dependents && err == 0; k++)
+			err = modset_add(s, s->items[i]->dependents[k].user);
+	return err;
+}
+
+/*
+ * Add to @s the modules that would lose their last user once everything in
+ * @s stopped, for a dry run.  Admin holds of modules in @s are taken as gone.
+ */
+static int collect_down(struct modset *s)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < s->n && err == 0; i++) {
+		struct mf_module *m = s->items[i];
+
+		for (unsigned u = 0; u < m->n_uses && err == 0; u++) {
+			struct mf_module *p = m->chosen[u];
+			bool all_in = true;
+
+			if (!p || modset_has(s, p) || p->admin_why || p->n_objects ||
+			    p->batch_holds || (atomic_load(&p->refs) & ~MF_REFS_CLOSED))
+				continue;
+			for (size_t k = 0; k < p->n_dependents && all_in; k++)
+				all_in = modset_has(s, p->dependents[k].user);
+			if (all_in)
+				err = modset_add(s, p);
+		}
+	}
+	return err;
+}
+
+static void describe_holders(const struct mf_module *mod, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned refs = atomic_load(&mod->refs) & ~MF_REFS_CLOSED;
+
+	buf[0] = '\0';
+#define APPEND(...)                                                            \
+	do {                                                                   \
+		if (off < len)                                                 \
+			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); \
+	} while (0)
+	if (mod->admin_why)
+		APPEND("%sadmin (%s)", off ? ", " : "", mod->admin_why);
+	for (size_t i = 0; i < mod->n_dependents; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = mod->dependents[k].user == mod->dependents[i].user;
+		if (!dup)
+			APPEND("%smodule %s", off ? ", " : "", mod->dependents[i].user->name);
+	}
+	for (const struct mf_user *u = mod->objects; u; u = u->next)
+		APPEND("%sobject %s", off ? ", " : "", u->label);
+	if (refs)
+		APPEND("%s%u reference%s", off ? ", " : "", refs, refs == 1 ? "" : "s");
+#undef APPEND
+}
+
+static void dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
+			   bool force)
+{
+	struct modset s = { 0 };
+	char buf[MF_ERR_MAX];
+	int err;
+
+	if (force) {
+		err = collect_up(&s, mod);
+	} else {
+		err = modset_add(&s, mod);
+		if (err == 0 && mf_module_users_count(mod) - (mod->admin_why ? 1 : 0)) {
+			describe_holders(mod, buf, sizeof(buf));
+			emit(ctx, MF_EVENT_HELD, mod, buf);
+			free(s.items);
+			return;
+		}
+	}
+	if (err == 0)
+		err = collect_down(&s);
+	if (err < 0) {
+		free(s.items);
+		return;
+	}
+	qsort(s.items, s.n, sizeof(*s.items), cmp_seq_desc);
+	for (size_t i = 0; i < s.n; i++) {
+		for (const struct mf_user *u = s.items[i]->objects; u; u = u->next)
+			emit(ctx, MF_EVENT_CANCEL, s.items[i], u->label);
+		emit(ctx, MF_EVENT_WOULD_STOP, s.items[i],
+		     s.items[i] == mod ? (force ? "forced unload" : "unloaded") :
+		     s.items[i]->start_seq > mod->start_seq ? "forced: it uses " :
+		     "no users left");
+	}
+	free(s.items);
+}
+
+/* Ask every object user of @mod that was not asked yet to go. */
+static void cancel_objects(struct mf_context *ctx, struct mf_module *mod)
+{
+	struct mf_user *u;
+
+restart:
+	for (u = mod->objects; u; u = u->next) {
+		if (u->cancelled)
+			continue;
+		u->cancelled = true;
+		emit(ctx, MF_EVENT_CANCEL, mod, u->label);
+		if (u->cancel) {
+			/* The callback may remove this very user, or others. */
+			u->cancel(u, u->data);
+			goto restart;
+		}
+	}
+}
+
+static int force_unload(struct mf_context *ctx, struct mf_module *mod)
+{
+	struct modset up = { 0 };
+	struct timespec deadline;
+	bool waiting;
+	int err;
+
+	err = collect_up(&up, mod);
+	if (err < 0)
+		goto out;
+	qsort(up.items, up.n, sizeof(*up.items), cmp_seq_desc);
+	for (size_t i = 0; i < up.n; i++) {
+		up.items[i]->force_stop = true;
+		mf_set_str(&up.items[i]->admin_why, NULL);
+	}
+	for (size_t i = 0; i < up.n; i++)
+		cancel_objects(ctx, up.items[i]);
+	ctx->stop_reason = "forced unload";
+	for (size_t i = 0; i < up.n; i++) {
+		begin_stop(up.items[i]);
+		check_idle_now(up.items[i]);
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ctx->cancel_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(ctx->cancel_timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	/* Users go in their own time, on their own threads: wait for them, but
+	 * only so long; a wait from inside a callback (lock held twice) would
+	 * never see them go, so it does not wait at all. */
+	do {
+		waiting = false;
+		for (size_t i = 0; i < up.n; i++)
+			waiting |= up.items[i]->state == MF_STATE_STOPPING;
+		if (!waiting || ctx->lock_depth > 1)
+			break;
+		ctx->lock_depth--;
+		err = pthread_cond_timedwait(&ctx->idle, &ctx->lock, &deadline);
+		ctx->lock_depth++;
+	} while (err != ETIMEDOUT);
+	err = 0;
+	for (size_t i = 0; i < up.n; i++) {
+		char buf[MF_ERR_MAX];
+
+		if (up.items[i]->state != MF_STATE_STOPPING)
+			continue;
+		describe_holders(up.items[i], buf, sizeof(buf));
+		emit(ctx, MF_EVENT_HELD, up.items[i], buf);
+		err = -EBUSY;
+	}
+	ctx->stop_reason = NULL;
+out:
+	free(up.items);
+	return err;
+}
+
+int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
+	      mf_event_fn ev, void *data)
+{
+	struct mf_module *mod;
+	char buf[MF_ERR_MAX];
+	int err;
+
+	mf_lock(ctx);
+	ctx->ev = ev;
+	ctx->ev_data = data;
+	ctx->op_gen++;
+	err = mf_module_find(ctx, name, &mod);
+	if (err < 0) {
+		emit_named(ctx, MF_EVENT_FAIL, name, NULL,
+			   err == -EINVAL ? "invalid module name (names are not paths)" :
+					    "no such module");
+		goto out;
+	}
+	if (mod->state == MF_STATE_STOPPED) {
+		emit(ctx, MF_EVENT_FAIL, mod, "not running");
+		err = -ENOENT;
+		goto out;
+	}
+	if (flags & MF_OP_DRY_RUN) {
+		dry_run_unload(ctx, mod, flags & MF_OP_FORCE);
+		goto out;
+	}
+	if (flags & MF_OP_FORCE) {
+		err = force_unload(ctx, mod);
+		goto out;
+	}
+	if (!mod->admin_why) {
+		describe_holders(mod, buf, sizeof(buf));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 "%s; not held by the administrator (use -f to force)",
+			 buf[0] ? "" : "nothing");
+		emit(ctx, MF_EVENT_HELD, mod, buf);
+		err = -EBUSY;
+		goto out;
+	}
+	mf_set_str(&mod->admin_why, NULL);
+	if (mf_module_users_count(mod) > 0) {
+		describe_holders(mod, buf, sizeof(buf));
+		emit(ctx, MF_EVENT_HELD, mod, buf);
+	}
+	ctx->stop_reason = "unloaded";
+	check_idle_now(mod);
+	ctx->stop_reason = NULL;
+	if (mod->state == MF_STATE_RUNNING && mf_module_users_count(mod) == 0) {
+		describe_holders(mod, buf, sizeof(buf));
+		emit(ctx, MF_EVENT_HELD, mod, buf);
+	}
+out:
+	ctx->ev = NULL;
+	ctx->ev_data = NULL;
+	mf_unlock(ctx);
+	return err;
+}
+
+/* ---- views -------------------------------------------------------------- */
+
+int mf_module_info(struct mf_module *mod, struct mf_module_info *info)
+{
+	mf_lock(mod->ctx);
+	info->name = mod->name;
+	info->description = mod->description;
+	info->backend = mod->backend->name;
+	info->support_level = mod->support_level;
+	info->load_priority = mod->load_priority;
+	info->state = mod->state;
+	info->users = mf_module_users_count(mod);
+	info->refs = atomic_load(&mod->refs) & ~MF_REFS_CLOSED;
+	info->lib_refs = mod->lib_refs;
+	info->admin = mod->admin_why != NULL;
+	info->unload_blocked = mod->unload_blocked;
+	info->why = mod->state == MF_STATE_RUNNING ? mod->start_why : NULL;
+	info->last_error = mod->last_error;
+	mf_unlock(mod->ctx);
+	return 0;
+}
+
+int mf_module_users(struct mf_module *mod,
+		    void (*fn)(void *data, const char *kind, const char *who,
+			       const char *detail),
+		    void *data)
+{
+	char buf[32];
+	unsigned refs;
+
+	mf_lock(mod->ctx);
+	if (mod->admin_why)
+		fn(data, "admin", "administrator", mod->admin_why);
+	for (size_t i = 0; i < mod->n_dependents; i++) {
+		const struct mf_edge *e = &mod->dependents[i];
+		char *detail = mf_strdup_printf("%s=%s", e->user->uses[e->use].type,
+						e->user->uses[e->use].name);
+
+		fn(data, "module", e->user->name, detail ? detail : "");
+		free(detail);
+	}
+	for (const struct mf_user *u = mod->objects; u; u = u->next)
+		fn(data, "object", u->label, u->cancelled ? "asked to go" : "");
+	refs = atomic_load(&mod->refs) & ~MF_REFS_CLOSED;
+	if (refs) {
+		snprintf(buf, sizeof(buf), "%u held", refs);
+		fn(data, "refs", "references", buf);
+	}
+	mf_unlock(mod->ctx);
+	return 0;
+}
+
+int mf_module_deps(struct mf_module *mod,
+		   void (*fn)(void *data, const struct mf_table_ref *use,
+			      const char *provider, unsigned priority),
+		   void *data)
+{
+	mf_lock(mod->ctx);
+	for (unsigned i = 0; i < mod->n_uses; i++) {
+		const struct mf_module *p = mod->chosen[i];
+
+		fn(data, &mod->uses[i], p ? p->name : NULL,
+		   p ? mf_module_provides_priority(p, mod->uses[i].type,
+						   mod->uses[i].name) : 0);
+	}
+	mf_unlock(mod->ctx);
+	return 0;
+}
+
+void mf_stop_all(struct mf_context *ctx, mf_event_fn ev, void *data)
+{
+	mf_lock(ctx);
+	ctx->ev = ev;
+	ctx->ev_data = data;
+	mf_context_stop_all(ctx);
+	ctx->ev = NULL;
+	ctx->ev_data = NULL;
+	mf_unlock(ctx);
+}
+
+/* Context teardown: stop everything, latest started first, users or not. */
+void mf_context_stop_all(struct mf_context *ctx)
+{
+	struct mf_module **list;
+	size_t n = 0;
+
+	mf_lock(ctx);
+	list = malloc((ctx->n_modules + 1) * sizeof(*list));
+	for (size_t i = 0; list && i < ctx->n_modules; i++)
+		if (ctx->modules[i]->state != MF_STATE_STOPPED)
+			list[n++] = ctx->modules[i];
+	if (list)
+		qsort(list, n, sizeof(*list), cmp_seq_desc);
+	ctx->stop_reason = "shutdown";
+	for (size_t i = 0; i < n; i++) {
+		struct mf_module *mod = list[i];
+
+		cancel_objects(ctx, mod);
+		while (mod->objects) {
+			struct mf_user *u = mod->objects;
+
+			mod->objects = u->next;
+			free(u->label);
+			free(u);
+		}
+		mod->n_objects = 0;
+		mf_set_str(&mod->admin_why, NULL);
+		mod->batch_holds = 0;
+		if (mod->state == MF_STATE_STOPPED)
+			continue;
+		ctx->cascade_depth++; /* providers are in the list already */
+		finish_stop(mod);
+		ctx->cascade_depth--;
+	}
+	for (size_t i = 0; i < ctx->n_pending; i++)
+		ctx->pending[i]->pending = false;
+	ctx->n_pending = 0;
+	ctx->stop_reason = NULL;
+	free(list);
+	mf_unlock(ctx);
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The resolver: given modules to start, choose a provider for every [uses]
+ * line of every module that is not running yet, refuse what cannot be had
+ * (no provider, a cycle, a provider that already failed in this operation),
+ * and order the result.  It changes nothing but its own scratch fields:
+ * lifecycle.c acts on the plan, and a dry run only prints it.
+ *
+ * Provider choice for one line, best first:
+ *   1. a provider that is running already (the best of those);
+ *   2. a provider this plan starts anyway;
+ *   3. the highest-priority provider whose own needs can be met; a provider
+ *      that cannot be had is skipped and the next one tried.
+ * So only one provider of a service is started for a use, and one that runs
+ * already is never doubled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum { PLAN_NONE, PLAN_VISITING, PLAN_DONE, PLAN_FAILED };
+
+void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->ctx = ctx;
+	plan->gen = ++ctx->plan_gen;
+}
+
+void mf_plan_fini(struct mf_plan *plan)
+{
+	free(plan->list);
+	plan->list = NULL;
+	plan->n = plan->cap = 0;
+}
+
+static bool in_plan(const struct mf_plan *plan, const struct mf_module *mod)
+{
+	return mod->plan_gen == plan->gen && mod->plan_state == PLAN_DONE;
+}
+
+/* Undo what a failed attempt added after @mark. */
+static void plan_truncate(struct mf_plan *plan, size_t mark)
+{
+	while (plan->n > mark) {
+		struct mf_module *m = plan->list[--plan->n];
+
+		m->plan_gen = 0;
+		m->plan_state = PLAN_NONE;
+	}
+}
+
+static int plan_append(struct mf_plan *plan, struct mf_module *mod)
+{
+	if (plan->n == plan->cap) {
+		size_t cap = plan->cap ? plan->cap * 2 : 16;
+		void *p = realloc(plan->list, cap * sizeof(*plan->list));
+
+		if (!p)
+			return -ENOMEM;
+		plan->list = p;
+		plan->cap = cap;
+	}
+	mod->plan_idx = (unsigned)plan->n;
+	plan->list[plan->n++] = mod;
+	return 0;
+}
+
+struct stack {
+	struct mf_module **items;
+	size_t n;
+};
+
+static void cycle_message(struct mf_plan *plan, const struct stack *st,
+			  const struct mf_module *again)
+{
+	size_t start = 0, len;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->items[i] == again)
+			start = i;
+	len = (size_t)snprintf(plan->err, sizeof(plan->err), "cycle: ");
+	for (size_t i = start; i < st->n && len < sizeof(plan->err); i++)
+		len += (size_t)snprintf(plan->err + len, sizeof(plan->err) - len,
+					"%s -> ", st->items[i]->name);
+	if (len < sizeof(plan->err))
+		snprintf(plan->err + len, sizeof(plan->err) - len, "%s", again->name);
+}
+
+static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st);
+
+static bool usable_now(const struct mf_module *mod)
+{
+	return mod->state == MF_STATE_RUNNING && !mod->force_stop;
+}
+
+/* Pick the provider for mod->uses[i]; records it in mod->plan_choice[i]. */
+static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
+		  struct stack *st)
+{
+	const struct mf_table_ref *use = &mod->uses[i];
+	struct mf_provkey *pk = mf_provkey_find(plan->ctx, use->type, use->name);
+	char tried[MF_ERR_MAX] = "";
+	size_t tlen = 0;
+	bool loop = false;
+	unsigned ntried = 0;
+	int err = -ENOENT;
+
+	if (!pk || pk->n_providers == 0) {
+		snprintf(plan->err, sizeof(plan->err),
+			 "%s uses %s=%s, which no module provides", mod->name,
+			 use->type, use->name);
+		return -ENOENT;
+	}
+	for (size_t k = 0; k < pk->n_providers; k++) {
+		struct mf_module *p = pk->providers[k].mod;
+
+		if (p != mod && (usable_now(p) || in_plan(plan, p))) {
+			mod->plan_choice[i] = p;
+			return 0;
+		}
+	}
+	for (size_t k = 0; k < pk->n_providers; k++) {
+		struct mf_module *p = pk->providers[k].mod;
+		size_t mark = plan->n;
+		int r;
+
+		if (p == mod)
+			continue;
+		r = visit(plan, p, st);
+		if (r == 0) {
+			mod->plan_choice[i] = p;
+			if (!p->plan_by) {
+				p->plan_by = mod;
+				p->plan_by_use = i;
+			}
+			return 0;
+		}
+		plan_truncate(plan, mark);
+		ntried++;
+		if (r == -ELOOP)
+			loop = true;
+		err = r;
+		if (tlen < sizeof(tried))
+			tlen += (size_t)snprintf(tried + tlen, sizeof(tried) - tlen,
+						 "%s%s", tlen ? "; " : "", plan->err);
+	}
+	if (ntried == 0) {
+		snprintf(plan->err, sizeof(plan->err),
+			 "%s uses %s=%s, which only it provides", mod->name,
+			 use->type, use->name);
+	} else if (ntried == 1 && err != -ELOOP) {
+		/* One candidate: say why it cannot be had, after what needed it. */
+		snprintf(plan->err, sizeof(plan->err), "%s uses %s=%s: %s",
+			 mod->name, use->type, use->name, tried);
+	} else if (ntried > 1) {
+		snprintf(plan->err, sizeof(plan->err),
+			 "%s uses %s=%s: no provider can start (%s)", mod->name,
+			 use->type, use->name, tried);
+	}
+	return loop ? -ELOOP : err;
+}
+
+static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st)
+{
+	int err;
+
+	if (usable_now(mod))
+		return 0;
+	if (mod->state != MF_STATE_STOPPED) {
+		snprintf(plan->err, sizeof(plan->err), "%s is %s", mod->name,
+			 mf_state_name(mod->state));
+		return -EBUSY;
+	}
+	if (mod->fail_gen && mod->fail_gen == plan->ctx->op_gen) {
+		snprintf(plan->err, sizeof(plan->err), "%s failed to start: %s",
+			 mod->name, mod->last_error ? mod->last_error : "error");
+		return -EAGAIN;
+	}
+	if (mod->plan_gen == plan->gen) {
+		switch (mod->plan_state) {
+		case PLAN_DONE:
+			return 0;
+		case PLAN_VISITING:
+			cycle_message(plan, st, mod);
+			return -ELOOP;
+		case PLAN_FAILED:
+			snprintf(plan->err, sizeof(plan->err), "%s",
+				 mod->last_error ? mod->last_error : mod->name);
+			return mod->plan_err;
+		}
+	}
+	mod->plan_gen = plan->gen;
+	mod->plan_state = PLAN_VISITING;
+	mod->plan_by = NULL;
+	st->items[st->n++] = mod;
+	for (unsigned i = 0; i < mod->n_uses; i++) {
+		err = choose(plan, mod, i, st);
+		if (err < 0)
+			goto fail;
+	}
+	st->n--;
+	err = plan_append(plan, mod);
+	if (err < 0) {
+		mod->plan_gen = 0;
+		return err;
+	}
+	mod->plan_state = PLAN_DONE;
+	return 0;
+
+fail:
+	st->n--;
+	/* A failure caused by a cycle depends on the path that led here, so
+	 * it is not remembered; any other failure is, which keeps planning
+	 * linear in the size of the graph. */
+	if (err == -ELOOP) {
+		mod->plan_gen = 0;
+		mod->plan_state = PLAN_NONE;
+	} else {
+		mod->plan_state = PLAN_FAILED;
+		mod->plan_err = err;
+		mf_set_str(&mod->last_error, strdup(plan->err));
+	}
+	return err;
+}
+
+int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
+{
+	size_t mark = plan->n;
+	struct stack st;
+	int err;
+
+	st.items = malloc((plan->ctx->n_modules + 1) * sizeof(*st.items));
+	if (!st.items)
+		return -ENOMEM;
+	st.n = 0;
+	err = visit(plan, mod, &st);
+	free(st.items);
+	if (err < 0) {
+		plan_truncate(plan, mark);
+		mf_set_str(&mod->last_error, strdup(plan->err));
+	}
+	return err;
+}
+
+/* ---- ordering ----------------------------------------------------------- */
+
+static bool before(const struct mf_module *a, const struct mf_module *b)
+{
+	if (a->load_priority != b->load_priority)
+		return a->load_priority < b->load_priority;
+	return strcmp(a->name, b->name) < 0;
+}
+
+static void heap_push(struct mf_module **heap, size_t *n, struct mf_module *m)
+{
+	size_t i = (*n)++;
+
+	while (i > 0 && before(m, heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = m;
+}
+
+static struct mf_module *heap_pop(struct mf_module **heap, size_t *n)
+{
+	struct mf_module *top = heap[0], *last = heap[--(*n)];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && before(heap[c + 1], heap[c]))
+			c++;
+		if (!before(heap[c], last))
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (*n)
+		heap[i] = last;
+	return top;
+}
+
+/*
+ * Call fn(pred) for every planned module @mod must start after: the providers
+ * it chose that the plan starts, and planned providers of its [canuse] lines.
+ */
+static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mod,
+			  void (*fn)(void *data, struct mf_module *pred), void *data)
+{
+	for (unsigned i = 0; i < mod->n_uses; i++) {
+		struct mf_module *p = mod->plan_choice[i];
+		bool dup = false;
+
+		if (!in_plan(plan, p))
+			continue;
+		for (unsigned j = 0; j < i && !dup; j++)
+			dup = mod->plan_choice[j] == p;
+		if (!dup)
+			fn(data, p);
+	}
+	for (unsigned i = 0; i < mod->n_canuse; i++) {
+		struct mf_provkey *pk = mf_provkey_find(
+			plan->ctx, mod->canuse[i].type, mod->canuse[i].name);
+
+		for (size_t k = 0; pk && k < pk->n_providers; k++) {
+			struct mf_module *p = pk->providers[k].mod;
+			bool is_use = false;
+
+			if (p == mod || !in_plan(plan, p))
+				continue;
+			for (unsigned j = 0; j < mod->n_uses && !is_use; j++)
+				is_use = mod->plan_choice[j] == p;
+			if (!is_use)
+				fn(data, p);
+		}
+	}
+}
+
+struct sort_state {
+	unsigned *indeg;
+	struct mf_module ***succ; /* per index: modules that wait for it */
+	size_t *n_succ, *cap_succ;
+	struct mf_module *cur;
+	int err;
+};
+
+static void count_pred(void *data, struct mf_module *pred)
+{
+	struct sort_state *s = data;
+	size_t i = pred->plan_idx;
+
+	(void)pred;
+	s->indeg[s->cur->plan_idx]++;
+	if (s->n_succ[i] == s->cap_succ[i]) {
+		size_t cap = s->cap_succ[i] ? 2 * s->cap_succ[i] : 4;
+		void *p = realloc(s->succ[i], cap * sizeof(**s->succ));
+
+		if (!p) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->succ[i] = p;
+		s->cap_succ[i] = cap;
+	}
+	s->succ[i][s->n_succ[i]++] = s->cur;
+}
+
+int mf_plan_sort(struct mf_plan *plan)
+{
+	size_t n = plan->n, nheap = 0, out = 0;
+	struct sort_state s = { 0 };
+	struct mf_module **heap, **sorted;
+	int err = -ENOMEM;
+
+	if (n < 2)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		plan->list[i]->plan_idx = (unsigned)i;
+	heap = malloc(n * sizeof(*heap));
+	sorted = malloc(n * sizeof(*sorted));
+	s.indeg = calloc(n, sizeof(*s.indeg));
+	s.succ = calloc(n, sizeof(*s.succ));
+	s.n_succ = calloc(n, sizeof(*s.n_succ));
+	s.cap_succ = calloc(n, sizeof(*s.cap_succ));
+	if (!heap || !sorted || !s.indeg || !s.succ || !s.n_succ || !s.cap_succ)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		s.cur = plan->list[i];
+		for_each_pred(plan, s.cur, count_pred, &s);
+	}
+	if (s.err)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (s.indeg[i] == 0)
+			heap_push(heap, &nheap, plan->list[i]);
+	while (nheap) {
+		struct mf_module *m = heap_pop(heap, &nheap);
+		size_t i = m->plan_idx;
+
+		sorted[out++] = m;
+		for (size_t k = 0; k < s.n_succ[i]; k++)
+			if (--s.indeg[s.succ[i][k]->plan_idx] == 0)
+				heap_push(heap, &nheap, s.succ[i][k]);
+	}
+	/* The plan is acyclic by construction; canuse edges may close a loop
+	 * (a canuses b, b uses a): then the post-order stands for those. */
+	for (size_t i = 0; i < n && out < n; i++)
+		if (s.indeg[i])
+			sorted[out++] = plan->list[i];
+	memcpy(plan->list, sorted, n * sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		plan->list[i]->plan_idx = (unsigned)i;
+	err = 0;
+out:
+	if (s.succ)
+		for (size_t i = 0; i < n; i++)
+			free(s.succ[i]);
+	free(s.succ);
+	free(s.n_succ);
+	free(s.cap_succ);
+	free(s.indeg);
+	free(sorted);
+	free(heap);
+	return err;
+}

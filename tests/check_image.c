@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests: boot the built image (MANIFOLD_IMAGE, run through
+ * MANIFOLD_RUN, e.g. qemu-aarch64-static for a cross board), feed its console
+ * on standard input, and check what it prints and how it exits.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct run {
+	char *out;
+	char *err;
+	int status;
+};
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	long len;
+
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)len + 1);
+	ck_assert(buf != NULL);
+	ck_assert_int_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	return buf;
+}
+
+/* Run the image with @args and @input on stdin. */
+static struct run run_image(const char *args, const char *input)
+{
+	const char *image = getenv("MANIFOLD_IMAGE");
+	const char *runner = getenv("MANIFOLD_RUN");
+	char dir[] = "/tmp/mf-image-XXXXXX", cmd[2048], path[256];
+	struct run r;
+	FILE *fp;
+
+	ck_assert_msg(image != NULL, "MANIFOLD_IMAGE is not set");
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/in", dir);
+	fp = fopen(path, "w");
+	ck_assert(fp != NULL);
+	fputs(input, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "%s %s %s <%s/in >%s/out 2>%s/err",
+		 runner ? runner : "", image, args, dir, dir, dir);
+	r.status = system(cmd);
+	ck_assert(r.status != -1);
+	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128;
+	snprintf(path, sizeof(path), "%s/out", dir);
+	r.out = slurp(path);
+	snprintf(path, sizeof(path), "%s/err", dir);
+	r.err = slurp(path);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* The module names of the lines starting with @tag, in order, space-separated. */
+static char *names_of(const char *out, const char *tag)
+{
+	size_t cap = 4096, len = 0, tlen = strlen(tag);
+	char *names = calloc(1, cap);
+
+	for (const char *line = out; line && *line;) {
+		const char *eol = strchr(line, '\n');
+
+		if (strncmp(line, tag, tlen) == 0) {
+			const char *p = line + tlen;
+			size_t n;
+
+			p += strspn(p, " ");
+			n = strcspn(p, " \n");
+			if (len)
+				names[len++] = ' ';
+			ck_assert(len + n + 1 < cap);
+			memcpy(names + len, p, n);
+			len += n;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return names;
+}
+
+static const char *boot_order =
+	"res_timing_pthread res_timing_timerfd app_chanspy func_cut "
+	"func_groupcount app_wait func_uri func_periodic_hook";
+
+START_TEST(boots_in_dependency_order)
+{
+	struct run r = run_image("", "");
+	char *started = names_of(r.out, "  started");
+	char *stopped = names_of(r.out, "  stopped");
+
+	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(started, boot_order);
+	/* Shutdown at end of input: the exact reverse. */
+	ck_assert_str_eq(stopped, "func_periodic_hook func_uri app_wait "
+				  "func_groupcount func_cut app_chanspy "
+				  "res_timing_timerfd res_timing_pthread");
+	ck_assert_ptr_nonnull(strstr(r.out, "manifold: booting 8 modules\n"));
+	/* Each boot line says the support level and why it started. */
+	ck_assert_ptr_nonnull(strstr(r.out, "  started   func_cut                 core       autoload\n"));
+	free(started);
+	free(stopped);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(module_show_lists_every_module)
+{
+	struct run r = run_image("-q", "module show\n");
+	static const char *const mods[] = {
+		"app_chanspy", "app_wait", "func_cut", "func_groupcount",
+		"func_periodic_hook", "func_uri", "res_timing_pthread",
+		"res_timing_timerfd",
+	};
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Module "));
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		char *line = strstr(r.out, mods[i]);
+
+		ck_assert_msg(line != NULL, "%s missing from:\n%s", mods[i], r.out);
+		ck_assert_msg(strstr(line, "running") != NULL, "%s not running", mods[i]);
+	}
+	/* func_cut: held by the admin and by func_periodic_hook. */
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"func_cut                 CUT: pick fields out of a delimited stri running       2 core       embedded\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "8 modules, 8 running\n"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(console_calls_module_functions)
+{
+	struct run r = run_image("-q", "call CUT(a-b-c,-,2)\n"
+				      "call URIENCODE(a b)\n"
+				      "call PERIODIC_HOOK(2,URIENCODE,x y)\n"
+				      "call GROUP_COUNT(periodic_hook)\n");
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "call CUT(a-b-c,-,2)\nb\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "call URIENCODE(a b)\na%20b\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "x%20y,x%20y\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "call GROUP_COUNT(periodic_hook)\n2\n"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(unload_and_load_again)
+{
+	struct run r = run_image("-q", "module unload func_cut\n"
+				      "module unload -f func_cut\n"
+				      "call CUT(a-b,-,1)\n"
+				      "module load func_periodic_hook\n"
+				      "call CUT(a-b,-,1)\n");
+
+	ck_assert_int_eq(r.status, 0);
+	/* Soft: the admin lets go, func_periodic_hook still holds it. */
+	ck_assert_ptr_nonnull(strstr(r.out, "  held      func_cut: in use by module func_periodic_hook\n"));
+	/* Forced: the user goes first, then func_cut. */
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"  stopped   func_periodic_hook       core       forced unload\n"
+		"  stopped   func_cut                 core       forced unload\n"
+		"Unloaded func_cut\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "CUT: no such function or application\n"));
+	/* Loading the dependent brings its dependency back. */
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"  started   func_cut                 core       used by func_periodic_hook (module=func_cut)\n"
+		"  started   func_periodic_hook       core       console: module load\n"
+		"Loaded func_periodic_hook\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "call CUT(a-b,-,1)\na\n"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_commands_are_refused)
+{
+	struct run r = run_image("-q", "module frobnicate\n"
+				      "module load ../etc/passwd\n"
+				      "module load no_such_module\n"
+				      "module show\n");
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "unknown command 'module frobnicate'; 'help' lists the commands\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "invalid module name (names are not paths)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "no_such_module: no such module"));
+	ck_assert_ptr_nonnull(strstr(r.out, "8 modules, 8 running\n"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_option_is_a_usage_error)
+{
+	struct run r = run_image("-Z", "");
+
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "usage:"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(image_is_static)
+{
+	const char *image = getenv("MANIFOLD_IMAGE");
+	const char *want = getenv("MANIFOLD_EXPECT_LINK");
+	char cmd[512], buf[1024] = "";
+	FILE *fp;
+
+	if (!want)
+		want = "statically linked";
+	snprintf(cmd, sizeof(cmd), "file -L %s", image);
+	fp = popen(cmd, "r");
+	ck_assert(fp != NULL);
+	ck_assert(fgets(buf, sizeof(buf), fp) != NULL);
+	pclose(fp);
+	ck_assert_msg(strstr(buf, want) != NULL, "file says: %s", buf);
+}
+END_TEST
+
+Suite *make_image_suite(void)
+{
+	Suite *s = suite_create("image");
+	TCase *tc = tcase_create("boot");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, boots_in_dependency_order);
+	tcase_add_test(tc, module_show_lists_every_module);
+	tcase_add_test(tc, console_calls_module_functions);
+	tcase_add_test(tc, unload_and_load_again);
+	tcase_add_test(tc, bad_commands_are_refused);
+	tcase_add_test(tc, bad_option_is_a_usage_error);
+	tcase_add_test(tc, image_is_static);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+#ifndef MF_CHECK_NO_MAIN
+int main(void)
+{
+	SRunner *sr = srunner_create(make_image_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+#endif

@@ -1,0 +1,1223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the manifest parser and writer (runtime/manifest.c,
+ * runtime/manifest_write.c).  Input files live in tests/data/manifest/ and
+ * are read relative to the repository root (override with
+ * -DMF_TEST_DATA_DIR=...).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <manifold/manifest.h>
+
+#ifndef MF_TEST_DATA_DIR
+#define MF_TEST_DATA_DIR "tests/data/manifest"
+#endif
+#define DATA(name) MF_TEST_DATA_DIR "/" name
+
+#define STR_LEN(s) (sizeof(s) - 1)
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct mf_manifest *parse_ok(const char *text, size_t len)
+{
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *m = NULL;
+	int r;
+
+	r = mf_manifest_parse("t.manifest", text, len, &m, err, sizeof(err));
+	ck_assert_msg(r == 0, "parse failed (%d): %s", r, err);
+	ck_assert_ptr_nonnull(m);
+	return m;
+}
+
+/* Parse @text, expect -EINVAL and exactly @want as the message. */
+static void parse_fails(const char *text, size_t len, const char *want)
+{
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *m = (struct mf_manifest *)&m;
+	int r;
+
+	r = mf_manifest_parse("t.manifest", text, len, &m, err, sizeof(err));
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_null(m);
+	ck_assert_str_eq(err, want);
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	ck_assert_int_ge(n, 0);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* mf_manifest_write() into a string. */
+static char *write_text(const struct mf_manifest *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(mf_manifest_write(m, fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	return text;
+}
+
+static void assert_str_or_null_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		ck_assert_ptr_eq(a, b);
+	else
+		ck_assert_str_eq(a, b);
+}
+
+static void assert_refs_eq(const struct mf_ref_list *a,
+			   const struct mf_ref_list *b)
+{
+	size_t i;
+
+	ck_assert_uint_eq(a->count, b->count);
+	for (i = 0; i < a->count; i++) {
+		ck_assert_str_eq(a->items[i].type, b->items[i].type);
+		ck_assert_str_eq(a->items[i].name, b->items[i].name);
+		ck_assert_uint_eq(a->items[i].priority, b->items[i].priority);
+	}
+}
+
+/* Equal content; path and line numbers are where it came from, not what. */
+static void assert_manifest_eq(const struct mf_manifest *a,
+			       const struct mf_manifest *b)
+{
+	size_t i;
+
+	ck_assert_str_eq(a->name, b->name);
+	assert_str_or_null_eq(a->checksum, b->checksum);
+	assert_str_or_null_eq(a->description, b->description);
+	ck_assert_int_eq(a->support_level, b->support_level);
+	ck_assert_uint_eq(a->load_priority, b->load_priority);
+	ck_assert_int_eq(a->export_globals, b->export_globals);
+	ck_assert_uint_eq(a->n_configs, b->n_configs);
+	for (i = 0; i < a->n_configs; i++)
+		ck_assert_str_eq(a->configs[i], b->configs[i]);
+	assert_refs_eq(&a->uses, &b->uses);
+	assert_refs_eq(&a->canuse, &b->canuse);
+	assert_refs_eq(&a->provides, &b->provides);
+}
+
+static void assert_ref(const struct mf_ref_list *list, size_t i,
+		       const char *type, const char *name, unsigned priority,
+		       unsigned line)
+{
+	ck_assert_uint_gt(list->count, i);
+	ck_assert_str_eq(list->items[i].type, type);
+	ck_assert_str_eq(list->items[i].name, name);
+	ck_assert_uint_eq(list->items[i].priority, priority);
+	ck_assert_uint_eq(list->items[i].line, line);
+}
+
+/* The seed's example, as found in func_periodic_hook.manifest. */
+static void assert_seed_example(const struct mf_manifest *m)
+{
+	ck_assert_str_eq(m->name, "func_periodic_hook");
+	ck_assert_str_eq(m->checksum, "844c2153257936cc25d8b32760780c7b");
+	ck_assert_ptr_null(m->description);
+	ck_assert_int_eq(m->support_level, MF_SUPPORT_CORE);
+	ck_assert_uint_eq(m->load_priority, MF_PRIO_DEFAULT);
+	ck_assert(m->export_globals);
+	ck_assert_uint_eq(m->n_configs, 0);
+	ck_assert_uint_eq(m->uses.count, 4);
+	assert_ref(&m->uses, 0, "module", "app_chanspy", 0, 8);
+	assert_ref(&m->uses, 1, "module", "func_cut", 0, 9);
+	assert_ref(&m->uses, 2, "module", "func_groupcount", 0, 10);
+	assert_ref(&m->uses, 3, "module", "func_uri", 0, 11);
+	ck_assert_uint_eq(m->canuse.count, 0);
+	ck_assert_uint_eq(m->provides.count, 1);
+	assert_ref(&m->provides, 0, "function", "PERIODIC_HOOK", 0, 14);
+}
+
+/* ------------------------------------------------------------------ */
+/* Good input                                                          */
+/* ------------------------------------------------------------------ */
+
+static const char seed_example[] = "[module]\n"
+				   "name=func_periodic_hook\n"
+				   "checksum=844c2153257936cc25d8b32760780c7b\n"
+				   "support_level=core\n"
+				   "export_globals=yes\n"
+				   "\n"
+				   "[uses]\n"
+				   "module=app_chanspy\n"
+				   "module=func_cut\n"
+				   "module=func_groupcount\n"
+				   "module=func_uri\n"
+				   "\n"
+				   "[provides]\n"
+				   "function=PERIODIC_HOOK\n"
+				   "\n";
+
+START_TEST(test_seed_example)
+{
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+
+	ck_assert_str_eq(m->path, "t.manifest");
+	assert_seed_example(m);
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	static const char text[] = "[module]\nname=a\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_str_eq(m->name, "a");
+	ck_assert_ptr_null(m->checksum);
+	ck_assert_ptr_null(m->description);
+	ck_assert_int_eq(m->support_level, MF_SUPPORT_CORE);
+	ck_assert_uint_eq(m->load_priority, MF_PRIO_DEFAULT);
+	ck_assert(!m->export_globals);
+	ck_assert_uint_eq(m->n_configs, 0);
+	ck_assert_ptr_null(m->configs);
+	ck_assert_uint_eq(m->uses.count, 0);
+	ck_assert_uint_eq(m->canuse.count, 0);
+	ck_assert_uint_eq(m->provides.count, 0);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* CRLF, comments, blanks and tabs, "[ module ]", no final newline. */
+START_TEST(test_tolerated_layout)
+{
+	static const char text[] =
+		"\r\n"
+		"; comment\r\n"
+		"   # indented comment\r\n"
+		" \t [ module ] \t\r\n"
+		"  name  =  func_x \t\r\n"
+		"description=  a  b  ;  not a comment  \r\n"
+		"export_globals = 1\r\n"
+		"\r\n"
+		"[uses]\r\n"
+		"\tfunction\t=\tCUT\t\r\n"
+		"module=func_y";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_str_eq(m->name, "func_x");
+	ck_assert_str_eq(m->description, "a  b  ;  not a comment");
+	ck_assert(m->export_globals);
+	ck_assert_uint_eq(m->uses.count, 2);
+	assert_ref(&m->uses, 0, "function", "CUT", 0, 10);
+	assert_ref(&m->uses, 1, "module", "func_y", 0, 11);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* [module] need not come first; its keys may come in any order. */
+START_TEST(test_section_order)
+{
+	static const char text[] = "[provides]\n"
+				   "codec=ulaw\n"
+				   "[uses]\n"
+				   "module=b\n"
+				   "[module]\n"
+				   "support_level=external\n"
+				   "name=a\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_str_eq(m->name, "a");
+	ck_assert_int_eq(m->support_level, MF_SUPPORT_EXTERNAL);
+	assert_ref(&m->provides, 0, "codec", "ulaw", 0, 2);
+	assert_ref(&m->uses, 0, "module", "b", 0, 4);
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_provider_priorities)
+{
+	static const char text[] = "[module]\n"
+				   "name=res_timing_timerfd\n"
+				   "[provides]\n"
+				   "service=timer:200\n"
+				   "timing=timerfd:0\n"
+				   "codec=ulaw:65535\n"
+				   "codec=alaw:007\n"
+				   "function=TIMER\n"
+				   "module=res_timing:1\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_uint_eq(m->provides.count, 6);
+	assert_ref(&m->provides, 0, "service", "timer", 200, 4);
+	assert_ref(&m->provides, 1, "timing", "timerfd", 0, 5);
+	assert_ref(&m->provides, 2, "codec", "ulaw", MF_PRIORITY_MAX, 6);
+	assert_ref(&m->provides, 3, "codec", "alaw", 7, 7);
+	assert_ref(&m->provides, 4, "function", "TIMER", 0, 8);
+	assert_ref(&m->provides, 5, "module", "res_timing", 1, 9);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* The same name under two types, or in two sections, is no duplicate. */
+START_TEST(test_same_name_other_type)
+{
+	static const char text[] = "[module]\nname=a\n"
+				   "[uses]\nfunction=X\napplication=X\n"
+				   "[canuse]\nfunction=X\n"
+				   "[provides]\nfunction=X\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_uint_eq(m->uses.count, 2);
+	ck_assert_uint_eq(m->canuse.count, 1);
+	ck_assert_uint_eq(m->provides.count, 1);
+	mf_manifest_free(m);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	unsigned load_priority;
+} load_priority_cases[] = {
+	{"realtime_depend", 10},   {"realtime_depend2", 20},
+	{"realtime_driver", 30},   {"timing", 40},
+	{"channel_depend", 50},	   {"channel_driver", 60},
+	{"app_depend", 70},	   {"devstate_provider", 80},
+	{"devstate_plugin", 90},   {"cdr_driver", 100},
+	{"default", 128},	   {"devstate_consumer", 150},
+	{"0", 0},		   {"255", 255},
+	{"129", 129},		   {"0040", 40},
+};
+
+START_TEST(test_load_priority_values)
+{
+	char text[128];
+	struct mf_manifest *m;
+
+	snprintf(text, sizeof(text), "[module]\nname=a\nload_priority=%s\n",
+		 load_priority_cases[_i].text);
+	m = parse_ok(text, strlen(text));
+	ck_assert_uint_eq(m->load_priority,
+			  load_priority_cases[_i].load_priority);
+	mf_manifest_free(m);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	bool value;
+} bool_cases[] = {
+	{"yes", true}, {"true", true},	 {"1", true},
+	{"no", false}, {"false", false}, {"0", false},
+};
+
+START_TEST(test_export_globals_values)
+{
+	char text[128];
+	struct mf_manifest *m;
+
+	snprintf(text, sizeof(text), "[module]\nname=a\nexport_globals=%s\n",
+		 bool_cases[_i].text);
+	m = parse_ok(text, strlen(text));
+	ck_assert_int_eq(m->export_globals, bool_cases[_i].value);
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_accepted_values)
+{
+	static const char text[] =
+		"[module]\n"
+		"name=_a9_\n"
+		"checksum=844C2153257936CC25D8B32760780C7B\n"
+		"support_level=deprecated\n"
+		"config=extensions.conf\n"
+		"config=.hidden\n"
+		"config=a..b\n"
+		"[uses]\n"
+		"x_9=!\"#$%&'()*+,-./;<>?@[\\]^_`{|}~\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_str_eq(m->name, "_a9_");
+	ck_assert_str_eq(m->checksum, "844C2153257936CC25D8B32760780C7B");
+	ck_assert_int_eq(m->support_level, MF_SUPPORT_DEPRECATED);
+	ck_assert_uint_eq(m->n_configs, 3);
+	ck_assert_str_eq(m->configs[0], "extensions.conf");
+	ck_assert_str_eq(m->configs[1], ".hidden");
+	ck_assert_str_eq(m->configs[2], "a..b");
+	assert_ref(&m->uses, 0, "x_9", "!\"#$%&'()*+,-./;<>?@[\\]^_`{|}~", 0,
+		   9);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* 63 characters is the longest name; 1024 bytes the longest line. */
+START_TEST(test_limits)
+{
+	char name[64], text[2200];
+	struct mf_manifest *m;
+	int n;
+
+	memset(name, 'n', 63);
+	name[63] = '\0';
+	n = snprintf(text, sizeof(text), "[module]\nname=%s\ndescription=",
+		     name);
+	/* Line 3 is exactly MF_MANIFEST_LINE_MAX bytes, then CRLF. */
+	memset(text + n, 'd', MF_MANIFEST_LINE_MAX - STR_LEN("description="));
+	n += MF_MANIFEST_LINE_MAX - (int)STR_LEN("description=");
+	memcpy(text + n, "\r\n", 3);
+	m = parse_ok(text, strlen(text));
+	ck_assert_str_eq(m->name, name);
+	ck_assert_uint_eq(strlen(m->description),
+			  MF_MANIFEST_LINE_MAX - STR_LEN("description="));
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_sha256_checksum)
+{
+	static const char text[] =
+		"[module]\nname=a\nchecksum=sha256:"
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+		"\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+
+	ck_assert_str_eq(m->checksum, "sha256:9f86d081884c7d659a2feaa0c55ad015"
+				      "a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_err_null_and_small)
+{
+	static const char bad[] = "[module]\nname=A\n";
+	struct mf_manifest *m = NULL;
+	char err[12];
+
+	/* No room for a message is no reason to fail differently. */
+	ck_assert_int_eq(mf_manifest_parse("t.manifest", bad, STR_LEN(bad), &m,
+					   NULL, 0),
+			 -EINVAL);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(mf_manifest_parse("t.manifest", bad, STR_LEN(bad), &m,
+					   err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "t.manifest:");
+	ck_assert_int_eq(mf_manifest_parse("t.manifest", seed_example,
+					   STR_LEN(seed_example), &m, err, 1),
+			 0);
+	ck_assert_str_eq(err, "");
+	mf_manifest_free(m);
+	mf_manifest_free(NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Bad input: one row per error, with the exact message                */
+/* ------------------------------------------------------------------ */
+
+#define BAD_NAME_HINT                                                          \
+	"(want [a-z0-9_], starting with a letter or '_', at most 63 "          \
+	"characters)"
+#define CHECKSUM_HINT                                                          \
+	"(want sha256:<64 lower-case hex digits> or 32 hex digits)"
+#define HEX64 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define M "[module]\nname=a\n" /* two lines */
+#define ROW(text, want) {text, STR_LEN(text), want}
+
+static const struct {
+	const char *text;
+	size_t len;
+	const char *want;
+} bad_cases[] = {
+	/* Structure. */
+	ROW("", "t.manifest:0: missing [module] section"),
+	ROW("; just a comment\n\n  \n", "t.manifest:0: missing [module] section"),
+	ROW("[uses]\nmodule=b\n", "t.manifest:0: missing [module] section"),
+	ROW("\nname=a\n[module]\n", "t.manifest:2: text before the first section"),
+	ROW(M "[bogus]\n", "t.manifest:3: unknown section 'bogus'"),
+	ROW(M "[Uses]\n", "t.manifest:3: unknown section 'Uses'"),
+	ROW(M "[uses]\n[canuse]\n[ uses ]\n", "t.manifest:5: duplicate section 'uses'"),
+	ROW(M "[module]\n", "t.manifest:3: duplicate section 'module'"),
+	ROW("[module\nname=a\n", "t.manifest:1: bad section header"),
+	ROW("[]\n", "t.manifest:1: bad section header"),
+	ROW("[  ]\n", "t.manifest:1: bad section header"),
+	ROW("[module] ; x\n", "t.manifest:1: bad section header"),
+	ROW("[[module]]\n", "t.manifest:1: bad section header"),
+	ROW("[module]\nname\n", "t.manifest:2: missing '='"),
+	ROW(M "[uses]\nmodule\n", "t.manifest:4: missing '='"),
+	ROW("[module]\n=a\n", "t.manifest:2: empty key"),
+	ROW(M "[provides]\n  = x\n", "t.manifest:4: empty key"),
+	ROW("[module]\nname=\n", "t.manifest:2: empty value for 'name'"),
+	ROW("[module]\nname= \t \n", "t.manifest:2: empty value for 'name'"),
+	ROW(M "description=\n", "t.manifest:3: empty value for 'description'"),
+	ROW(M "[uses]\nmodule=\n", "t.manifest:4: empty value for 'module'"),
+	ROW("[module]\nsupport_level=core\n", "t.manifest:1: missing [module] name"),
+	ROW("\n[uses]\nmodule=b\n\n[module]\n", "t.manifest:5: missing [module] name"),
+	/* [module] keys. */
+	ROW(M "author=me\n", "t.manifest:3: unknown key 'author' in [module]"),
+	ROW("[module]\nName=a\n", "t.manifest:2: unknown key 'Name' in [module]"),
+	ROW(M "na me=a\n", "t.manifest:3: unknown key 'na me' in [module]"),
+	ROW(M "name=b\n", "t.manifest:3: duplicate key 'name'"),
+	ROW(M "checksum=sha256:" HEX64 "\nchecksum=sha256:" HEX64 "\n",
+	    "t.manifest:4: duplicate key 'checksum'"),
+	ROW(M "support_level=core\nsupport_level=core\n",
+	    "t.manifest:4: duplicate key 'support_level'"),
+	ROW(M "load_priority=1\nload_priority=2\n",
+	    "t.manifest:4: duplicate key 'load_priority'"),
+	ROW(M "export_globals=no\nexport_globals=no\n",
+	    "t.manifest:4: duplicate key 'export_globals'"),
+	ROW(M "description=x\ndescription=x\n",
+	    "t.manifest:4: duplicate key 'description'"),
+	ROW("[module]\nname=Func\n", "t.manifest:2: bad module name 'Func' " BAD_NAME_HINT),
+	ROW("[module]\nname=1abc\n", "t.manifest:2: bad module name '1abc' " BAD_NAME_HINT),
+	ROW("[module]\nname=a-b\n", "t.manifest:2: bad module name 'a-b' " BAD_NAME_HINT),
+	ROW("[module]\nname=a b\n", "t.manifest:2: bad module name 'a b' " BAD_NAME_HINT),
+	ROW("[module]\nname=func_cut.so\n",
+	    "t.manifest:2: bad module name 'func_cut.so' (drop the '.so')"),
+	ROW("[module]\nname=.so\n", "t.manifest:2: bad module name '.so' " BAD_NAME_HINT),
+	ROW("[module]\nname="
+	    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n",
+	    "t.manifest:2: bad module name "
+	    "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn' " BAD_NAME_HINT),
+	ROW(M "checksum=xyz\n", "t.manifest:3: bad checksum 'xyz' " CHECKSUM_HINT),
+	ROW(M "checksum=844c2153257936cc25d8b32760780c7\n",
+	    "t.manifest:3: bad checksum '844c2153257936cc25d8b32760780c7' " CHECKSUM_HINT),
+	ROW(M "checksum=844c2153257936cc25d8b32760780c7bb\n",
+	    "t.manifest:3: bad checksum '844c2153257936cc25d8b32760780c7bb' " CHECKSUM_HINT),
+	ROW(M "checksum=844c2153257936cc25d8b32760780c7g\n",
+	    "t.manifest:3: bad checksum '844c2153257936cc25d8b32760780c7g' " CHECKSUM_HINT),
+	ROW(M "checksum=sha256:844c2153257936cc25d8b32760780c7b\n",
+	    "t.manifest:3: bad checksum 'sha256:844c2153257936cc25d8b32760780c7b' " CHECKSUM_HINT),
+	ROW(M "checksum=sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n",
+	    "t.manifest:3: bad checksum 'sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08' " CHECKSUM_HINT),
+	ROW(M "checksum=" HEX64 "\n", "t.manifest:3: bad checksum '" HEX64 "' " CHECKSUM_HINT),
+	ROW(M "checksum=SHA256:" HEX64 "\n",
+	    "t.manifest:3: bad checksum 'SHA256:" HEX64 "' " CHECKSUM_HINT),
+	ROW(M "support_level=Core\n",
+	    "t.manifest:3: bad support_level 'Core' (want core, extended, deprecated or external)"),
+	ROW(M "support_level=unknown\n",
+	    "t.manifest:3: bad support_level 'unknown' (want core, extended, deprecated or external)"),
+	ROW(M "load_priority=256\n",
+	    "t.manifest:3: bad load_priority '256' (want a level name or 0..255)"),
+	ROW(M "load_priority=-1\n",
+	    "t.manifest:3: bad load_priority '-1' (want a level name or 0..255)"),
+	ROW(M "load_priority=+1\n",
+	    "t.manifest:3: bad load_priority '+1' (want a level name or 0..255)"),
+	ROW(M "load_priority=0x10\n",
+	    "t.manifest:3: bad load_priority '0x10' (want a level name or 0..255)"),
+	ROW(M "load_priority=99999999999999999999\n",
+	    "t.manifest:3: bad load_priority '99999999999999999999' (want a level name or 0..255)"),
+	ROW(M "load_priority=Timing\n",
+	    "t.manifest:3: bad load_priority 'Timing' (want a level name or 0..255)"),
+	ROW(M "load_priority=MF_PRIO_TIMING\n",
+	    "t.manifest:3: bad load_priority 'MF_PRIO_TIMING' (want a level name or 0..255)"),
+	ROW(M "export_globals=Yes\n",
+	    "t.manifest:3: bad boolean 'Yes' for export_globals (want yes, no, true, false, 1 or 0)"),
+	ROW(M "export_globals=on\n",
+	    "t.manifest:3: bad boolean 'on' for export_globals (want yes, no, true, false, 1 or 0)"),
+	ROW(M "config=etc/a.conf\n", "t.manifest:3: bad config file name 'etc/a.conf'"),
+	ROW(M "config=..\n", "t.manifest:3: bad config file name '..'"),
+	ROW(M "config=.\n", "t.manifest:3: bad config file name '.'"),
+	ROW(M "config=a b.conf\n", "t.manifest:3: bad config file name 'a b.conf'"),
+	ROW(M "config=a.conf\nconfig=b.conf\nconfig=a.conf\n",
+	    "t.manifest:5: duplicate config 'a.conf'"),
+	/* [uses], [canuse], [provides]. */
+	ROW(M "[uses]\nModule=b\n", "t.manifest:4: bad type 'Module'"),
+	ROW(M "[uses]\n1module=b\n", "t.manifest:4: bad type '1module'"),
+	ROW(M "[canuse]\n_x=b\n", "t.manifest:4: bad type '_x'"),
+	ROW(M "[provides]\nfunc tion=b\n", "t.manifest:4: bad type 'func tion'"),
+	ROW(M "[provides]\nfunc-tion=b\n", "t.manifest:4: bad type 'func-tion'"),
+	ROW(M "[uses]\nfunction=A B\n", "t.manifest:4: bad name 'A B' for type 'function'"),
+	ROW(M "[uses]\nfunction=A\tB\n", "t.manifest:4: bad name 'A\tB' for type 'function'"),
+	ROW(M "[canuse]\nfunction=a=b\n", "t.manifest:4: bad name 'a=b' for type 'function'"),
+	ROW(M "[provides]\nfunction=\xc3\xa9t\xc3\xa9\n",
+	    "t.manifest:4: bad name '\xc3\xa9t\xc3\xa9' for type 'function'"),
+	ROW(M "[uses]\nmodule=func_cut.so\n",
+	    "t.manifest:4: bad module name 'func_cut.so' (drop the '.so')"),
+	ROW(M "[canuse]\nmodule=B\n", "t.manifest:4: bad module name 'B' " BAD_NAME_HINT),
+	ROW(M "[uses]\nservice=timer:200\n", "t.manifest:4: priority not allowed in [uses]"),
+	ROW(M "[canuse]\nservice=timer:200\n", "t.manifest:4: priority not allowed in [canuse]"),
+	ROW(M "[uses]\nservice=a:b\n", "t.manifest:4: priority not allowed in [uses]"),
+	ROW(M "[provides]\nservice=timer:65536\n",
+	    "t.manifest:4: bad priority '65536' (want 0..65535)"),
+	ROW(M "[provides]\nservice=timer:\n", "t.manifest:4: bad priority '' (want 0..65535)"),
+	ROW(M "[provides]\nservice=timer:-1\n", "t.manifest:4: bad priority '-1' (want 0..65535)"),
+	ROW(M "[provides]\nservice=timer:high\n",
+	    "t.manifest:4: bad priority 'high' (want 0..65535)"),
+	ROW(M "[provides]\nservice=timer:1:2\n", "t.manifest:4: bad priority '1:2' (want 0..65535)"),
+	ROW(M "[provides]\nservice=timer: 2\n", "t.manifest:4: bad priority ' 2' (want 0..65535)"),
+	ROW(M "[provides]\nservice=:5\n", "t.manifest:4: missing name before ':'"),
+	ROW(M "[uses]\nmodule=b\nfunction=X\nmodule=b\n",
+	    "t.manifest:6: duplicate entry 'module=b' in [uses]"),
+	ROW(M "[canuse]\nfunction=X\n  function = X \n",
+	    "t.manifest:5: duplicate entry 'function=X' in [canuse]"),
+	ROW(M "[provides]\nservice=timer:100\nservice=timer:200\n",
+	    "t.manifest:5: duplicate entry 'service=timer' in [provides]"),
+	ROW(M "[provides]\nservice=timer\nservice=timer:0\n",
+	    "t.manifest:5: duplicate entry 'service=timer' in [provides]"),
+	ROW(M "[uses]\nmodule=b\nmodule=a\n", "t.manifest:5: module uses itself"),
+	ROW("[uses]\nmodule=a\n[module]\nname=a\n", "t.manifest:2: module uses itself"),
+	ROW(M "[canuse]\nmodule=a\n", "t.manifest:4: module lists itself in [canuse]"),
+	/* Bytes. */
+	ROW("[module]\nname=a\0\n", "t.manifest:2: NUL byte"),
+	ROW(M "\0", "t.manifest:3: NUL byte"),
+	ROW(M "; comment \0 too\n", "t.manifest:3: NUL byte"),
+	ROW("[module]\nname=a\x01\n", "t.manifest:2: control character 0x01"),
+	ROW("[module]\nname=a\rb\n", "t.manifest:2: control character 0x0d"),
+	ROW("[module]\r\r\nname=a\n", "t.manifest:1: control character 0x0d"),
+	ROW(M "; comment \x1b[0m\n", "t.manifest:3: control character 0x1b"),
+	ROW(M "description=\x7f\n", "t.manifest:3: control character 0x7f"),
+};
+
+START_TEST(test_bad_input)
+{
+	parse_fails(bad_cases[_i].text, bad_cases[_i].len, bad_cases[_i].want);
+}
+END_TEST
+
+/* Built at run time: the limit is MF_MANIFEST_LINE_MAX, not a literal. */
+START_TEST(test_line_too_long)
+{
+	char text[2 * MF_MANIFEST_LINE_MAX], want[128];
+	int n;
+
+	n = snprintf(text, sizeof(text), "[module]\nname=a\ndescription=");
+	memset(text + n, 'd', MF_MANIFEST_LINE_MAX + 1 - STR_LEN("description="));
+	n += MF_MANIFEST_LINE_MAX + 1 - (int)STR_LEN("description=");
+	memcpy(text + n, "\r\n", 3);
+	snprintf(want, sizeof(want), "t.manifest:3: line too long (%d bytes, max %d)",
+		 MF_MANIFEST_LINE_MAX + 1, MF_MANIFEST_LINE_MAX);
+	parse_fails(text, strlen(text), want);
+
+	/* Comments are lines too, and the last line needs no '\n'. */
+	n = snprintf(text, sizeof(text), "[module]\nname=a\n;");
+	memset(text + n, 'c', 2 * MF_MANIFEST_LINE_MAX - 1 - (size_t)n);
+	text[2 * MF_MANIFEST_LINE_MAX - 1] = '\0';
+	snprintf(want, sizeof(want), "t.manifest:3: line too long (%zu bytes, max %d)",
+		 strlen(text) - STR_LEN("[module]\nname=a\n"), MF_MANIFEST_LINE_MAX);
+	parse_fails(text, strlen(text), want);
+}
+END_TEST
+
+/* Only the first error is reported. */
+START_TEST(test_first_error_wins)
+{
+	static const char text[] = "[module]\nname=A\nname=B\n[bogus]\n";
+
+	parse_fails(text, STR_LEN(text),
+		    "t.manifest:2: bad module name 'A' " BAD_NAME_HINT);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Names helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_support_level_names)
+{
+	static const char *const names[] = {"core", "extended", "deprecated",
+					    "external"};
+	enum mf_support_level level;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_str_eq(mf_support_level_name((enum mf_support_level)i),
+				 names[i]);
+		level = (enum mf_support_level)99;
+		ck_assert_int_eq(mf_support_level_parse(names[i], &level), 0);
+		ck_assert_int_eq(level, i);
+	}
+	ck_assert_ptr_null(mf_support_level_name((enum mf_support_level)4));
+	ck_assert_ptr_null(mf_support_level_name((enum mf_support_level)-1));
+	level = MF_SUPPORT_EXTERNAL;
+	ck_assert_int_eq(mf_support_level_parse("CORE", &level), -EINVAL);
+	ck_assert_int_eq(mf_support_level_parse("", &level), -EINVAL);
+	ck_assert_int_eq(mf_support_level_parse("core ", &level), -EINVAL);
+	ck_assert_int_eq(level, MF_SUPPORT_EXTERNAL);
+}
+END_TEST
+
+START_TEST(test_load_priority_names)
+{
+	size_t i, n = sizeof(load_priority_cases) / sizeof(load_priority_cases[0]);
+	unsigned prio, named = 0;
+
+	/* Every level name maps to its number and back. */
+	for (i = 0; i < n; i++) {
+		const char *name = load_priority_cases[i].text;
+
+		prio = 9999;
+		ck_assert_int_eq(mf_load_priority_parse(name, &prio), 0);
+		ck_assert_uint_eq(prio, load_priority_cases[i].load_priority);
+		if (name[0] >= 'a' && name[0] <= 'z') {
+			ck_assert_str_eq(mf_load_priority_name(prio), name);
+			named++;
+		}
+	}
+	ck_assert_uint_eq(named, 12);
+	ck_assert_uint_eq(MF_PRIO_CHANNEL_DRIVER, 60);
+	ck_assert_str_eq(mf_load_priority_name(MF_PRIO_CHANNEL_DRIVER),
+			 "channel_driver");
+	/* Numbers without a level have no name. */
+	for (prio = 0; prio <= 255; prio++) {
+		const char *name = mf_load_priority_name(prio);
+		unsigned back;
+
+		if (!name)
+			continue;
+		ck_assert_int_eq(mf_load_priority_parse(name, &back), 0);
+		ck_assert_uint_eq(back, prio);
+	}
+	ck_assert_ptr_null(mf_load_priority_name(0));
+	ck_assert_ptr_null(mf_load_priority_name(129));
+	ck_assert_ptr_null(mf_load_priority_name(1000));
+	prio = 7;
+	ck_assert_int_eq(mf_load_priority_parse("", &prio), -EINVAL);
+	ck_assert_int_eq(mf_load_priority_parse("256", &prio), -EINVAL);
+	ck_assert_int_eq(mf_load_priority_parse("default2", &prio), -EINVAL);
+	ck_assert_int_eq(mf_load_priority_parse("DEFAULT", &prio), -EINVAL);
+	ck_assert_uint_eq(prio, 7);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Writer and round trip                                               */
+/* ------------------------------------------------------------------ */
+
+/* parse(file) written must be @canonical, which parses back to the same. */
+static void check_round_trip(const char *input, const char *canonical)
+{
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *a, *b;
+	char *want, *text, *again;
+	size_t len;
+
+	ck_assert_msg(mf_manifest_load(input, &a, err, sizeof(err)) == 0, "%s",
+		      err);
+	want = read_text(canonical, &len);
+	text = write_text(a);
+	ck_assert_str_eq(text, want);
+
+	b = parse_ok(text, strlen(text));
+	assert_manifest_eq(a, b);
+	again = write_text(b);
+	ck_assert_str_eq(again, text);
+
+	free(again);
+	free(text);
+	free(want);
+	mf_manifest_free(b);
+	mf_manifest_free(a);
+}
+
+START_TEST(test_round_trip_seed)
+{
+	check_round_trip(DATA("func_periodic_hook.manifest"),
+			 DATA("func_periodic_hook.canonical"));
+}
+END_TEST
+
+START_TEST(test_round_trip_full)
+{
+	check_round_trip(DATA("full.manifest"), DATA("full.canonical"));
+}
+END_TEST
+
+START_TEST(test_write_minimal)
+{
+	static const char text[] = "[module]\nname=a\nload_priority=129\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text)), *back;
+	char *out = write_text(m);
+
+	ck_assert_str_eq(out, "[module]\nname=a\nsupport_level=core\n"
+			      "load_priority=129\n");
+	back = parse_ok(out, strlen(out));
+	assert_manifest_eq(m, back);
+	mf_manifest_free(back);
+	free(out);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* A hand-built manifest, as the extractor makes them. */
+START_TEST(test_write_built)
+{
+	struct mf_ref uses[] = {{"module", "res_core", 0, 0}};
+	struct mf_ref provides[] = {{"service", "timer", 0, 0},
+				    {"codec", "ulaw", 12, 0}};
+	char *configs[] = {"a.conf"};
+	struct mf_manifest m = {
+		.name = "res_x",
+		.checksum = "a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		.support_level = MF_SUPPORT_EXTERNAL,
+		.load_priority = 0,
+		.configs = configs,
+		.n_configs = 1,
+		.uses = {uses, 1},
+		.provides = {provides, 2},
+	};
+	struct mf_manifest *back;
+	char *out = write_text(&m);
+
+	ck_assert_str_eq(out, "[module]\n"
+			      "name=res_x\n"
+			      "checksum=a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+			      "support_level=external\n"
+			      "load_priority=0\n"
+			      "config=a.conf\n"
+			      "\n[uses]\nmodule=res_core\n"
+			      "\n[provides]\nservice=timer\ncodec=ulaw:12\n");
+	back = parse_ok(out, strlen(out));
+	assert_manifest_eq(&m, back);
+	mf_manifest_free(back);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_write_refuses_unwritable)
+{
+	struct mf_ref bad_ref[] = {{"module", "a\nb", 0, 0}};
+	struct mf_manifest m = {.name = "a", .load_priority = MF_PRIO_DEFAULT};
+	FILE *fp = fopen("/dev/null", "w");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(mf_manifest_write(&m, fp), 0);
+	m.name = NULL;
+	ck_assert_int_eq(mf_manifest_write(&m, fp), -EINVAL);
+	m.name = "a";
+	m.description = "two\nlines";
+	ck_assert_int_eq(mf_manifest_write(&m, fp), -EINVAL);
+	m.description = NULL;
+	m.support_level = (enum mf_support_level)7;
+	ck_assert_int_eq(mf_manifest_write(&m, fp), -EINVAL);
+	m.support_level = MF_SUPPORT_CORE;
+	m.load_priority = 256;
+	ck_assert_int_eq(mf_manifest_write(&m, fp), -EINVAL);
+	m.load_priority = MF_PRIO_DEFAULT;
+	m.uses.items = bad_ref;
+	m.uses.count = 1;
+	ck_assert_int_eq(mf_manifest_write(&m, fp), -EINVAL);
+	fclose(fp);
+}
+END_TEST
+
+START_TEST(test_write_io_error)
+{
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+	FILE *fp = fopen("/dev/full", "w");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(mf_manifest_write(m, fp), -EIO);
+	fclose(fp);
+	mf_manifest_free(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Loading files                                                       */
+/* ------------------------------------------------------------------ */
+
+static void load_fails(const char *path, int want_r, const char *want)
+{
+	struct mf_manifest *m = (struct mf_manifest *)&m;
+	char err[MF_ERR_MAX] = "";
+
+	ck_assert_int_eq(mf_manifest_load(path, &m, err, sizeof(err)), want_r);
+	ck_assert_ptr_null(m);
+	ck_assert_str_eq(err, want);
+}
+
+START_TEST(test_load_seed_file)
+{
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *m;
+
+	ck_assert_int_eq(mf_manifest_load(DATA("func_periodic_hook.manifest"),
+					  &m, err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(m->path, DATA("func_periodic_hook.manifest"));
+	assert_seed_example(m);
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_load_crlf_file)
+{
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *m;
+
+	ck_assert_msg(mf_manifest_load(DATA("crlf.manifest"), &m, err,
+				       sizeof(err)) == 0,
+		      "%s", err);
+	assert_seed_example(m);
+	mf_manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_load_bad_files)
+{
+	load_fails(DATA("bad/nul.manifest"), -EINVAL,
+		   DATA("bad/nul.manifest") ":3: NUL byte");
+	load_fails(DATA("bad/long_line.manifest"), -EINVAL,
+		   DATA("bad/long_line.manifest") ":3: line too long (1025 bytes, max 1024)");
+	load_fails(DATA("bad/self_use.manifest"), -EINVAL,
+		   DATA("bad/self_use.manifest") ":6: module uses itself");
+	load_fails(DATA("bad/duplicate_provider.manifest"), -EINVAL,
+		   DATA("bad/duplicate_provider.manifest")
+		   ":6: duplicate entry 'service=timer' in [provides]");
+	load_fails(DATA("bad/missing_name.manifest"), -EINVAL,
+		   DATA("bad/missing_name.manifest") ":2: missing [module] name");
+}
+END_TEST
+
+START_TEST(test_load_io_errors)
+{
+	load_fails(DATA("no_such.manifest"), -ENOENT,
+		   DATA("no_such.manifest") ": No such file or directory");
+	load_fails(DATA(""), -EISDIR, DATA("") ": Is a directory");
+	load_fails(DATA("full.manifest/x"), -ENOTDIR,
+		   DATA("full.manifest/x") ": Not a directory");
+	/* Not a regular file: read to the end all the same. */
+	load_fails("/dev/null", -EINVAL, "/dev/null:0: missing [module] section");
+}
+END_TEST
+
+/* Write @size bytes of a valid manifest padded with comment lines. */
+static void make_big_manifest(char *path, size_t size)
+{
+	static const char head[] = "[module]\nname=big\n";
+	char line[100];
+	size_t done = 0;
+	FILE *fp;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(head, fp);
+	done = STR_LEN(head);
+	memset(line, 'c', sizeof(line));
+	line[0] = ';';
+	while (done < size) {
+		size_t n = size - done < sizeof(line) ? size - done : sizeof(line);
+
+		line[n - 1] = '\n';
+		ck_assert_uint_eq(fwrite(line, 1, n, fp), n);
+		line[n - 1] = 'c';
+		done += n;
+	}
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+START_TEST(test_load_size_limit)
+{
+	char path[] = "/tmp/check_manifest_XXXXXX", want[128];
+	char err[MF_ERR_MAX] = "";
+	struct mf_manifest *m;
+
+	make_big_manifest(path, 1024 * 1024);
+	ck_assert_msg(mf_manifest_load(path, &m, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(m->name, "big");
+	mf_manifest_free(m);
+	unlink(path);
+
+	strcpy(path, "/tmp/check_manifest_XXXXXX");
+	make_big_manifest(path, 1024 * 1024 + 1);
+	snprintf(want, sizeof(want), "%s: file too large (max 1048576 bytes)", path);
+	load_fails(path, -EFBIG, want);
+	unlink(path);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Out of memory: fail each allocation in turn                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The stand-alone test program replaces malloc() to fail the Nth allocation
+ * and to count blocks still live.  A runner that links every suite together
+ * (MF_CHECK_NO_MAIN) keeps the C library's malloc and skips these tests, so
+ * that no two suites fight over the symbol.
+ */
+#ifndef MF_CHECK_NO_MAIN
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+
+static struct {
+	bool armed;
+	long countdown; /* allocations left before the failing one */
+	long calls;	/* allocations attempted while armed */
+	long live;	/* blocks allocated minus blocks freed while armed */
+} fi;
+
+static bool fi_fail_now(void)
+{
+	if (!fi.armed)
+		return false;
+	fi.calls++;
+	return fi.countdown-- == 0;
+}
+
+void *malloc(size_t size)
+{
+	void *p;
+
+	if (fi_fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __libc_malloc(size);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *calloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (fi_fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __libc_calloc(n, size);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *realloc(void *old, size_t size)
+{
+	void *p;
+
+	if (fi_fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __libc_realloc(old, size);
+	if (p && !old && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void free(void *p)
+{
+	if (p && fi.armed)
+		fi.live--;
+	__libc_free(p);
+}
+
+static void fi_arm(long fail_at)
+{
+	fi.calls = 0;
+	fi.live = 0;
+	fi.countdown = fail_at;
+	fi.armed = true;
+}
+
+static void fi_disarm(void)
+{
+	fi.armed = false;
+}
+
+/*
+ * Valgrind replaces malloc() in the program too, which takes these wrappers
+ * out of play: then there is nothing to inject, and valgrind checks leaks.
+ */
+static bool fi_active(void)
+{
+	/* Called through a volatile pointer: the compiler may drop a plain
+	 * malloc()/free() pair. */
+	void *(*volatile alloc)(size_t) = malloc;
+	void *p;
+
+	fi_arm(0);
+	p = alloc(1);
+	fi_disarm();
+	if (p) {
+		free(p);
+		fprintf(stderr, "check_manifest: malloc() is not ours (valgrind?): "
+				"allocation failures not injected\n");
+	}
+	return p == NULL;
+}
+
+/*
+ * Run @op with allocation 0, 1, 2 ... failing until it succeeds; each failed
+ * run must return -ENOMEM, leave nothing allocated and say so in @err.
+ */
+static void check_each_allocation(const char *what,
+				  int (*op)(struct mf_manifest **, char *,
+					    size_t),
+				  const char *want_suffix)
+{
+	char err[MF_ERR_MAX];
+	struct mf_manifest *m;
+	long n, live;
+	int r;
+
+	if (!fi_active())
+		return;
+	for (n = 0;; n++) {
+		err[0] = '\0';
+		m = (struct mf_manifest *)&m;
+		fi_arm(n);
+		r = op(&m, err, sizeof(err));
+		if (r == 0)
+			mf_manifest_free(m);
+		live = fi.live;
+		fi_disarm();
+		ck_assert_msg(live == 0, "%s: %ld blocks leaked failing allocation %ld",
+			      what, live, n);
+		if (r == 0)
+			break;
+		ck_assert_msg(r == -ENOMEM, "%s: got %d failing allocation %ld",
+			      what, r, n);
+		ck_assert_ptr_null(m);
+		ck_assert_msg(strlen(err) > strlen(want_suffix) &&
+				      strcmp(err + strlen(err) - strlen(want_suffix),
+					     want_suffix) == 0,
+			      "%s: message '%s'", what, err);
+	}
+	/* The run that succeeded made more allocations than the ones failed. */
+	ck_assert_int_gt(n, 10);
+}
+
+static int parse_full(struct mf_manifest **m, char *err, size_t errlen)
+{
+	static const char text[] =
+		"[module]\nname=res_x\ndescription=d\n"
+		"checksum=844c2153257936cc25d8b32760780c7b\n"
+		"config=a.conf\nconfig=b.conf\nconfig=c.conf\n"
+		"[uses]\nmodule=a\nmodule=b\nmodule=c\nmodule=d\nmodule=e\n"
+		"[canuse]\nfunction=F\n"
+		"[provides]\nservice=timer:3\ncodec=ulaw\n";
+
+	return mf_manifest_parse("t.manifest", text, STR_LEN(text), m, err,
+				 errlen);
+}
+
+static int load_full(struct mf_manifest **m, char *err, size_t errlen)
+{
+	return mf_manifest_load(DATA("full.manifest"), m, err, errlen);
+}
+
+START_TEST(test_enomem_parse)
+{
+	check_each_allocation("parse", parse_full, ": out of memory");
+}
+END_TEST
+
+START_TEST(test_enomem_load)
+{
+	check_each_allocation("load", load_full, "");
+}
+END_TEST
+
+static void add_enomem_tests(Suite *s)
+{
+	TCase *tc = tcase_create("enomem");
+
+	tcase_add_test(tc, test_enomem_parse);
+	tcase_add_test(tc, test_enomem_load);
+	suite_add_tcase(s, tc);
+}
+#else
+static void add_enomem_tests(Suite *s)
+{
+	(void)s;
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+
+Suite *make_manifest_suite(void)
+{
+	Suite *s = suite_create("manifest");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	tcase_add_test(tc, test_seed_example);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_tolerated_layout);
+	tcase_add_test(tc, test_section_order);
+	tcase_add_test(tc, test_provider_priorities);
+	tcase_add_test(tc, test_same_name_other_type);
+	tcase_add_loop_test(tc, test_load_priority_values, 0,
+			    sizeof(load_priority_cases) / sizeof(load_priority_cases[0]));
+	tcase_add_loop_test(tc, test_export_globals_values, 0,
+			    sizeof(bool_cases) / sizeof(bool_cases[0]));
+	tcase_add_test(tc, test_accepted_values);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_sha256_checksum);
+	tcase_add_test(tc, test_err_null_and_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_loop_test(tc, test_bad_input, 0,
+			    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_line_too_long);
+	tcase_add_test(tc, test_first_error_wins);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, test_support_level_names);
+	tcase_add_test(tc, test_load_priority_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("write");
+	tcase_add_test(tc, test_round_trip_seed);
+	tcase_add_test(tc, test_round_trip_full);
+	tcase_add_test(tc, test_write_minimal);
+	tcase_add_test(tc, test_write_built);
+	tcase_add_test(tc, test_write_refuses_unwritable);
+	tcase_add_test(tc, test_write_io_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_test(tc, test_load_seed_file);
+	tcase_add_test(tc, test_load_crlf_file);
+	tcase_add_test(tc, test_load_bad_files);
+	tcase_add_test(tc, test_load_io_errors);
+	tcase_add_test(tc, test_load_size_limit);
+	suite_add_tcase(s, tc);
+
+	add_enomem_tests(s);
+	return s;
+}
+
+#ifndef MF_CHECK_NO_MAIN
+int main(void)
+{
+	SRunner *sr = srunner_create(make_manifest_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+#endif
