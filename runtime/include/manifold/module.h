@@ -117,7 +117,13 @@ struct mf_callable {
 	const char *synopsis; /* one line, for the console's help */
 };
 
-/* -EEXIST if type/name is registered already, -EINVAL for bad names. */
+/*
+ * Several modules may register one type/name (two timers loaded side by
+ * side); mf_api_find() returns the one whose manifest gives it the highest
+ * priority for that type=name.  -EEXIST when this module registered it
+ * already, -EINVAL for bad names, -ESHUTDOWN when the module is not starting
+ * or running.
+ */
 int mf_api_register(struct mf_module *owner, const char *type,
 		    const char *name, const void *iface);
 /* Remove early; 0 or -ENOENT.  Normally unnecessary. */
