@@ -31,7 +31,7 @@ struct gen_manifest_set {
  * Parse every path.  Each parse error is printed to stderr as
  * "FILE:LINE: reason"; returns 0 when all parsed, else -EINVAL after reading
  * them all (the good ones are still in the set).  Duplicate names are left in
- * the set for the caller to judge (see gen_set_duplicates()).
+ * the set for the caller to judge: registry refuses them, check reports them.
  */
 int gen_set_load(struct gen_manifest_set *set, int npaths, char **paths);
 void gen_set_free(struct gen_manifest_set *set);

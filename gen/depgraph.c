@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Providers, needs and unavoidable cycles of a manifest set (see depgraph.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "depgraph.h"
+
+int dg_symbol(const char *name, char *buf, size_t len)
+{
+	static const char prefix[] = "MODULE_";
+	size_t n = strlen(name), i;
+
+	if (n == 0 || sizeof(prefix) + n > len)
+		return -EINVAL;
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+			 c != '_')
+			return -EINVAL;
+		buf[sizeof(prefix) - 1 + i] = c;
+	}
+	buf[sizeof(prefix) - 1 + n] = '\0';
+	return 0;
+}
+
+static int prov_cmp_key(const struct dg_provision *p, const char *type,
+			const char *name)
+{
+	int c = strcmp(p->type, type);
+
+	return c ? c : strcmp(p->name, name);
+}
+
+static int prov_cmp(const void *a, const void *b)
+{
+	const struct dg_provision *x = a, *y = b;
+	int c = prov_cmp_key(x, y->type, y->name);
+
+	if (c)
+		return c;
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->module < y->module ? -1 : x->module > y->module;
+}
+
+size_t dg_lookup(const struct depgraph *g, const char *type, const char *name,
+		 size_t *first)
+{
+	size_t lo = 0, hi = g->n_provs, end;
+
+	/* Lower bound, then walk: a type=name has a handful of providers. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (prov_cmp_key(&g->provs[mid], type, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	for (end = lo;
+	     end < g->n_provs && prov_cmp_key(&g->provs[end], type, name) == 0;
+	     end++)
+		;
+	return end - lo;
+}
+
+long dg_find(const struct depgraph *g, const char *name)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(g->mods[mid].m->name, name);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Does module @mi provide type=name itself?  Then the need is no edge. */
+static bool provides_self(const struct depgraph *g, size_t mi,
+			  const struct mf_ref *use)
+{
+	size_t first, k, cnt = dg_lookup(g, use->type, use->name, &first);
+
+	for (k = 0; k < cnt; k++)
+		if (g->provs[first + k].module == mi)
+			return true;
+	return false;
+}
+
+static int build_needs(struct depgraph *g, size_t mi)
+{
+	struct dg_module *mod = &g->mods[mi];
+	const struct mf_ref_list *uses = &mod->m->uses;
+	size_t i;
+
+	mod->needs = calloc(uses->count ? uses->count : 1, sizeof(*mod->needs));
+	if (!mod->needs)
+		return -ENOMEM;
+	for (i = 0; i < uses->count; i++) {
+		const struct mf_ref *use = &uses->items[i];
+		struct dg_need *need = &mod->needs[mod->n_needs];
+		size_t first, cnt, k, w;
+
+		if (provides_self(g, mi, use))
+			continue;
+		need->ref = use;
+		cnt = dg_lookup(g, use->type, use->name, &first);
+		mod->n_needs++;
+		if (cnt == 0)
+			continue;
+		need->providers = malloc(cnt * sizeof(*need->providers));
+		if (!need->providers)
+			return -ENOMEM;
+		for (k = 0; k < cnt; k++)
+			need->providers[k] = g->provs[first + k].module;
+		qsort(need->providers, cnt, sizeof(size_t), size_cmp);
+		/* One module may provide a thing twice (module=X and an alias). */
+		for (k = 0, w = 0; k < cnt; k++)
+			if (w == 0 || need->providers[w - 1] != need->providers[k])
+				need->providers[w++] = need->providers[k];
+		need->n_providers = w;
+	}
+	return 0;
+}
+
+int dg_build(struct depgraph *g, struct mf_manifest *const *mods, size_t n)
+{
+	size_t i, j, total = 0;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(mods[i - 1]->name, mods[i]->name) >= 0)
+			return -EINVAL;
+		total += 1 + mods[i]->provides.count;
+	}
+	g->mods = calloc(n ? n : 1, sizeof(*g->mods));
+	g->provs = calloc(total ? total : 1, sizeof(*g->provs));
+	if (!g->mods || !g->provs) {
+		r = -ENOMEM;
+		goto err;
+	}
+	g->n = n;
+	for (i = 0; i < n; i++) {
+		const struct mf_manifest *m = mods[i];
+
+		g->mods[i].m = m;
+		if (dg_symbol(m->name, g->mods[i].symbol,
+			      sizeof(g->mods[i].symbol)) < 0) {
+			r = -EINVAL;
+			goto err;
+		}
+		g->provs[g->n_provs++] = (struct dg_provision){
+			.type = "module", .name = m->name, .module = i};
+		for (j = 0; j < m->provides.count; j++) {
+			const struct mf_ref *p = &m->provides.items[j];
+
+			g->provs[g->n_provs++] = (struct dg_provision){
+				.type = p->type,
+				.name = p->name,
+				.priority = p->priority,
+				.line = p->line,
+				.module = i};
+		}
+	}
+	qsort(g->provs, g->n_provs, sizeof(*g->provs), prov_cmp);
+	for (i = 0; i < n; i++) {
+		r = build_needs(g, i);
+		if (r < 0)
+			goto err;
+	}
+	return 0;
+
+err:
+	dg_free(g);
+	return r;
+}
+
+void dg_free(struct depgraph *g)
+{
+	size_t i, k;
+
+	if (g->mods) {
+		for (i = 0; i < g->n; i++) {
+			for (k = 0; k < g->mods[i].n_needs; k++)
+				free(g->mods[i].needs[k].providers);
+			free(g->mods[i].needs);
+		}
+	}
+	free(g->mods);
+	free(g->provs);
+	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * Unavoidable cycles.
+ *
+ * Fix a module M and call a module "trapped" when every choice of providers
+ * leads from it to M.  M itself is the seed; any other module is trapped as
+ * soon as one of its needs has providers and all of them are trapped (that
+ * need must be met, and whichever provider meets it leads to M).  Nothing
+ * else is: a module with a way out for each need can take it, and choices are
+ * per module, so all the ways out hold at once.  M is in an unavoidable cycle
+ * when one of its own needs has only trapped providers.
+ *
+ * This is Horn-clause propagation: a counter per need of how many of its
+ * providers are not trapped yet, and a reverse index from a provider to the
+ * needs it meets, so one pass per M costs O(edges).
+ *
+ * The cycles reported for M are the elementary cycles through M that use only
+ * "closed" needs (all providers trapped): those are the ways every choice can
+ * come back.  Each is reported once, rotated to start at its smallest name.
+ */
+
+struct dg_rev {
+	size_t module; /* the module whose need it is */
+	size_t need;
+};
+
+struct cycle_ctx {
+	const struct depgraph *g;
+	struct dg_rev **rev; /* rev[p]: the needs p meets */
+	size_t *n_rev;
+	size_t **left; /* left[m][k]: providers of need k not trapped yet */
+	bool *trapped;
+	size_t *queue;
+	/* path search */
+	size_t *path;
+	bool *on_path;
+	size_t root;
+	/* results */
+	struct dg_cycle *out;
+	size_t n_out, cap_out, max;
+	int truncated;
+};
+
+static bool need_closed(const struct cycle_ctx *c, size_t m, size_t k)
+{
+	return c->g->mods[m].needs[k].n_providers > 0 && c->left[m][k] == 0;
+}
+
+/* Trap everything that cannot avoid @root; true when root is cyclic. */
+static bool trap(struct cycle_ctx *c, size_t root)
+{
+	const struct depgraph *g = c->g;
+	size_t head = 0, tail = 0, i, k;
+	bool cyclic = false;
+
+	for (i = 0; i < g->n; i++) {
+		c->trapped[i] = false;
+		for (k = 0; k < g->mods[i].n_needs; k++)
+			c->left[i][k] = g->mods[i].needs[k].n_providers;
+	}
+	c->trapped[root] = true;
+	c->queue[tail++] = root;
+	while (head < tail) {
+		size_t p = c->queue[head++];
+
+		for (i = 0; i < c->n_rev[p]; i++) {
+			const struct dg_rev *r = &c->rev[p][i];
+
+			if (--c->left[r->module][r->need] != 0)
+				continue;
+			if (r->module == root)
+				cyclic = true;
+			else if (!c->trapped[r->module]) {
+				c->trapped[r->module] = true;
+				c->queue[tail++] = r->module;
+			}
+		}
+	}
+	return cyclic;
+}
+
+static int cycle_add(struct cycle_ctx *c, size_t len)
+{
+	const struct depgraph *g = c->g;
+	struct dg_cycle *cy;
+	size_t start = 0, i, k, n;
+
+	if (c->n_out == c->max) {
+		c->truncated = 1;
+		return 0;
+	}
+	if (c->n_out == c->cap_out) {
+		size_t cap = c->cap_out ? 2 * c->cap_out : 16;
+		struct dg_cycle *o = realloc(c->out, cap * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		c->out = o;
+		c->cap_out = cap;
+	}
+	cy = &c->out[c->n_out];
+	cy->path = malloc(len * sizeof(size_t));
+	if (!cy->path)
+		return -ENOMEM;
+	for (i = 1; i < len; i++)
+		if (c->path[i] < c->path[start])
+			start = i;
+	for (i = 0; i < len; i++)
+		cy->path[i] = c->path[(start + i) % len];
+	cy->len = len;
+	cy->line = 0;
+	/* The first [uses] line of path[0] that path[1] meets. */
+	n = cy->path[len > 1 ? 1 : 0];
+	for (k = 0; k < g->mods[cy->path[0]].n_needs && !cy->line; k++) {
+		const struct dg_need *need = &g->mods[cy->path[0]].needs[k];
+
+		for (i = 0; i < need->n_providers; i++)
+			if (need->providers[i] == n)
+				cy->line = need->ref->line;
+	}
+	c->n_out++;
+	return 0;
+}
+
+/* Depth-first over closed needs, from path[depth-1] back to the root. */
+static int walk(struct cycle_ctx *c, size_t depth)
+{
+	const struct depgraph *g = c->g;
+	size_t at = c->path[depth - 1], k, i, j;
+	int r;
+
+	for (k = 0; k < g->mods[at].n_needs; k++) {
+		const struct dg_need *need = &g->mods[at].needs[k];
+
+		if (!need_closed(c, at, k))
+			continue;
+		for (i = 0; i < need->n_providers; i++) {
+			size_t p = need->providers[i];
+			bool seen = false;
+
+			/* Another closed need of this module may reach p too:
+			 * the cycle is the same, take it once. */
+			for (j = 0; j < k && !seen; j++) {
+				const struct dg_need *o = &g->mods[at].needs[j];
+				size_t q;
+
+				if (!need_closed(c, at, j))
+					continue;
+				for (q = 0; q < o->n_providers; q++)
+					if (o->providers[q] == p)
+						seen = true;
+			}
+			if (seen)
+				continue;
+			if (p == c->root) {
+				r = cycle_add(c, depth);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			if (c->on_path[p] || !c->trapped[p])
+				continue;
+			if (c->truncated)
+				return 0;
+			c->on_path[p] = true;
+			c->path[depth] = p;
+			r = walk(c, depth + 1);
+			c->on_path[p] = false;
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int cycle_cmp(const void *a, const void *b)
+{
+	const struct dg_cycle *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < x->len && i < y->len; i++)
+		if (x->path[i] != y->path[i])
+			return x->path[i] < y->path[i] ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int build_rev(struct cycle_ctx *c)
+{
+	const struct depgraph *g = c->g;
+	size_t i, k, j;
+
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->mods[i].n_needs; k++)
+			for (j = 0; j < g->mods[i].needs[k].n_providers; j++)
+				c->n_rev[g->mods[i].needs[k].providers[j]]++;
+	for (i = 0; i < g->n; i++) {
+		c->rev[i] = malloc((c->n_rev[i] ? c->n_rev[i] : 1) *
+				   sizeof(**c->rev));
+		if (!c->rev[i])
+			return -ENOMEM;
+		c->n_rev[i] = 0;
+	}
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->mods[i].n_needs; k++)
+			for (j = 0; j < g->mods[i].needs[k].n_providers; j++) {
+				size_t p = g->mods[i].needs[k].providers[j];
+
+				c->rev[p][c->n_rev[p]++] =
+					(struct dg_rev){.module = i, .need = k};
+			}
+	for (i = 0; i < g->n; i++) {
+		c->left[i] = calloc(g->mods[i].n_needs ? g->mods[i].n_needs : 1,
+				    sizeof(size_t));
+		if (!c->left[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ctx_free(struct cycle_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->g->n; i++) {
+		if (c->rev)
+			free(c->rev[i]);
+		if (c->left)
+			free(c->left[i]);
+	}
+	free(c->rev);
+	free(c->n_rev);
+	free(c->left);
+	free(c->trapped);
+	free(c->queue);
+	free(c->path);
+	free(c->on_path);
+}
+
+int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
+	      size_t *n_out, int *truncated)
+{
+	struct cycle_ctx c = {.g = g, .max = max};
+	size_t n = g->n ? g->n : 1, i, w;
+	int r = -ENOMEM;
+
+	*out = NULL;
+	*n_out = 0;
+	*truncated = 0;
+	c.rev = calloc(n, sizeof(*c.rev));
+	c.n_rev = calloc(n, sizeof(*c.n_rev));
+	c.left = calloc(n, sizeof(*c.left));
+	c.trapped = calloc(n, sizeof(*c.trapped));
+	c.queue = calloc(n, sizeof(*c.queue));
+	c.path = calloc(n, sizeof(*c.path));
+	c.on_path = calloc(n, sizeof(*c.on_path));
+	if (!c.rev || !c.n_rev || !c.left || !c.trapped || !c.queue ||
+	    !c.path || !c.on_path)
+		goto err;
+	r = build_rev(&c);
+	if (r < 0)
+		goto err;
+	for (i = 0; i < g->n && !c.truncated; i++) {
+		if (!trap(&c, i))
+			continue;
+		c.root = i;
+		c.path[0] = i;
+		c.on_path[i] = true;
+		r = walk(&c, 1);
+		c.on_path[i] = false;
+		if (r < 0)
+			goto err;
+	}
+	/* The same cycle is found from each of its cyclic modules. */
+	if (c.n_out)
+		qsort(c.out, c.n_out, sizeof(*c.out), cycle_cmp);
+	for (i = 0, w = 0; i < c.n_out; i++) {
+		if (w > 0 && cycle_cmp(&c.out[w - 1], &c.out[i]) == 0) {
+			free(c.out[i].path);
+			continue;
+		}
+		c.out[w++] = c.out[i];
+	}
+	*out = c.out;
+	*n_out = w;
+	*truncated = c.truncated;
+	ctx_free(&c);
+	return 0;
+
+err:
+	dg_cycles_free(c.out, c.n_out);
+	ctx_free(&c);
+	return r;
+}
+
+void dg_cycles_free(struct dg_cycle *cycles, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(cycles[i].path);
+	free(cycles);
+}

@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * manifold-gen kconfig -o OUT [--sources DIR] MANIFEST...
+ *
+ * Write the modules' Kconfig menu: one tristate MODULE_<NAME> per module
+ * (y: built into the image, m: built loadable, n: left out), grouped into
+ * menus by the name's prefix.  Each [uses] line becomes
+ * `depends on (MODULE_A || MODULE_B)` over its providers, and Kconfig's
+ * tristate rule (a dependent is capped at the best of what it depends on)
+ * is the rule `manifold-gen check --config` enforces: whatever kconfig-conf
+ * makes of this menu, check accepts.
+ *
+ * The menu relies on the top-level Kconfig declaring `config MODULES` with
+ * `option modules` (the spelling kconfig-frontends 4.11 knows; newer kconfig
+ * says `modules`), so that m exists only when MODULES=y.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "depgraph.h"
+#include "gen.h"
+#include "moduleinfo.h"
+
+/* Width of help text lines, not counting the tab and two spaces. */
+#define HELP_WIDTH 68
+
+/* Menu titles by the name's prefix (app_dial -> app), as menuselect has them. */
+static const struct {
+	const char *prefix;
+	const char *title;
+} menu_titles[] = {
+	{"app", "Applications"},
+	{"bridge", "Bridging modules"},
+	{"cdr", "Call detail recording"},
+	{"cel", "Channel event logging"},
+	{"chan", "Channel drivers"},
+	{"codec", "Codec translators"},
+	{"format", "File format drivers"},
+	{"func", "Dialplan functions"},
+	{"pbx", "PBX modules"},
+	{"res", "Resources"},
+	{"test", "Test modules"},
+};
+#define N_MENU_TITLES (sizeof(menu_titles) / sizeof(menu_titles[0]))
+static const char other_title[] = "Other modules";
+
+static const char *menu_title(const char *name)
+{
+	size_t len = strcspn(name, "_"), i;
+
+	for (i = 0; i < N_MENU_TITLES; i++)
+		if (strlen(menu_titles[i].prefix) == len &&
+		    strncmp(menu_titles[i].prefix, name, len) == 0)
+			return menu_titles[i].title;
+	return other_title;
+}
+
+enum default_kind { DEF_NONE, DEF_M, DEF_Y };
+
+struct kconfig {
+	const struct gen_manifest_set *set;
+	struct depgraph g;
+	/* keep[i][k][j]: provider j of need k of module i stays an
+	 * alternative (see prune_cycles) */
+	unsigned char ***keep;
+	enum default_kind *def;
+	const char **def_why; /* where the default came from, for help */
+	const char *sources;
+};
+
+/*
+ * Kconfig refuses any cycle among `depends on`, even one through a provider
+ * that some other provider could replace ("recursive dependency detected").
+ * So leave out of each need the providers that would close a cycle: keep the
+ * edges one by one, single-provider needs first (they leave no choice), and
+ * drop an edge X -> P when P already reaches X.  Dropping an alternative only
+ * narrows what Kconfig allows, so whatever it allows still passes `check`.
+ * A need that loses every provider is a cycle no choice avoids (`check`
+ * reports it) and becomes `depends on n`.
+ */
+struct edge {
+	size_t mod, need, prov;
+	size_t weight; /* providers of the need */
+};
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? -1 : 1;
+	if (x->mod != y->mod)
+		return x->mod < y->mod ? -1 : 1;
+	if (x->need != y->need)
+		return x->need < y->need ? -1 : 1;
+	return x->prov < y->prov ? -1 : x->prov > y->prov;
+}
+
+/* Is @to reachable from @from over kept edges? */
+static bool reaches(const struct kconfig *kc, size_t from, size_t to,
+		    size_t *stack, unsigned *seen, unsigned stamp)
+{
+	const struct depgraph *g = &kc->g;
+	size_t top = 0, k, j;
+
+	stack[top++] = from;
+	seen[from] = stamp;
+	while (top) {
+		size_t at = stack[--top];
+
+		if (at == to)
+			return true;
+		for (k = 0; k < g->mods[at].n_needs; k++) {
+			const struct dg_need *need = &g->mods[at].needs[k];
+
+			for (j = 0; j < need->n_providers; j++) {
+				size_t p = need->providers[j];
+
+				if (!kc->keep[at][k][j] || seen[p] == stamp)
+					continue;
+				seen[p] = stamp;
+				stack[top++] = p;
+			}
+		}
+	}
+	return false;
+}
+
+static int prune_cycles(struct kconfig *kc)
+{
+	const struct depgraph *g = &kc->g;
+	struct edge *edges = NULL;
+	size_t *stack = NULL;
+	unsigned *seen = NULL;
+	size_t n_edges = 0, i, k, j;
+	int r = -ENOMEM;
+
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->mods[i].n_needs; k++)
+			n_edges += g->mods[i].needs[k].n_providers;
+	edges = malloc((n_edges ? n_edges : 1) * sizeof(*edges));
+	stack = malloc((g->n ? g->n : 1) * sizeof(*stack));
+	seen = calloc(g->n ? g->n : 1, sizeof(*seen));
+	if (!edges || !stack || !seen)
+		goto out;
+	n_edges = 0;
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->mods[i].n_needs; k++)
+			for (j = 0; j < g->mods[i].needs[k].n_providers; j++)
+				edges[n_edges++] = (struct edge){
+					.mod = i,
+					.need = k,
+					.prov = j,
+					.weight = g->mods[i].needs[k].n_providers};
+	if (n_edges)
+		qsort(edges, n_edges, sizeof(*edges), edge_cmp);
+	for (i = 0; i < n_edges; i++) {
+		const struct edge *e = &edges[i];
+		size_t p = g->mods[e->mod].needs[e->need].providers[e->prov];
+
+		if (!reaches(kc, p, e->mod, stack, seen, (unsigned)i + 1))
+			kc->keep[e->mod][e->need][e->prov] = 1;
+	}
+	r = 0;
+out:
+	free(edges);
+	free(stack);
+	free(seen);
+	return r;
+}
+
+static int keep_alloc(struct kconfig *kc)
+{
+	const struct depgraph *g = &kc->g;
+	size_t i, k;
+
+	kc->keep = calloc(g->n ? g->n : 1, sizeof(*kc->keep));
+	if (!kc->keep)
+		return -ENOMEM;
+	for (i = 0; i < g->n; i++) {
+		kc->keep[i] = calloc(g->mods[i].n_needs ? g->mods[i].n_needs : 1,
+				     sizeof(**kc->keep));
+		if (!kc->keep[i])
+			return -ENOMEM;
+		for (k = 0; k < g->mods[i].n_needs; k++) {
+			size_t n = g->mods[i].needs[k].n_providers;
+
+			kc->keep[i][k] = calloc(n ? n : 1, 1);
+			if (!kc->keep[i][k])
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void keep_free(struct kconfig *kc)
+{
+	size_t i, k;
+
+	if (!kc->keep)
+		return;
+	for (i = 0; i < kc->g.n; i++) {
+		if (!kc->keep[i])
+			continue;
+		for (k = 0; k < kc->g.mods[i].n_needs; k++)
+			free(kc->keep[i][k]);
+		free(kc->keep[i]);
+	}
+	free(kc->keep);
+}
+
+/* --- defaults ---------------------------------------------------------- */
+
+/*
+ * Without a word from the source: core modules are in by default, extended
+ * ones loadable (`default m` is y when MODULES=n: Kconfig turns m into y for
+ * a tristate when modules are off), deprecated and external ones out.
+ */
+static enum default_kind level_default(enum mf_support_level level)
+{
+	switch (level) {
+	case MF_SUPPORT_CORE:
+		return DEF_Y;
+	case MF_SUPPORT_EXTENDED:
+		return DEF_M;
+	default:
+		return DEF_NONE;
+	}
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	char *b, *t;
+	int r;
+
+	if (!fp)
+		return -errno;
+	b = malloc(cap);
+	if (!b) {
+		r = -ENOMEM;
+		goto err_file;
+	}
+	for (;;) {
+		n += fread(b + n, 1, cap - n, fp);
+		if (n < cap)
+			break;
+		t = realloc(b, cap * 2);
+		if (!t) {
+			r = -ENOMEM;
+			goto err_buf;
+		}
+		b = t;
+		cap *= 2;
+	}
+	if (ferror(fp)) {
+		r = -EIO;
+		goto err_buf;
+	}
+	fclose(fp);
+	*buf = b;
+	*len = n;
+	return 0;
+
+err_buf:
+	free(b);
+err_file:
+	fclose(fp);
+	return r;
+}
+
+/*
+ * <defaultenabled> of DIR/<name>.c decides when the source says; a module
+ * whose source is not in DIR (an external one) or says nothing falls back to
+ * its support level.  0, or -EINVAL after printing why.
+ */
+static int source_default(struct kconfig *kc, size_t mi,
+			  const char *const *names)
+{
+	const struct mf_manifest *m = kc->g.mods[mi].m;
+	struct gen_moduleinfo info;
+	char *path = NULL, *src = NULL;
+	size_t len = 0;
+	int r;
+
+	if (asprintf(&path, "%s/%s.c", kc->sources, m->name) < 0)
+		return -ENOMEM;
+	r = read_file(path, &src, &len);
+	if (r == -ENOENT) {
+		r = 0;
+		goto out_path;
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
+		goto out_path;
+	}
+	r = gen_moduleinfo_parse(path, src, len, names, kc->g.n, &info);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", info.err);
+		goto out_src;
+	}
+	if (info.defaultenabled >= 0) {
+		kc->def[mi] = info.defaultenabled ? DEF_Y : DEF_NONE;
+		kc->def_why[mi] = "<defaultenabled> of its source";
+	}
+	gen_moduleinfo_free(&info);
+out_src:
+	free(src);
+out_path:
+	free(path);
+	return r;
+}
+
+static int compute_defaults(struct kconfig *kc)
+{
+	const struct depgraph *g = &kc->g;
+	const char **names = NULL;
+	size_t i;
+	int r = 0, bad = 0;
+
+	kc->def = calloc(g->n ? g->n : 1, sizeof(*kc->def));
+	kc->def_why = calloc(g->n ? g->n : 1, sizeof(*kc->def_why));
+	names = calloc(g->n ? g->n : 1, sizeof(*names));
+	if (!kc->def || !kc->def_why || !names) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < g->n; i++) {
+		names[i] = g->mods[i].m->name;
+		kc->def[i] = level_default(g->mods[i].m->support_level);
+		kc->def_why[i] = "its support level";
+	}
+	for (i = 0; kc->sources && i < g->n; i++) {
+		r = source_default(kc, i, names);
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0)
+			bad = 1; /* read every source, report every error */
+	}
+	r = bad ? -EINVAL : 0;
+out:
+	free(names);
+	return r;
+}
+
+/* --- output ------------------------------------------------------------ */
+
+/* A Kconfig string: backslash and double quote escaped. */
+static void put_quoted(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+/* Word-wrapped help paragraph; @text is one line of words. */
+static void put_help(FILE *fp, const char *text)
+{
+	const char *p = text;
+
+	for (;;) {
+		size_t rem, len, i;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		rem = strlen(p);
+		len = rem;
+		if (rem > HELP_WIDTH) {
+			/* Break at the last space that fits; a longer word
+			 * than a line gets a line of its own. */
+			for (i = HELP_WIDTH; i > 0 && p[i] != ' '; i--)
+				;
+			if (i == 0)
+				i = strcspn(p, " ");
+			len = i;
+		}
+		i = len;
+		while (i > 0 && p[i - 1] == ' ')
+			i--;
+		fprintf(fp, "\t  %.*s\n", (int)i, p);
+		p += len;
+	}
+}
+
+/* Help paragraphs are built as strings, then wrapped. */
+struct text {
+	char *s;
+	int nomem;
+};
+
+__attribute__((format(printf, 2, 3))) static void text_add(struct text *t,
+							    const char *fmt,
+							    ...)
+{
+	char *part, *joined;
+	va_list ap;
+
+	if (t->nomem)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&part, fmt, ap) < 0) {
+		va_end(ap);
+		t->nomem = 1;
+		return;
+	}
+	va_end(ap);
+	if (asprintf(&joined, "%s%s", t->s ? t->s : "", part) < 0) {
+		t->nomem = 1;
+		free(part);
+		return;
+	}
+	free(part);
+	free(t->s);
+	t->s = joined;
+}
+
+static size_t kept_count(const struct kconfig *kc, size_t mi, size_t k)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < kc->g.mods[mi].needs[k].n_providers; j++)
+		n += kc->keep[mi][k][j];
+	return n;
+}
+
+static void put_depends(const struct kconfig *kc, FILE *fp, size_t mi)
+{
+	const struct dg_module *mod = &kc->g.mods[mi];
+	size_t k, j, n;
+
+	for (k = 0; k < mod->n_needs; k++) {
+		const struct dg_need *need = &mod->needs[k];
+		bool first = true;
+
+		n = kept_count(kc, mi, k);
+		if (n == 0) {
+			fputs("\tdepends on n\n", fp);
+			continue;
+		}
+		fputs(n > 1 ? "\tdepends on (" : "\tdepends on ", fp);
+		for (j = 0; j < need->n_providers; j++) {
+			if (!kc->keep[mi][k][j])
+				continue;
+			fprintf(fp, "%s%s", first ? "" : " || ",
+				kc->g.mods[need->providers[j]].symbol);
+			first = false;
+		}
+		fputs(n > 1 ? ")\n" : "\n", fp);
+	}
+}
+
+/* "service=timer (res_a or res_b)": what a need is and who meets it. */
+static void need_text(const struct kconfig *kc, struct text *t, size_t mi,
+		      size_t k)
+{
+	const struct depgraph *g = &kc->g;
+	const struct dg_need *need = &g->mods[mi].needs[k];
+	size_t j, n = kept_count(kc, mi, k), shown = 0, dropped = 0;
+
+	text_add(t, "%s=%s", need->ref->type, need->ref->name);
+	if (need->n_providers == 1 && n == 1 &&
+	    strcmp(need->ref->type, "module") == 0)
+		return; /* module=X is met by X, no news */
+	if (n == 0)
+		return; /* the "cannot be selected" paragraph says why */
+	text_add(t, " (");
+	for (j = 0; j < need->n_providers; j++) {
+		if (!kc->keep[mi][k][j])
+			continue;
+		text_add(t, "%s%s", shown ? " or " : "",
+			 g->mods[need->providers[j]].m->name);
+		shown++;
+	}
+	for (j = 0; j < need->n_providers; j++) {
+		if (kc->keep[mi][k][j])
+			continue;
+		text_add(t, "%s%s", dropped ? ", " : "; not ",
+			 g->mods[need->providers[j]].m->name);
+		dropped++;
+	}
+	if (dropped)
+		text_add(t, ", which would close a dependency cycle");
+	text_add(t, ")");
+}
+
+static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
+{
+	const struct depgraph *g = &kc->g;
+	const struct dg_module *mod = &g->mods[mi];
+	const struct mf_manifest *m = mod->m;
+	struct text t = {0};
+	size_t i, k;
+	int r = 0;
+
+	fprintf(fp, "config %s\n\ttristate ", mod->symbol);
+	if (m->description && *m->description) {
+		char *prompt;
+
+		if (asprintf(&prompt, "%s: %s", m->name, m->description) < 0)
+			return -ENOMEM;
+		put_quoted(fp, prompt);
+		free(prompt);
+	} else {
+		put_quoted(fp, m->name);
+	}
+	fputc('\n', fp);
+	put_depends(kc, fp, mi);
+	if (kc->def[mi] == DEF_Y)
+		fputs("\tdefault y\n", fp);
+	else if (kc->def[mi] == DEF_M)
+		fputs("\tdefault m\n", fp);
+	fputs("\thelp\n", fp);
+	put_help(fp, m->description && *m->description ? m->description
+							   : m->name);
+
+	/* Paragraph: support level and where the default comes from. */
+	fputc('\n', fp);
+	text_add(&t, "Support level: %s. Default: %s, from %s.",
+		 mf_support_level_name(m->support_level),
+		 kc->def[mi] == DEF_Y ? "y" : kc->def[mi] == DEF_M ? "m" : "n",
+		 kc->def_why[mi]);
+	if (t.nomem)
+		goto nomem;
+	put_help(fp, t.s);
+	free(t.s);
+	t.s = NULL;
+
+	if (m->provides.count) {
+		text_add(&t, "Provides:");
+		for (i = 0; i < m->provides.count; i++) {
+			const struct mf_ref *p = &m->provides.items[i];
+
+			text_add(&t, "%s %s=%s", i ? "," : "", p->type, p->name);
+			if (p->priority)
+				text_add(&t, " (priority %u)", p->priority);
+		}
+		text_add(&t, ".");
+		if (t.nomem)
+			goto nomem;
+		put_help(fp, t.s);
+		free(t.s);
+		t.s = NULL;
+	}
+	if (mod->n_needs) {
+		text_add(&t, "Uses:");
+		for (k = 0; k < mod->n_needs; k++) {
+			text_add(&t, "%s ", k ? ";" : "");
+			need_text(kc, &t, mi, k);
+		}
+		text_add(&t, ".");
+		if (t.nomem)
+			goto nomem;
+		put_help(fp, t.s);
+		free(t.s);
+		t.s = NULL;
+	}
+	/* Why `depends on n`: the menu shows nothing else. */
+	for (k = 0; k < mod->n_needs; k++) {
+		const struct dg_need *need = &mod->needs[k];
+
+		if (kept_count(kc, mi, k))
+			continue;
+		if (need->n_providers == 0)
+			text_add(&t, "Cannot be selected: no module provides "
+				     "%s=%s.",
+				 need->ref->type, need->ref->name);
+		else
+			text_add(&t, "Cannot be selected: every provider of "
+				     "%s=%s depends back on %s (a dependency "
+				     "cycle).",
+				 need->ref->type, need->ref->name, m->name);
+		if (t.nomem)
+			goto nomem;
+		fputc('\n', fp);
+		put_help(fp, t.s);
+		free(t.s);
+		t.s = NULL;
+	}
+	fputc('\n', fp);
+	return r;
+
+nomem:
+	free(t.s);
+	return -ENOMEM;
+}
+
+struct menu_entry {
+	const char *title;
+	size_t module;
+};
+
+static int menu_entry_cmp(const void *a, const void *b)
+{
+	const struct menu_entry *x = a, *y = b;
+	int c = strcmp(x->title, y->title);
+
+	if (c)
+		return c;
+	return x->module < y->module ? -1 : x->module > y->module;
+}
+
+static int write_menu(FILE *fp, void *data)
+{
+	const struct kconfig *kc = data;
+	const struct depgraph *g = &kc->g;
+	struct menu_entry *entries;
+	size_t i;
+	int r = 0;
+
+	entries = malloc((g->n ? g->n : 1) * sizeof(*entries));
+	if (!entries)
+		return -ENOMEM;
+	for (i = 0; i < g->n; i++)
+		entries[i] = (struct menu_entry){
+			.title = menu_title(g->mods[i].m->name), .module = i};
+	if (g->n)
+		qsort(entries, g->n, sizeof(*entries), menu_entry_cmp);
+
+	fputs("#\n"
+	      "# Automatically generated by manifold-gen kconfig; DO NOT EDIT.\n"
+	      "# Inputs:\n",
+	      fp);
+	for (i = 0; i < kc->set->count; i++)
+		fprintf(fp, "#   %s\n", kc->set->items[i]->path);
+	if (kc->sources)
+		fprintf(fp, "# Module sources: %s\n", kc->sources);
+	fputs("#\n"
+	      "# One tristate per module: y builds it into the image, m builds "
+	      "it\n"
+	      "# loadable (only with MODULES=y), n leaves it out.  The "
+	      "top-level\n"
+	      "# Kconfig declares MODULES (with `option modules`) and sources "
+	      "this.\n"
+	      "#\n",
+	      fp);
+	for (i = 0; i < g->n && r == 0; i++) {
+		const struct menu_entry *e = &entries[i];
+
+		if (i == 0 || strcmp(entries[i - 1].title, e->title) != 0)
+			fprintf(fp, "\nmenu \"%s\"\n\n", e->title);
+		r = put_module(kc, fp, e->module);
+		if (i + 1 == g->n || strcmp(entries[i + 1].title, e->title) != 0)
+			fprintf(fp, "endmenu\n");
+	}
+	free(entries);
+	if (r == 0 && ferror(fp))
+		r = -EIO;
+	return r;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: manifold-gen kconfig -o OUT [--sources DIR] "
+		    "MANIFEST...\n");
+}
+
+/* The set must name each module once: two `config` of one symbol would
+ * merge silently in Kconfig. */
+static int check_unique(const struct gen_manifest_set *set)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 1; i < set->count; i++) {
+		if (strcmp(set->items[i - 1]->name, set->items[i]->name) != 0)
+			continue;
+		fprintf(stderr, "%s: duplicate module name %s (also in %s)\n",
+			set->items[i]->path, set->items[i]->name,
+			set->items[i - 1]->path);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+int gen_kconfig_main(int argc, char **argv)
+{
+	struct gen_manifest_set set = {0};
+	struct kconfig kc = {.set = &set};
+	const char *out = NULL;
+	int i, r, status = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--sources") == 0 && i + 1 < argc)
+			kc.sources = argv[++i];
+		else if (strncmp(argv[i], "--sources=", 10) == 0)
+			kc.sources = argv[i] + 10;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "manifold-gen kconfig: %s %s\n", argv[i],
+				strcmp(argv[i], "-o") == 0 ||
+						strcmp(argv[i], "--sources") == 0
+					? "needs an argument"
+					: "is no option");
+			usage(stderr);
+			return 2;
+		} else
+			break;
+	}
+	if (!out || i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	r = gen_set_load(&set, argc - i, argv + i);
+	if (r < 0)
+		goto err_set; /* the reasons are printed */
+	r = check_unique(&set);
+	if (r < 0)
+		goto err_set;
+	r = dg_build(&kc.g, set.items, set.count);
+	if (r < 0) {
+		fprintf(stderr, "manifold-gen kconfig: %s\n", strerror(-r));
+		goto err_set;
+	}
+	r = keep_alloc(&kc);
+	if (r < 0)
+		goto err_graph;
+	r = prune_cycles(&kc);
+	if (r < 0)
+		goto err_graph;
+	r = compute_defaults(&kc);
+	if (r < 0)
+		goto err_graph;
+	r = gen_write_file(out, write_menu, &kc);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", out, strerror(-r));
+		goto err_graph;
+	}
+	status = 0;
+
+err_graph:
+	if (r == -ENOMEM)
+		fprintf(stderr, "manifold-gen kconfig: %s\n", strerror(-r));
+	free(kc.def);
+	free(kc.def_why);
+	keep_free(&kc);
+	dg_free(&kc.g);
+err_set:
+	gen_set_free(&set);
+	return status;
+}

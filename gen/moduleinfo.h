@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a module source says about itself in its two comment blocks:
+ *
+ *   / *** MODULEINFO       <support_level>, <depend>, <use>, <canuse>,
+ *         ... *** /         <provides>, <defaultenabled>, <conflict>, ...
+ *   / *** DOCUMENTATION    <application name="X">, <function name="Y">, ...
+ *         ... *** /
+ *
+ * gen/extract.c reads them with a small XML-ish tokenizer (several elements
+ * per line, entities decoded, comments skipped) into this structure.  The
+ * manifest part becomes the module's manifest; the build/menu part
+ * (defaultenabled, conflicts, replacement, deprecated_in) never reaches the
+ * manifest and is there for `manifold-gen kconfig`.
+ */
+#ifndef MANIFOLD_GEN_MODULEINFO_H
+#define MANIFOLD_GEN_MODULEINFO_H
+
+#include <stddef.h>
+
+#include <manifold/manifest.h>
+
+/* Source lines of the [module] values, to point messages at the source. */
+struct gen_moduleinfo_lines {
+	unsigned block;		/* the "/" "*** MODULEINFO" line */
+	unsigned support_level; /* 0 when the element is absent */
+	unsigned load_priority;
+	unsigned export_globals;
+	unsigned description;
+	unsigned *configs; /* one per manifest.configs[] */
+};
+
+struct gen_moduleinfo {
+	/*
+	 * The manifest MODULEINFO and DOCUMENTATION describe: everything but
+	 * name and checksum, which stay NULL (extract sets name from --name).
+	 * Each ref's .line is its line in the SOURCE file.  path is a copy of
+	 * the source path.  This struct owns it: release it with
+	 * gen_moduleinfo_free(), never with mf_manifest_free().
+	 */
+	struct mf_manifest manifest;
+	struct gen_moduleinfo_lines lines;
+
+	/* Build/menu metadata, validated but not written to the manifest. */
+	int defaultenabled;  /* 1 "yes", 0 "no", -1 when absent */
+	char **conflicts;    /* <conflict>, repeatable */
+	size_t n_conflicts;
+	char *replacement;   /* <replacement>; NULL when absent */
+	char *deprecated_in; /* <deprecated_in>; NULL when absent */
+
+	/* On failure: "SOURCE:LINE: reason" (line in the .c file). */
+	char err[MF_ERR_MAX];
+};
+
+/*
+ * Read the MODULEINFO block (required) and the DOCUMENTATION block (optional)
+ * of the C source held in src[0..len).  @path names the source in messages.
+ *
+ * tree_modules[0..n_tree) are the names of every module in the tree: a
+ * <depend> on one of them is a runtime dependency ([uses] module=X), any
+ * other <depend> is a library or build dependency and is left out.
+ *
+ * Returns 0 and fills *out, or a negative errno (-EINVAL for malformed
+ * input, -ENOMEM) with the reason in out->err and nothing else to release.
+ * Call gen_moduleinfo_free() on success; it is also harmless after failure.
+ */
+int gen_moduleinfo_parse(const char *path, const char *src, size_t len,
+			 const char *const *tree_modules, size_t n_tree,
+			 struct gen_moduleinfo *out);
+
+void gen_moduleinfo_free(struct gen_moduleinfo *info);
+
+/*
+ * All of `manifold-gen extract` but the file I/O: the manifest text of module
+ * @name (malloc'd, *text_len bytes, not NUL-terminated by contract), already
+ * re-parsed with mf_manifest_parse() as a check.  Returns 0, or a negative
+ * errno with "SOURCE:LINE: reason" in err; the manifest parser's complaints
+ * are re-mapped to the source line of the element they concern.
+ */
+int gen_extract_manifest(const char *path, const char *src, size_t len,
+			 const char *name, const char *const *tree_modules,
+			 size_t n_tree, char **text, size_t *text_len,
+			 char *err, size_t errlen);
+
+#endif
