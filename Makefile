@@ -41,7 +41,7 @@ KCONFIG_MCONF ?= kconfig-mconf
 # ---- sources ---------------------------------------------------------------
 
 RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
-MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c
+MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c $(wildcard runtime/ini.c)
 GEN_SRCS := $(sort $(filter-out gen/main.c,$(wildcard gen/*.c)))
 MODULE_SRCS := $(sort $(wildcard embedded/modules/*.c))
 ALL_MODULES := $(notdir $(basename $(MODULE_SRCS)))
@@ -123,6 +123,8 @@ $(O)/modules.mk: $(O)/.config
 NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check run
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
+# .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
+-include $(O)/.config
 endif
 
 # ---- image -----------------------------------------------------------------
@@ -158,10 +160,17 @@ $(O)/obj/modules/%.o: embedded/modules/%.c $(wildcard embedded/include/*.h runti
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -fPIC -c -o $@ $<
 
-$(O)/obj/main.o: embedded/main.c $(wildcard runtime/include/manifold/*.h)
+$(O)/obj/main.o: embedded/main.c $(wildcard runtime/include/manifold/*.h) $(O)/.config
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -c -o $@ $<
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_CONFIG_DIR='$(CONFIG_MF_CONFIG_DIR)' \
+		-DMF_CONTROL_SOCKET='$(CONFIG_MF_CONTROL_SOCKET)' \
+		-DMF_CANCEL_TIMEOUT_MS=$(CONFIG_MF_CANCEL_TIMEOUT_MS) -DMF_BOARD='"$(BOARD)"' -c -o $@ $<
+
+$(O)/obj/board_config.o: embedded/board_config.c boards/$(BOARD)/modules.conf
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_BOARD_MODULES_CONF=boards/$(BOARD)/modules.conf -c -o $@ $<
 
 $(O)/obj/registry.o: $(O)/registry.c
 	$(quiet) CC $@
@@ -172,10 +181,11 @@ $(O)/libmanifold.a: $(RUNTIME_OBJS)
 	$(quiet) AR $@
 	$(Q)rm -f $@ && $(TARGET_AR) rcs $@ $^
 
-$(O)/manifold: $(O)/obj/main.o $(O)/obj/registry.o $(MODULE_OBJS_Y) $(O)/libmanifold.a
+IMAGE_OBJS := $(O)/obj/main.o $(O)/obj/board_config.o $(O)/obj/registry.o $(MODULE_OBJS_Y)
+
+$(O)/manifold: $(IMAGE_OBJS) $(O)/libmanifold.a
 	$(quiet) LD $@
-	$(Q)$(TARGET_CC) $(BOARD_LDFLAGS) -o $@ $(O)/obj/main.o $(O)/obj/registry.o \
-		$(MODULE_OBJS_Y) $(O)/libmanifold.a -lpthread
+	$(Q)$(TARGET_CC) $(BOARD_LDFLAGS) -o $@ $(IMAGE_OBJS) $(O)/libmanifold.a -lpthread
 
 all: $(O)/manifold
 	@echo "  IMAGE    $(O)/manifold ($(words $(MODULES_Y)) embedded modules: $(MODULES_Y))"

@@ -154,6 +154,7 @@ static void module_free(struct mf_module *mod)
 	free(mod->admin_why);
 	free(mod->start_why);
 	free(mod->last_error);
+	mf_module_free_admin_uses(mod);
 	free(mod->owned_refs);
 	mf_manifest_free(mod->manifest);
 	free(mod);
@@ -211,7 +212,9 @@ static int catalog_insert(struct mf_context *ctx, struct mf_module *mod)
 	}
 	if (err)
 		return err;
-	err = index_module(ctx, mod);
+	err = mf_admin_extend_module(ctx, mod);
+	if (err == 0)
+		err = index_module(ctx, mod);
 	if (err) {
 		mf_hash_remove(&ctx->by_name, mod->name);
 		return err;

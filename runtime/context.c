@@ -67,6 +67,8 @@ int mf_context_new(struct mf_context **out)
 	mf_hash_init(&ctx->by_name);
 	mf_hash_init(&ctx->provkeys);
 	mf_hash_init(&ctx->apis);
+	mf_hash_init(&ctx->neverload);
+	mf_hash_init(&ctx->admin_uses);
 	*out = ctx;
 	return 0;
 
@@ -91,6 +93,7 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_context_stop_all(ctx);
 	mf_registry_free(ctx);
 	mf_catalog_free(ctx);
+	mf_admin_free(ctx);
 	free(ctx->pending);
 	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);

@@ -79,6 +79,12 @@ struct mf_module {
 	unsigned n_configs;
 	const struct mf_table_ref *uses, *canuse, *provides;
 	unsigned n_uses, n_canuse, n_provides;
+	/* uses added by the administrator ([uses] of modules.conf, extconfig)
+	 * follow the manifest's n_base_uses in uses_owned; use_why says where
+	 * each came from (NULL for the manifest's own) */
+	struct mf_table_ref *uses_owned;
+	unsigned n_base_uses;
+	char **use_why;
 	struct mf_manifest *manifest;	 /* owned, for manifest entries */
 	struct mf_table_ref *owned_refs; /* uses+canuse+provides of a manifest */
 	const struct mf_backend_ops *backend;
@@ -133,6 +139,8 @@ struct mf_context {
 	struct mf_hash by_name;	 /* name -> struct mf_module */
 	struct mf_hash provkeys; /* "type=name" -> struct mf_provkey */
 	struct mf_hash apis;	 /* "type=name" -> struct mf_apikey */
+	struct mf_hash neverload; /* name -> "modules.conf:7" (char *) */
+	struct mf_hash admin_uses; /* user name -> struct mf_admin_uses */
 
 	unsigned long start_seq;
 	unsigned plan_gen;
@@ -187,6 +195,13 @@ unsigned mf_module_users_count(const struct mf_module *mod);
 /* Called whenever a module may have lost its last user or reference. */
 void mf_module_check_idle(struct mf_module *mod);
 void mf_context_stop_all(struct mf_context *ctx);
+
+/* admin.c */
+/* Give a module entering the catalog the administrator's [uses] for it. */
+int mf_admin_extend_module(struct mf_context *ctx, struct mf_module *mod);
+const char *mf_admin_neverload(struct mf_context *ctx, const char *name);
+void mf_admin_free(struct mf_context *ctx);
+void mf_module_free_admin_uses(struct mf_module *mod);
 
 /* registry.c */
 void mf_registry_remove_owned(struct mf_module *owner);

@@ -174,6 +174,11 @@ static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st)
 			 mf_state_name(mod->state));
 		return -EBUSY;
 	}
+	if (mf_admin_neverload(plan->ctx, mod->name)) {
+		snprintf(plan->err, sizeof(plan->err), "%s is neverloaded (%s)",
+			 mod->name, mf_admin_neverload(plan->ctx, mod->name));
+		return -EPERM;
+	}
 	if (mod->fail_gen && mod->fail_gen == plan->ctx->op_gen) {
 		snprintf(plan->err, sizeof(plan->err), "%s failed to start: %s",
 			 mod->name, mod->last_error ? mod->last_error : "error");

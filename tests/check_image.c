@@ -112,9 +112,10 @@ START_TEST(boots_in_dependency_order)
 	ck_assert_str_eq(stopped, "func_periodic_hook func_uri app_wait "
 				  "func_groupcount func_cut app_chanspy "
 				  "res_timing_timerfd res_timing_pthread");
-	ck_assert_ptr_nonnull(strstr(r.out, "manifold: booting 8 modules\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "manifold: booting (boards/host/modules.conf)\n"));
 	/* Each boot line says the support level and why it started. */
-	ck_assert_ptr_nonnull(strstr(r.out, "  started   func_cut                 core       autoload\n"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"  started   func_cut                 core       boards/host/modules.conf:5 autoload\n"));
 	free(started);
 	free(stopped);
 	run_free(&r);
@@ -215,6 +216,120 @@ START_TEST(bad_option_is_a_usage_error)
 }
 END_TEST
 
+/* Write @text to DIR/@name; returns DIR (a new temporary directory). */
+static char *config_dir(const char *modules_conf, const char *extconfig_conf)
+{
+	char *dir = strdup("/tmp/mf-conf-XXXXXX"), path[256];
+	FILE *fp;
+
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/modules.conf", dir);
+	fp = fopen(path, "w");
+	ck_assert(fp != NULL);
+	fputs(modules_conf, fp);
+	fclose(fp);
+	if (extconfig_conf) {
+		snprintf(path, sizeof(path), "%s/extconfig.conf", dir);
+		fp = fopen(path, "w");
+		ck_assert(fp != NULL);
+		fputs(extconfig_conf, fp);
+		fclose(fp);
+	}
+	return dir;
+}
+
+static void config_dir_free(char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(dir);
+}
+
+START_TEST(modules_conf_drives_boot)
+{
+	char *dir = config_dir("[modules]\n"
+			       "autoload=no\n"
+			       "require=func_periodic_hook.so\n"
+			       "load=app_wait\n"
+			       "neverload=res_timing_timerfd\n", NULL);
+	char args[300];
+	struct run r;
+	char *started;
+
+	snprintf(args, sizeof(args), "-C %s", dir);
+	r = run_image(args, "module load res_timing_timerfd\nmodule deps app_wait\n");
+	started = names_of(r.out, "  started");
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	/* Only what was asked for and what it needs; the banned timer is
+	 * passed over for the next best one. */
+	ck_assert_str_eq(started, "res_timing_pthread app_chanspy func_cut "
+				  "func_groupcount app_wait func_uri func_periodic_hook");
+	ck_assert_ptr_nonnull(strstr(r.out, "modules.conf:3 require\n"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+		"  FAILED    res_timing_timerfd: res_timing_timerfd is neverloaded ("));
+	ck_assert_ptr_nonnull(strstr(r.out, "modules.conf:5)\nUnable to load res_timing_timerfd\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "-> res_timing_pthread (priority 100)"));
+	free(started);
+	run_free(&r);
+	config_dir_free(dir);
+}
+END_TEST
+
+START_TEST(failed_require_refuses_to_start)
+{
+	char *dir = config_dir("[modules]\n"
+			       "autoload=yes\n"
+			       "require=app_wait\n"
+			       "neverload=res_timing_timerfd\n"
+			       "neverload=res_timing_pthread\n", NULL);
+	char args[300];
+	struct run r;
+
+	snprintf(args, sizeof(args), "-C %s", dir);
+	r = run_image(args, "module show\n");
+	ck_assert_int_eq(r.status, 1);
+	/* The chain of reasons, down to the bans. */
+	ck_assert_msg(strstr(r.out, "app_wait: ") && strstr(r.out, "require: required module did not start: "
+		"app_wait uses service=timer: no provider can start (res_timing_timerfd is neverloaded ("),
+		"got: %s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.err, "manifold: cannot start: a required module did not start\n"));
+	/* It never reached the console, and left nothing running. */
+	ck_assert_ptr_null(strstr(r.out, "manifold> "));
+	ck_assert_ptr_null(strstr(r.out, "  started   app_wait"));
+	run_free(&r);
+	config_dir_free(dir);
+}
+END_TEST
+
+START_TEST(bad_config_line_is_refused)
+{
+	char *dir = config_dir("[modules]\nautoload=yes\nload=../../etc/passwd\n", NULL);
+	char args[300], want[400];
+	struct run r;
+
+	snprintf(args, sizeof(args), "-C %s", dir);
+	r = run_image(args, "");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "manifold: %s/modules.conf:3: invalid module name", dir);
+	ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
+	run_free(&r);
+	config_dir_free(dir);
+}
+END_TEST
+
+START_TEST(missing_config_dir_is_an_error)
+{
+	struct run r = run_image("-C /nonexistent/dir", "");
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err,
+		"manifold: /nonexistent/dir/modules.conf: No such file or directory\n"));
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(image_is_static)
 {
 	const char *image = getenv("MANIFOLD_IMAGE");
@@ -245,6 +360,10 @@ Suite *make_image_suite(void)
 	tcase_add_test(tc, unload_and_load_again);
 	tcase_add_test(tc, bad_commands_are_refused);
 	tcase_add_test(tc, bad_option_is_a_usage_error);
+	tcase_add_test(tc, modules_conf_drives_boot);
+	tcase_add_test(tc, failed_require_refuses_to_start);
+	tcase_add_test(tc, bad_config_line_is_refused);
+	tcase_add_test(tc, missing_config_dir_is_an_error);
 	tcase_add_test(tc, image_is_static);
 	suite_add_tcase(s, tc);
 	return s;

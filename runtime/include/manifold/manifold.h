@@ -163,6 +163,30 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 	      mf_event_fn ev, void *data);
 
+/* ---- administration ---------------------------------------------------- */
+
+struct mf_config;
+
+/*
+ * Make the catalog follow the administrator's configuration (see
+ * <manifold/config.h>): neverload bans, [uses] lines of modules.conf and the
+ * drivers extconfig.conf asks for, for the modules there now and those added
+ * later.  Call once, before mf_boot().  Lines naming modules the catalog does
+ * not have are reported (MF_EVENT_NOTE) and otherwise harmless.
+ */
+int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
+		    mf_event_fn ev, void *data);
+
+/*
+ * Start what the configuration asks for: require= and load= lines, and with
+ * autoload=yes every other module that is not neverloaded.  Returns 0 when
+ * all of it started; -EIO when some load= or autoloaded module failed (the
+ * rest runs); -ENOTRECOVERABLE when a require= failed, in which case the
+ * caller must not go on (nothing is left running).
+ */
+int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
+	    void *data);
+
 /* Stop every running module, latest started first, whatever holds it. */
 void mf_stop_all(struct mf_context *ctx, mf_event_fn ev, void *data);
 
@@ -179,6 +203,34 @@ int mf_module_deps(struct mf_module *mod,
 		   void (*fn)(void *data, const struct mf_table_ref *use,
 			      const char *provider, unsigned priority),
 		   void *data);
+
+/* ---- introspection (runtime/introspect.c) ------------------------------- */
+
+/*
+ * Where @mod is banned ("modules.conf:7"), or NULL when it is not.  A ban
+ * lasts as long as the context, so the string does too.
+ */
+const char *mf_module_neverload(struct mf_module *mod);
+
+/*
+ * Call @fn for every provider of @type=@name, best first (priority
+ * descending, then name), with its priority for that line.  0, or -ENOENT
+ * when nothing provides it.
+ */
+int mf_providers_foreach(struct mf_context *ctx, const char *type,
+			 const char *name,
+			 void (*fn)(void *data, struct mf_module *provider,
+				    unsigned priority),
+			 void *data);
+
+/*
+ * Could `module load` start @mod now?  Asks the resolver for a plan and
+ * throws it away: nothing starts and no module's state or last error
+ * changes.  0 when it could (or runs already); else the resolver's negative
+ * errno (-EPERM neverloaded, -ENOENT missing provider, -ELOOP cycle, -EBUSY
+ * stopping) with the resolver's reason in @buf.
+ */
+int mf_module_can_start(struct mf_module *mod, char *buf, size_t len);
 
 /*
  * Call @fn for the best registration of every name of @type ("function",
