@@ -15,26 +15,23 @@
  * comments and multi-line values by default, reports a line number without a
  * reason, and would still need all of the checks below.
  *
- * Shape: parse_line() cuts the buffer into lines and checks what holds for
- * every line (NUL, length, control characters); handle_line() trims, skips
- * comments, switches sections and hands "key=value" to one handler per
- * section.  The first error stops the parse.
+ * Shape: the line reader shared with modules.conf and extconfig.conf
+ * (ini.c) cuts the buffer into lines, checks what holds for every line (NUL,
+ * length, control characters), skips comments and splits headers and
+ * "key=value"; this file knows the sections and keys: handle_section() and
+ * handle_entry(), with one handler per section.  The first error stops the
+ * parse.  Manifests take none of ini.c's Asterisk extras: "a ; b" is a value.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <manifold/manifest.h>
 
+#include "ini.h"
+
 /* Biggest manifest mf_manifest_load() reads: far above any real one. */
 #define MANIFEST_FILE_MAX (1024 * 1024)
-/* Longest module name, as for the registry's fixed-size name fields. */
-#define MODULE_NAME_MAX 63
 #define LOAD_PRIORITY_MAX 255
 
 enum section {
@@ -106,53 +103,17 @@ static const struct {
 #define N_LOAD_PRIORITIES (sizeof(load_priority_names) / sizeof(load_priority_names[0]))
 
 struct parser {
-	const char *path;
+	struct mf_ini ini;	     /* path, err, current line */
 	struct mf_manifest *m;
-	char *err;
-	size_t errlen;
-	unsigned line;		     /* current line, 1-based; 0 before the first */
 	enum section section;	     /* section of the current line */
 	unsigned section_line[SEC_COUNT]; /* header line of each section seen */
 	bool have_key[KEY_COUNT];    /* [module] keys seen so far */
 };
 
-/* Always returns -EINVAL so that handlers can "return fail(p, ...)". */
-__attribute__((format(printf, 3, 4))) static int
-fail_at(struct parser *p, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!p->err || p->errlen == 0)
-		return -EINVAL;
-	n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, line);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-#define fail(p, ...) fail_at((p), (p)->line, __VA_ARGS__)
-
-static int fail_nomem(struct parser *p)
-{
-	if (p->err && p->errlen)
-		snprintf(p->err, p->errlen, "%s:%u: out of memory", p->path,
-			 p->line);
-	return -ENOMEM;
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_lower(char c)
-{
-	return c >= 'a' && c <= 'z';
-}
+/* fail_at() and fail() return -EINVAL: handlers "return fail(p, ...)". */
+#define fail_at(p, line, ...) mf_ini_fail_at(&(p)->ini, (line), __VA_ARGS__)
+#define fail(p, ...) mf_ini_fail(&(p)->ini, __VA_ARGS__)
+#define fail_nomem(p) mf_ini_nomem(&(p)->ini)
 
 static bool is_digit(char c)
 {
@@ -164,25 +125,6 @@ static bool is_hex(char c, bool lower_only)
 	if (is_digit(c) || (c >= 'a' && c <= 'f'))
 		return true;
 	return !lower_only && c >= 'A' && c <= 'F';
-}
-
-/* Printable ASCII other than space: what names and file names are made of. */
-static bool is_graph(char c)
-{
-	return c > ' ' && c < 0x7f;
-}
-
-/* Strip blanks at both ends, in place; returns the new start. */
-static char *trim(char *s)
-{
-	size_t len;
-
-	while (is_blank(*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && is_blank(s[len - 1]))
-		s[--len] = '\0';
-	return s;
 }
 
 /* Decimal digits only (no sign, no blanks) and at most @max. */
@@ -203,32 +145,18 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-static bool valid_module_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > MODULE_NAME_MAX)
-		return false;
-	if (!is_lower(s[0]) && s[0] != '_')
-		return false;
-	for (; *s; s++)
-		if (!is_lower(*s) && !is_digit(*s) && *s != '_')
-			return false;
-	return true;
-}
-
 static int check_module_name(struct parser *p, const char *s)
 {
 	size_t len = strlen(s);
 
-	if (valid_module_name(s))
+	if (mf_ini_name_is_module(s))
 		return 0;
 	if (len > 3 && strcmp(s + len - 3, ".so") == 0)
 		return fail(p, "bad module name '%s' (drop the '.so')", s);
 	return fail(p,
 		    "bad module name '%s' (want [a-z0-9_], starting with a "
 		    "letter or '_', at most %d characters)",
-		    s, MODULE_NAME_MAX);
+		    s, MF_INI_MODULE_NAME_MAX);
 }
 
 /* "sha256:" and 64 lower-case hex digits, or 32 hex digits (md5). */
@@ -249,52 +177,13 @@ static bool valid_checksum(const char *s)
 	return i == want;
 }
 
-static bool valid_config_name(const char *s)
-{
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (!is_graph(*s) || *s == '/')
-			return false;
-	return true;
-}
-
-static bool valid_type(const char *s)
-{
-	if (!is_lower(*s))
-		return false;
-	for (s++; *s; s++)
-		if (!is_lower(*s) && !is_digit(*s) && *s != '_')
-			return false;
-	return true;
-}
-
 /* A name in [uses], [canuse], [provides]; ':' is taken by the priority. */
 static bool valid_ref_name(const char *s)
 {
 	for (; *s; s++)
-		if (!is_graph(*s) || *s == '=' || *s == ':')
+		if (!mf_ini_is_graph(*s) || *s == '=' || *s == ':')
 			return false;
 	return true;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "1"};
-	static const char *const no[] = {"no", "false", "0"};
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 const char *mf_support_level_name(enum mf_support_level level)
@@ -448,14 +337,14 @@ static int handle_module_key(struct parser *p, const char *key,
 				    value, LOAD_PRIORITY_MAX);
 		return 0;
 	case KEY_EXPORT_GLOBALS:
-		if (parse_bool(value, &m->export_globals) < 0)
+		if (mf_ini_parse_bool(value, &m->export_globals) < 0)
 			return fail(p,
 				    "bad boolean '%s' for export_globals (want "
 				    "yes, no, true, false, 1 or 0)",
 				    value);
 		return 0;
 	case KEY_CONFIG:
-		if (!valid_config_name(value))
+		if (!mf_ini_name_is_file(value))
 			return fail(p, "bad config file name '%s'", value);
 		for (i = 0; i < m->n_configs; i++)
 			if (strcmp(m->configs[i], value) == 0)
@@ -492,7 +381,7 @@ static int handle_ref(struct parser *p, char *type, char *value)
 		break;
 	}
 
-	if (!valid_type(type))
+	if (!mf_ini_name_is_type(type))
 		return fail(p, "bad type '%s'", type);
 	colon = strchr(value, ':');
 	if (colon) {
@@ -516,23 +405,17 @@ static int handle_ref(struct parser *p, char *type, char *value)
 		    strcmp(list->items[i].name, value) == 0)
 			return fail(p, "duplicate entry '%s=%s' in [%s]", type,
 				    value, sec);
-	if (ref_list_add(list, type, value, priority, p->line) < 0)
+	if (ref_list_add(list, type, value, priority, p->ini.line) < 0)
 		return fail_nomem(p);
 	return 0;
 }
 
-static int handle_section_header(struct parser *p, char *s)
+/* @name: a well-formed header's name, trimmed. */
+static int handle_section(struct mf_ini *ini, char *name)
 {
-	size_t len = strlen(s);
+	struct parser *p = ini->data;
 	enum section sec;
-	char *name;
 
-	if (len < 2 || s[len - 1] != ']')
-		return fail(p, "bad section header");
-	s[len - 1] = '\0';
-	name = trim(s + 1);
-	if (*name == '\0' || strchr(name, '[') || strchr(name, ']'))
-		return fail(p, "bad section header");
 	for (sec = SEC_MODULE; sec < SEC_COUNT; sec++)
 		if (strcmp(name, section_names[sec]) == 0)
 			break;
@@ -540,66 +423,19 @@ static int handle_section_header(struct parser *p, char *s)
 		return fail(p, "unknown section '%s'", name);
 	if (p->section_line[sec])
 		return fail(p, "duplicate section '%s'", name);
-	p->section_line[sec] = p->line;
+	p->section_line[sec] = ini->line;
 	p->section = sec;
 	return 0;
 }
 
-/* @s: one line, NUL-terminated, free of control characters. */
-static int handle_line(struct parser *p, char *s)
+/* @key, @value: trimmed and non-empty, inside a section. */
+static int handle_entry(struct mf_ini *ini, char *key, char *value)
 {
-	char *eq, *key, *value;
-
-	s = trim(s);
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return 0;
-	if (*s == '[')
-		return handle_section_header(p, s);
-	if (p->section == SEC_NONE)
-		return fail(p, "text before the first section");
-
-	eq = strchr(s, '=');
-	if (!eq)
-		return fail(p, "missing '='");
-	*eq = '\0';
-	key = trim(s);
-	value = trim(eq + 1);
-	if (*key == '\0')
-		return fail(p, "empty key");
-	if (*value == '\0')
-		return fail(p, "empty value for '%s'", key);
+	struct parser *p = ini->data;
 
 	if (p->section == SEC_MODULE)
 		return handle_module_key(p, key, value);
 	return handle_ref(p, key, value);
-}
-
-/*
- * Check what holds for every line, then hand a terminated copy to
- * handle_line().  @len excludes the '\n'; a '\r' before it is part of the
- * terminator.
- */
-static int parse_line(struct parser *p, const char *line, size_t len)
-{
-	char copy[MF_MANIFEST_LINE_MAX + 1];
-	size_t i;
-
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (memchr(line, '\0', len))
-		return fail(p, "NUL byte");
-	if (len > MF_MANIFEST_LINE_MAX)
-		return fail(p, "line too long (%zu bytes, max %d)", len,
-			    MF_MANIFEST_LINE_MAX);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if ((c < ' ' && c != '\t') || c == 0x7f)
-			return fail(p, "control character 0x%02x", c);
-	}
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	return handle_line(p, copy);
 }
 
 /* Checks that need the whole file. */
@@ -634,9 +470,13 @@ static int check_complete(struct parser *p)
 int mf_manifest_parse(const char *path, const char *buf, size_t len,
 		      struct mf_manifest **out, char *err, size_t errlen)
 {
-	struct parser p = {.path = path, .err = err, .errlen = errlen};
-	size_t off = 0, n;
-	const char *nl;
+	struct parser p = {
+		.ini = {.path = path,
+			.err = err,
+			.errlen = errlen,
+			.section = handle_section,
+			.entry = handle_entry},
+	};
 	int r;
 
 	*out = NULL;
@@ -655,16 +495,10 @@ int mf_manifest_parse(const char *path, const char *buf, size_t len,
 		goto err_manifest;
 	}
 
-	/* A final line without '\n' is still a line; "" has no line at all. */
-	while (off < len) {
-		nl = memchr(buf + off, '\n', len - off);
-		n = nl ? (size_t)(nl - (buf + off)) : len - off;
-		p.line++;
-		r = parse_line(&p, buf + off, n);
-		if (r < 0)
-			goto err_manifest;
-		off += n + 1;
-	}
+	p.ini.data = &p;
+	r = mf_ini_parse(&p.ini, buf, len);
+	if (r < 0)
+		goto err_manifest;
 	r = check_complete(&p);
 	if (r < 0)
 		goto err_manifest;
@@ -708,97 +542,18 @@ void mf_manifest_free(struct mf_manifest *m)
 	free(m);
 }
 
-static int io_error(const char *path, int errnum, char *err, size_t errlen)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", path, strerror(errnum));
-	return -errnum;
-}
-
-static int too_large(const char *path, char *err, size_t errlen)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: file too large (max %d bytes)", path,
-			 MANIFEST_FILE_MAX);
-	return -EFBIG;
-}
-
 int mf_manifest_load(const char *path, struct mf_manifest **out, char *err,
 		     size_t errlen)
 {
-	size_t len = 0, cap;
-	struct stat st;
+	size_t len;
 	char *buf;
-	ssize_t n;
-	int fd, r;
+	int r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = io_error(path, errno, err, errlen);
-		goto err;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = io_error(path, errno, err, errlen);
-		goto err_fd;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = io_error(path, EISDIR, err, errlen);
-		goto err_fd;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > MANIFEST_FILE_MAX) {
-		r = too_large(path, err, errlen);
-		goto err_fd;
-	}
-	/*
-	 * st_size is only a hint (the file may change, or not be a regular
-	 * file): read to the end, one byte past the limit to notice excess.
-	 */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap);
-	if (!buf) {
-		r = io_error(path, ENOMEM, err, errlen);
-		goto err_fd;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *bigger;
-
-			if (cap > MANIFEST_FILE_MAX) {
-				r = too_large(path, err, errlen);
-				goto err_buf;
-			}
-			cap = cap * 2 > MANIFEST_FILE_MAX + 1 ?
-				      MANIFEST_FILE_MAX + 1 :
-				      cap * 2;
-			bigger = realloc(buf, cap);
-			if (!bigger) {
-				r = io_error(path, ENOMEM, err, errlen);
-				goto err_buf;
-			}
-			buf = bigger;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = io_error(path, errno, err, errlen);
-			goto err_buf;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > MANIFEST_FILE_MAX) {
-		r = too_large(path, err, errlen);
-		goto err_buf;
-	}
+	r = mf_ini_read_file(path, MANIFEST_FILE_MAX, &buf, &len, err, errlen);
+	if (r < 0)
+		return r;
 	r = mf_manifest_parse(path, buf, len, out, err, errlen);
-
-err_buf:
 	free(buf);
-err_fd:
-	close(fd);
-err:
 	return r;
 }
