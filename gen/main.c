@@ -18,6 +18,8 @@ static const struct {
 	{"registry", gen_registry_main, "manifests -> registry tables in C"},
 	{"kconfig", gen_kconfig_main, "manifests -> Kconfig menu"},
 	{"check", gen_check_main, "check a set of manifests"},
+	{"checksum", gen_checksum_main,
+	 "manifest + linked module file -> manifest with its checksum"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

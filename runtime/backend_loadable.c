@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The loadable backend: a module's code is the file DIR/<name>.so, mapped
+ * with dlopen() when the module first starts.
+ *
+ * Before mapping, the file passes the module directory's checks (modfile.c)
+ * and its SHA-256 must equal the manifest's checksum: the catalog planned
+ * this module from its manifest, and a file that does not belong to that
+ * manifest must not run.  The descriptor, manifold_module_<name>, is then
+ * looked up in the file; the lifecycle checks its ABI version, name and build
+ * signature as it does for every backend.
+ *
+ * A mapped file stays mapped for the life of the process, and its handle is
+ * kept: musl's dlclose() never unmaps anything, and glibc's would pull code
+ * from under a thread the module left behind.  So unmap is nothing, an unload
+ * is a stop exactly as for an embedded module, and starting the module again
+ * reuses the code already mapped.  That code cannot be replaced: when the
+ * file on disk changed after it was mapped, the start is refused with a
+ * message saying so, instead of pretending to load the new file.
+ *
+ * export_globals=yes maps with RTLD_GLOBAL: the module's symbols then resolve
+ * the undefined symbols of modules mapped after it.  Every other module is
+ * RTLD_LOCAL, its symbols its own.  Undefined symbols are resolved at once
+ * (RTLD_NOW), so a module missing one fails at its start, with the symbol
+ * named, rather than crashing later.
+ *
+ * Between the checksum and dlopen() the path is opened twice; the module
+ * directory's permission check is what keeps anyone but its owner out of
+ * that window.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "loadable.h"
+
+struct mf_loadable {
+	char *path;	/* DIR/<name>.so */
+	char *symbol;	/* manifold_module_<name> */
+	char *checksum; /* what the file must hash to; NULL: the manifest has none */
+	unsigned flags;	/* MF_MODDIR_* */
+	bool export_globals;
+	void *handle;	/* kept for ever once mapped */
+	const struct manifold_module *desc;
+	char mapped[MF_SHA256_TEXT_SIZE]; /* checksum of the bytes mapped */
+};
+
+static int refuse(struct mf_module *mod, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The reason becomes the module's last_error, which the start failure shows. */
+static int refuse(struct mf_module *mod, int err, const char *fmt, ...)
+{
+	char buf[2 * MF_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mf_set_str(&mod->last_error, strdup(buf));
+	MF_DBG(mod->ctx, "%s: %s", mod->name, buf);
+	return err;
+}
+
+static int loadable_map(struct mf_context *ctx, struct mf_module *mod,
+			void *data, const struct manifold_module **desc)
+{
+	struct mf_loadable *ld = data;
+	char sum[MF_SHA256_TEXT_SIZE], why[MF_ERR_MAX];
+	void *handle;
+	int err;
+
+	(void)ctx;
+	err = mf_modfile_checksum(ld->path, ld->flags, sum, why, sizeof(why));
+	if (err < 0)
+		return refuse(mod, err, "%s", why);
+	if (ld->handle && strcmp(sum, ld->mapped) != 0)
+		return refuse(mod, -ETXTBSY,
+			      "%s changed on disk after its code was mapped (%s, "
+			      "now %s); musl cannot replace code that is mapped, "
+			      "so the new file is not used: restart the image to "
+			      "load it", ld->path, ld->mapped, sum);
+	if (!ld->checksum)
+		return refuse(mod, -EBADMSG,
+			      "its manifest has no checksum; a module file is "
+			      "only mapped once it matched its manifest's");
+	if (strncmp(ld->checksum, "sha256:", 7) != 0)
+		return refuse(mod, -EBADMSG,
+			      "its manifest's checksum %s is not sha256, the "
+			      "only kind the loader verifies", ld->checksum);
+	if (strcmp(sum, ld->checksum) != 0)
+		return refuse(mod, -EBADMSG,
+			      "checksum mismatch: its manifest says %s, %s has %s",
+			      ld->checksum, ld->path, sum);
+	if (!ld->handle) {
+		handle = dlopen(ld->path, RTLD_NOW | (ld->export_globals ?
+						      RTLD_GLOBAL : RTLD_LOCAL));
+		if (!handle) {
+			const char *e = dlerror();
+
+			return refuse(mod, -ENOEXEC, "cannot map %s: %s", ld->path,
+				      e ? e : "dlopen failed");
+		}
+		ld->handle = handle;
+		memcpy(ld->mapped, sum, sizeof(sum));
+		ld->desc = dlsym(handle, ld->symbol);
+	}
+	if (!ld->desc)
+		return refuse(mod, -ENOEXEC,
+			      "%s has no symbol %s: not a manifold module, or "
+			      "one built under another name", ld->path, ld->symbol);
+	*desc = ld->desc;
+	return 0;
+}
+
+static void loadable_release(void *data)
+{
+	struct mf_loadable *ld = data;
+
+	if (!ld)
+		return;
+	/* No dlclose(): the code stays mapped for the life of the process
+	 * (see the top of this file). */
+	free(ld->path);
+	free(ld->symbol);
+	free(ld->checksum);
+	free(ld);
+}
+
+const struct mf_backend_ops mf_loadable_backend = {
+	.name = "loadable",
+	.map = loadable_map,
+	/* .unmap: nothing to do, the code stays mapped */
+	.release = loadable_release,
+};
+
+int mf_loadable_new(const char *dir, const struct mf_manifest *m,
+		    unsigned flags, struct mf_loadable **out)
+{
+	struct mf_loadable *ld = calloc(1, sizeof(*ld));
+
+	if (!ld)
+		return -ENOMEM;
+	ld->path = mf_strdup_printf("%s/%s.so", dir, m->name);
+	ld->symbol = mf_strdup_printf(MF_MODULE_SYMBOL_PREFIX "%s", m->name);
+	ld->checksum = m->checksum ? strdup(m->checksum) : NULL;
+	ld->flags = flags;
+	ld->export_globals = m->export_globals;
+	if (!ld->path || !ld->symbol || (m->checksum && !ld->checksum)) {
+		loadable_release(ld);
+		return -ENOMEM;
+	}
+	*out = ld;
+	return 0;
+}
+
+int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum)
+{
+	char *copy = NULL;
+
+	if (checksum && !(copy = strdup(checksum)))
+		return -ENOMEM;
+	free(ld->checksum);
+	ld->checksum = copy;
+	return 0;
+}
+
+const char *mf_loadable_checksum(const struct mf_loadable *ld)
+{
+	return ld->checksum;
+}

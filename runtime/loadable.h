@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loadable modules inside the runtime: the checks every file of the module
+ * directory passes (modfile.c) and the backend that maps module files
+ * (backend_loadable.c).  moddir.c puts both together.  None of this is
+ * linked into an image built without CONFIG_MODULES.
+ */
+#ifndef MANIFOLD_LOADABLE_H
+#define MANIFOLD_LOADABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <manifold/moddir.h>
+
+#include "sha256.h"
+
+/* ---- modfile.c ------------------------------------------------------------ */
+
+/*
+ * Open @path for reading when it is a regular file, not a symbolic link,
+ * that neither group nor others may write (MF_MODDIR_NO_PERM_CHECK in @flags
+ * skips that last check).  Returns the descriptor, or a negative errno with
+ * "PATH: reason" in @err: -ELOOP (a symbolic link), -EINVAL (not a regular
+ * file), -EPERM (writable by group or others), or the errno of lstat/open.
+ */
+int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen);
+
+/* The whole of a checked file, NUL-terminated; the caller frees *buf. */
+int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
+		    size_t *len, char *err, size_t errlen);
+
+/* The checksum ("sha256:<hex>") of a checked file. */
+int mf_modfile_checksum(const char *path, unsigned flags,
+			char text[MF_SHA256_TEXT_SIZE], char *err, size_t errlen);
+
+/* ---- backend_loadable.c --------------------------------------------------- */
+
+extern const struct mf_backend_ops mf_loadable_backend;
+
+struct mf_loadable;
+
+/*
+ * The backend data of module @m, whose file is DIR/<name>.so.  The catalog
+ * entry owns it once mf_catalog_add_manifest() succeeded; before that the
+ * caller frees it with mf_loadable_backend.release().
+ */
+int mf_loadable_new(const char *dir, const struct mf_manifest *m,
+		    unsigned flags, struct mf_loadable **out);
+
+/* The checksum the next mapping is checked against (a refreshed manifest's). */
+int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum);
+const char *mf_loadable_checksum(const struct mf_loadable *ld);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What makes a file of the module directory acceptable before anything is
+ * read from it: a regular file (a symbolic link could point anywhere, a FIFO
+ * could block the loader), which neither group nor others may write.  A
+ * module file is code the image will run with its own privileges, and a
+ * manifest decides which file that is, so a file that someone else can
+ * change is as good as theirs.  The administrator may turn the permission
+ * check off (MF_MODDIR_NO_PERM_CHECK, the image's -P), never the others.
+ *
+ * The checks are made on the descriptor that is then read, not only on the
+ * path, so a file swapped between the check and the read is caught.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "loadable.h"
+
+int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
+{
+	struct stat lst, st;
+	int fd, r;
+
+	if (lstat(path, &lst) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (S_ISLNK(lst.st_mode)) {
+		snprintf(err, errlen, "%s: is a symbolic link; module files and "
+			 "manifests must be regular files", path);
+		return -ELOOP;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	/* O_NONBLOCK: should a FIFO take the file's place after lstat, the
+	 * open must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == ELOOP ? "became a symbolic link" : strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != lst.st_dev || st.st_ino != lst.st_ino) {
+		snprintf(err, errlen, "%s: replaced while being checked", path);
+		r = -EAGAIN;
+		goto err_close;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
+		snprintf(err, errlen, "%s: writable by group or others (mode %04o); "
+			 "refused (the image's -P turns this check off)",
+			 path, (unsigned)(st.st_mode & 07777));
+		r = -EPERM;
+		goto err_close;
+	}
+	return fd;
+
+err_close:
+	close(fd);
+	return r;
+}
+
+int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
+		    size_t *len, char *err, size_t errlen)
+{
+	size_t have = 0, cap = 4096;
+	char *p = NULL;
+	int fd, r;
+
+	fd = mf_modfile_open(path, flags, err, errlen);
+	if (fd < 0)
+		return fd;
+	p = malloc(cap + 1);
+	if (!p) {
+		r = -ENOMEM;
+		goto err_close;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (have == cap) {
+			char *q;
+
+			if (cap >= max) {
+				snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+				r = -EFBIG;
+				goto err_free;
+			}
+			cap *= 2;
+			q = realloc(p, cap + 1);
+			if (!q) {
+				r = -ENOMEM;
+				goto err_free;
+			}
+			p = q;
+		}
+		n = read(fd, p + have, cap - have);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto err_free;
+		}
+		have += (size_t)n;
+	}
+	close(fd);
+	p[have] = '\0';
+	*buf = p;
+	*len = have;
+	return 0;
+
+err_free:
+	free(p);
+err_close:
+	close(fd);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+	return r;
+}
+
+int mf_modfile_checksum(const char *path, unsigned flags,
+			char text[MF_SHA256_TEXT_SIZE], char *err, size_t errlen)
+{
+	int fd = mf_modfile_open(path, flags, err, errlen);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = mf_sha256_fd(fd, text);
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	close(fd);
+	return r;
+}
