@@ -12,18 +12,44 @@
 #include <string.h>
 
 #include <manifold/console.h>
+#include <manifold/moddir.h>
 
 #define MAX_WORDS 32
 #define LINE_MAX_LEN 1024
+/* How far `module why` follows users upward before it stops. */
+#define WHY_MAX_DEPTH 16
+
+struct command;
 
 struct cmd_ctx {
 	struct mf_context *ctx;
 	mf_out_fn out;
 	void *data;
+	const struct command *cmd;
 	int argc;
 	char **argv;   /* words after the command's own */
 	const char *rest; /* raw text after the command's own words */
 };
+
+/*
+ * One row of the command table.  usage reads "SYNTAX  SUMMARY": the syntax
+ * ends at the first run of two spaces, and is what a usage error shows.
+ */
+struct command {
+	const char *words[3];
+	const char *usage;
+	int (*run)(struct cmd_ctx *c);
+	unsigned flags; /* CMD_* (true, 1, is CMD_MODULE_ARG) */
+};
+
+/* Complete module names after the command's words. */
+#define CMD_MODULE_ARG 1u
+/*
+ * Read-only: runs under the context lock, so that what it shows is one
+ * consistent state.  Operations take the lock themselves: a forced unload
+ * must release it while it waits for users to go.
+ */
+#define CMD_LOCKED 2u
 
 static void say(struct cmd_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -44,6 +70,35 @@ static const char *level_name(enum mf_support_level l)
 	const char *n = mf_support_level_name(l);
 
 	return n ? n : "?";
+}
+
+static void print_usage(struct cmd_ctx *c, const struct command *cmd)
+{
+	const char *end = strstr(cmd->usage, "  ");
+	int n = end ? (int)(end - cmd->usage) : (int)strlen(cmd->usage);
+
+	say(c, "usage: %.*s\n", n, cmd->usage);
+}
+
+/*
+ * A command line that cannot be run: say what is wrong, naming the command,
+ * then how it is used.  Nothing has changed when this is called.
+ */
+static int bad(struct cmd_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int bad(struct cmd_ctx *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	say(c, "%s%s%s: %s\n", c->cmd->words[0], c->cmd->words[1] ? " " : "",
+	    c->cmd->words[1] ? c->cmd->words[1] : "", buf);
+	print_usage(c, c->cmd);
+	return -EINVAL;
 }
 
 void mf_console_print_event(void *out_pair, const struct mf_event *ev)
@@ -87,13 +142,224 @@ void mf_console_print_event(void *out_pair, const struct mf_event *ev)
 	o->out(o->data, buf);
 }
 
+/* ---- a growing text buffer (JSON and dot output) ------------------------ */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sb_add(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Send the buffer as console output and empty it; -ENOMEM if it overflowed. */
+static int sb_flush(struct cmd_ctx *c, struct sbuf *b)
+{
+	int err = b->oom ? -ENOMEM : 0;
+
+	if (b->oom)
+		say(c, "out of memory\n");
+	else if (b->len)
+		c->out(c->data, b->p);
+	b->len = 0;
+	b->oom = false;
+	if (b->p)
+		b->p[0] = '\0';
+	return err;
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * A JSON string (RFC 8259), or null.  Text that is not valid UTF-8 (a
+ * manifest is bytes) gets U+FFFD for each bad byte, so the output always
+ * parses.
+ */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		sb_puts(b, "null");
+		return;
+	}
+	sb_add(b, "\"", 1);
+	while (*p) {
+		size_t n;
+
+		switch (*p) {
+		case '"':
+			sb_puts(b, "\\\"");
+			break;
+		case '\\':
+			sb_puts(b, "\\\\");
+			break;
+		case '\n':
+			sb_puts(b, "\\n");
+			break;
+		case '\r':
+			sb_puts(b, "\\r");
+			break;
+		case '\t':
+			sb_puts(b, "\\t");
+			break;
+		case '\b':
+			sb_puts(b, "\\b");
+			break;
+		case '\f':
+			sb_puts(b, "\\f");
+			break;
+		default:
+			if (*p < 0x20) {
+				sb_printf(b, "\\u%04x", *p);
+			} else if (*p < 0x80) {
+				sb_add(b, (const char *)p, 1);
+			} else if ((n = utf8_len(p)) != 0) {
+				sb_add(b, (const char *)p, n);
+				p += n;
+				continue;
+			} else {
+				sb_puts(b, "\\ufffd");
+			}
+		}
+		p++;
+	}
+	sb_add(b, "\"", 1);
+}
+
 /* ---- module show -------------------------------------------------------- */
 
 struct show {
 	struct cmd_ctx *c;
 	const char *like;
-	unsigned shown, running;
+	bool json;
+	struct sbuf sb;
+	unsigned shown, running, users_listed;
 };
+
+static void json_user(void *data, const char *kind, const char *who,
+		      const char *detail)
+{
+	struct show *s = data;
+
+	/* Hot-path references are not users; "refs" has their count. */
+	if (strcmp(kind, "refs") == 0)
+		return;
+	sb_puts(&s->sb, s->users_listed++ ? ", " : "");
+	sb_puts(&s->sb, "{\"kind\": ");
+	sb_json_str(&s->sb, kind);
+	sb_puts(&s->sb, ", \"who\": ");
+	sb_json_str(&s->sb, who);
+	sb_puts(&s->sb, ", \"detail\": ");
+	sb_json_str(&s->sb, detail);
+	sb_puts(&s->sb, "}");
+}
+
+/* One module as one line: a JSON object, after a comma unless first. */
+static void show_json(struct show *s, struct mf_module *mod,
+		      const struct mf_module_info *info)
+{
+	struct sbuf *b = &s->sb;
+
+	sb_puts(b, s->shown > 1 ? ",\n  {\"name\": " : "  {\"name\": ");
+	sb_json_str(b, info->name);
+	sb_puts(b, ", \"description\": ");
+	sb_json_str(b, info->description);
+	sb_puts(b, ", \"state\": ");
+	sb_json_str(b, mf_state_name(info->state));
+	sb_printf(b, ", \"use_count\": %u, \"users\": [", info->users + info->refs);
+	s->users_listed = 0;
+	mf_module_users(mod, json_user, s);
+	sb_printf(b, "], \"user_count\": %u, \"refs\": %u, \"lib_refs\": %u",
+		  info->users, info->refs, info->lib_refs);
+	sb_puts(b, ", \"support_level\": ");
+	sb_json_str(b, level_name(info->support_level));
+	sb_puts(b, ", \"backend\": ");
+	sb_json_str(b, info->backend);
+	sb_printf(b, ", \"load_priority\": %u, \"admin\": %s, \"unload_blocked\": %s",
+		  info->load_priority, info->admin ? "true" : "false",
+		  info->unload_blocked ? "true" : "false");
+	sb_puts(b, ", \"neverload\": ");
+	sb_json_str(b, mf_module_neverload(mod));
+	sb_puts(b, ", \"why\": ");
+	sb_json_str(b, info->why);
+	sb_puts(b, ", \"last_error\": ");
+	sb_json_str(b, info->last_error);
+	sb_puts(b, "}");
+}
 
 static int show_one(struct mf_module *mod, void *data)
 {
@@ -106,6 +372,10 @@ static int show_one(struct mf_module *mod, void *data)
 	s->shown++;
 	if (info.state == MF_STATE_RUNNING)
 		s->running++;
+	if (s->json) {
+		show_json(s, mod, &info);
+		return 0;
+	}
 	say(s->c, "%-24s %-40.40s %-9s %5u %-10s %s\n", info.name,
 	    info.description, mf_state_name(info.state), info.users + info.refs,
 	    level_name(info.support_level), info.backend);
@@ -116,11 +386,34 @@ static int cmd_module_show(struct cmd_ctx *c)
 {
 	struct show s = { .c = c };
 
-	if (c->argc == 2 && strcmp(c->argv[0], "like") == 0) {
-		s.like = c->argv[1];
-	} else if (c->argc != 0) {
-		say(c, "usage: module show [like PATTERN]\n");
-		return -EINVAL;
+	for (int i = 0; i < c->argc; i++) {
+		const char *a = c->argv[i];
+
+		if (strcmp(a, "-j") == 0) {
+			s.json = true;
+		} else if (strcmp(a, "like") == 0) {
+			if (s.like)
+				return bad(c, "'like' given twice");
+			if (i + 1 == c->argc)
+				return bad(c, "'like' needs a PATTERN");
+			s.like = c->argv[++i];
+		} else if (a[0] == '-') {
+			return bad(c, "unknown option '%s'", a);
+		} else {
+			return bad(c, "unexpected argument '%s'", a);
+		}
+	}
+	if (s.json) {
+		int err;
+
+		/* One array, one module per line, sent whole: the output
+		 * function takes whole lines. */
+		sb_puts(&s.sb, "[\n");
+		mf_module_foreach(c->ctx, show_one, &s);
+		sb_puts(&s.sb, s.shown ? "\n]\n" : "]\n");
+		err = sb_flush(c, &s.sb);
+		free(s.sb.p);
+		return err;
 	}
 	say(c, "%-24s %-40s %-9s %5s %-10s %s\n", "Module", "Description", "State",
 	    "Use", "Support", "Backend");
@@ -131,6 +424,7 @@ static int cmd_module_show(struct cmd_ctx *c)
 
 /* ---- load / unload ------------------------------------------------------ */
 
+/* Leading -x options from @allowed; a bad one is a usage error. */
 static int parse_flags(struct cmd_ctx *c, const char *allowed, unsigned *flags,
 		       int *first)
 {
@@ -140,14 +434,26 @@ static int parse_flags(struct cmd_ctx *c, const char *allowed, unsigned *flags,
 	for (i = 0; i < c->argc && c->argv[i][0] == '-'; i++) {
 		const char *f = c->argv[i];
 
-		if (strlen(f) != 2 || !strchr(allowed, f[1])) {
-			say(c, "unknown option '%s'\n", f);
-			return -EINVAL;
-		}
+		if (strlen(f) != 2 || !strchr(allowed, f[1]))
+			return bad(c, "unknown option '%s'", f);
 		*flags |= f[1] == 'n' ? MF_OP_DRY_RUN : MF_OP_FORCE;
 	}
 	*first = i;
 	return 0;
+}
+
+/* Why @name names no module, or NULL when it names one. */
+static const char *name_problem(struct cmd_ctx *c, const char *name)
+{
+	struct mf_module *mod;
+	int err = mf_module_find(c->ctx, name, &mod);
+
+	if (err == -EINVAL || err == -ENAMETOOLONG)
+		return "invalid module name (names are not paths)";
+	if (err < 0)
+		return mf_moddir_no_such_module(c->ctx) ?
+			       mf_moddir_no_such_module(c->ctx) : "no such module";
+	return NULL;
 }
 
 static int cmd_module_load(struct cmd_ctx *c)
@@ -156,19 +462,34 @@ static int cmd_module_load(struct cmd_ctx *c)
 	struct mf_request *reqs;
 	unsigned flags;
 	int first, err;
+	size_t n;
 
-	if (parse_flags(c, "n", &flags, &first) < 0 || first == c->argc) {
-		say(c, "usage: module load [-n] NAME...\n");
-		return -EINVAL;
+	err = parse_flags(c, "n", &flags, &first);
+	if (err < 0)
+		return err;
+	/* Modules installed in the module directory since it was last read
+	 * must be found here already (mf_load() reads it too, too late for
+	 * these checks); an image without one says nothing. */
+	mf_moddir_refresh(c->ctx, mf_console_print_event, &o);
+	if (first >= c->argc)
+		return bad(c, "no module named");
+	/* Every name first: a typo must not leave half the list started. */
+	for (int i = first; i < c->argc; i++) {
+		const char *why = name_problem(c, c->argv[i]);
+
+		if (why)
+			return bad(c, "%s: %s", c->argv[i], why);
 	}
-	reqs = calloc((size_t)(c->argc - first), sizeof(*reqs));
+	/* At most MAX_WORDS, which the compiler cannot see by itself. */
+	n = (size_t)(c->argc - first);
+	reqs = n <= MAX_WORDS ? calloc(n, sizeof(*reqs)) : NULL;
 	if (!reqs)
 		return -ENOMEM;
 	for (int i = first; i < c->argc; i++) {
 		reqs[i - first].name = c->argv[i];
 		reqs[i - first].why = "console: module load";
 	}
-	err = mf_load(c->ctx, reqs, (size_t)(c->argc - first), flags,
+	err = mf_load(c->ctx, reqs, n, flags,
 		      mf_console_print_event, &o);
 	for (int i = first; i < c->argc && !(flags & MF_OP_DRY_RUN); i++)
 		say(c, "%s %s\n", reqs[i - first].result == 0 ? "Loaded" : "Unable to load",
@@ -180,13 +501,21 @@ static int cmd_module_load(struct cmd_ctx *c)
 static int cmd_module_unload(struct cmd_ctx *c)
 {
 	struct mf_console_out o = { c->out, c->data };
+	const char *why;
 	unsigned flags;
 	int first, err;
 
-	if (parse_flags(c, "nf", &flags, &first) < 0 || first != c->argc - 1) {
-		say(c, "usage: module unload [-n] [-f] NAME\n");
-		return -EINVAL;
-	}
+	err = parse_flags(c, "nf", &flags, &first);
+	if (err < 0)
+		return err;
+	if (first == c->argc)
+		return bad(c, "no module named");
+	if (first != c->argc - 1)
+		return bad(c, "one module at a time ('%s' is one too many)",
+			   c->argv[first + 1]);
+	why = name_problem(c, c->argv[first]);
+	if (why)
+		return bad(c, "%s: %s", c->argv[first], why);
 	err = mf_unload(c->ctx, c->argv[first], flags, mf_console_print_event, &o);
 	if (!(flags & MF_OP_DRY_RUN))
 		say(c, "%s %s\n", err == 0 ? "Unloaded" : "Unable to unload",
@@ -194,15 +523,23 @@ static int cmd_module_unload(struct cmd_ctx *c)
 	return err;
 }
 
-static int find_module(struct cmd_ctx *c, const char *name, struct mf_module **mod)
+/* The module a command names as its one argument, or a usage error. */
+static int one_module(struct cmd_ctx *c, struct mf_module **mod)
 {
-	int err = mf_module_find(c->ctx, name, mod);
+	int err;
 
-	if (err == -EINVAL)
-		say(c, "%s: invalid module name (names are not paths)\n", name);
-	else if (err < 0)
-		say(c, "%s: no such module\n", name);
-	return err;
+	if (c->argc == 0)
+		return bad(c, "no module named");
+	if (c->argc > 1)
+		return bad(c, "one module at a time ('%s' is one too many)", c->argv[1]);
+	err = mf_module_find(c->ctx, c->argv[0], mod);
+	if (err < 0) {
+		const char *why = name_problem(c, c->argv[0]);
+
+		bad(c, "%s: %s", c->argv[0], why ? why : "no such module");
+		return err == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	return 0;
 }
 
 static void print_user(void *data, const char *kind, const char *who,
@@ -215,13 +552,11 @@ static int cmd_module_users(struct cmd_ctx *c)
 {
 	struct mf_module_info info;
 	struct mf_module *mod;
+	int err;
 
-	if (c->argc != 1) {
-		say(c, "usage: module users NAME\n");
-		return -EINVAL;
-	}
-	if (find_module(c, c->argv[0], &mod) < 0)
-		return -ENOENT;
+	err = one_module(c, &mod);
+	if (err < 0)
+		return err;
 	mf_module_info(mod, &info);
 	say(c, "%s (%s): %u user%s\n", info.name, mf_state_name(info.state),
 	    info.users, info.users == 1 ? "" : "s");
@@ -246,19 +581,416 @@ static int cmd_module_deps(struct cmd_ctx *c)
 	const struct mf_table_ref *refs;
 	struct mf_module *mod;
 	size_t n;
+	int err;
 
-	if (c->argc != 1) {
-		say(c, "usage: module deps NAME\n");
-		return -EINVAL;
-	}
-	if (find_module(c, c->argv[0], &mod) < 0)
-		return -ENOENT;
+	err = one_module(c, &mod);
+	if (err < 0)
+		return err;
 	say(c, "%s uses:\n", mf_module_name(mod));
 	mf_module_deps(mod, print_dep, c);
 	n = mf_module_refs(mod, "canuse", &refs);
 	for (size_t i = 0; i < n; i++)
 		say(c, "  canuse %s=%s\n", refs[i].type, refs[i].name);
 	return 0;
+}
+
+/* ---- module why --------------------------------------------------------- */
+
+struct holder {
+	char *kind, *who, *detail;
+};
+
+struct holders {
+	struct holder *items;
+	size_t n, cap;
+	bool oom;
+};
+
+static void collect_holder(void *data, const char *kind, const char *who,
+			   const char *detail)
+{
+	struct holders *h = data;
+	struct holder *it;
+
+	if (h->oom)
+		return;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 8;
+		void *p = realloc(h->items, cap * sizeof(*h->items));
+
+		if (!p) {
+			h->oom = true;
+			return;
+		}
+		h->items = p;
+		h->cap = cap;
+	}
+	it = &h->items[h->n];
+	it->kind = strdup(kind);
+	it->who = strdup(who);
+	it->detail = strdup(detail);
+	if (!it->kind || !it->who || !it->detail) {
+		free(it->kind);
+		free(it->who);
+		free(it->detail);
+		h->oom = true;
+		return;
+	}
+	h->n++;
+}
+
+static void holders_free(struct holders *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->items[i].kind);
+		free(h->items[i].who);
+		free(h->items[i].detail);
+	}
+	free(h->items);
+}
+
+/* Modules whose holders were shown already: each is explained once. */
+struct seen {
+	const struct mf_module **items;
+	size_t n, cap;
+};
+
+static bool seen_add(struct seen *s, const struct mf_module *mod)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->items[i] == mod)
+			return false;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *p = realloc(s->items, cap * sizeof(*s->items));
+
+		if (!p)
+			return false;
+		s->items = p;
+		s->cap = cap;
+	}
+	s->items[s->n++] = mod;
+	return true;
+}
+
+/*
+ * Print who holds @mod, and for each module among them, who holds that one,
+ * up to whatever holds the chain: the administrator (with the config line or
+ * console command), an object, or references.  The users of a module form
+ * no cycle while it runs, but a module reached twice is explained once.
+ */
+static int why_holders(struct cmd_ctx *c, struct mf_module *mod, unsigned depth,
+		       struct seen *seen)
+{
+	struct holders h = { 0 };
+	char pre[2 * WHY_MAX_DEPTH + 80];
+	int err = 0;
+
+	snprintf(pre, sizeof(pre), "%*s%s%s", (int)(2 * depth + 2), "",
+		 depth ? mf_module_name(mod) : "", depth ? ": " : "");
+	if (!seen_add(seen, mod)) {
+		say(c, "%s(see above)\n", pre);
+		return 0;
+	}
+	if (depth >= WHY_MAX_DEPTH) {
+		say(c, "%s... (chain longer than %d modules)\n", pre, WHY_MAX_DEPTH);
+		return 0;
+	}
+	mf_module_users(mod, collect_holder, &h);
+	if (h.oom) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (h.n == 0)
+		say(c, "%snothing holds it any more\n", pre);
+	for (size_t i = 0; i < h.n && err == 0; i++) {
+		const struct holder *u = &h.items[i];
+		struct mf_module *user;
+
+		if (strcmp(u->kind, "admin") == 0) {
+			say(c, "%sheld by the administrator (%s)\n", pre, u->detail);
+		} else if (strcmp(u->kind, "object") == 0) {
+			say(c, "%sused by object %s%s%s\n", pre, u->who,
+			    u->detail[0] ? ", " : "", u->detail);
+		} else if (strcmp(u->kind, "module") == 0) {
+			say(c, "%sused by %s (%s)\n", pre, u->who, u->detail);
+			if (mf_module_find(c->ctx, u->who, &user) == 0)
+				err = why_holders(c, user, depth + 1, seen);
+		} else {
+			say(c, "%sheld by %s (%s)\n", pre, u->who, u->detail);
+		}
+	}
+out:
+	holders_free(&h);
+	return err;
+}
+
+struct election {
+	struct cmd_ctx *c;
+	struct mf_module *loser;
+	const char *user;
+	unsigned found;
+};
+
+static void election_dep(void *data, const struct mf_table_ref *use,
+			 const char *provider, unsigned priority)
+{
+	struct election *e = data;
+	const struct mf_table_ref *prov;
+	const char *loser = mf_module_name(e->loser);
+	size_t n = mf_module_refs(e->loser, "provides", &prov);
+
+	if (!provider || strcmp(provider, loser) == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(prov[i].type, use->type) != 0 ||
+		    strcmp(prov[i].name, use->name) != 0)
+			continue;
+		say(e->c, "  lost a provider election: %s=%s for %s went to %s at "
+		    "priority %u (%s offers %u)\n", use->type, use->name, e->user,
+		    provider, priority, loser, prov[i].priority);
+		e->found++;
+		return;
+	}
+}
+
+/* Every running module that uses something @e->loser provides from another. */
+static int election_user(struct mf_module *mod, void *data)
+{
+	struct election *e = data;
+	struct mf_module_info info;
+
+	mf_module_info(mod, &info);
+	if (mod == e->loser || info.state != MF_STATE_RUNNING)
+		return 0;
+	e->user = info.name;
+	mf_module_deps(mod, election_dep, e);
+	return 0;
+}
+
+static int why_not(struct cmd_ctx *c, struct mf_module *mod,
+		   const struct mf_module_info *info)
+{
+	const char *ban = mf_module_neverload(mod);
+	struct election e = { .c = c, .loser = mod };
+	char reason[MF_ERR_MAX];
+	/* The trial below replaces every last_error string: keep a copy. */
+	char *last = info->last_error ? strdup(info->last_error) : NULL;
+	int can = 0;
+
+	if (info->last_error && !last)
+		return -ENOMEM;
+	say(c, "%s is not running:\n", info->name);
+	if (ban)
+		say(c, "  neverloaded at %s (only editing that file and restarting "
+		    "lifts it)\n", ban);
+	if (last)
+		say(c, "  its last start failed: %s\n", last);
+	mf_module_foreach(c->ctx, election_user, &e);
+	/* A ban says it all; otherwise ask the resolver what a load would hit. */
+	if (!ban) {
+		can = mf_module_can_start(mod, reason, sizeof(reason));
+		if (can < 0 && (!last || strcmp(reason, last) != 0))
+			say(c, "  it cannot start now: %s\n", reason);
+	}
+	if (!ban && !last && !e.found)
+		say(c, "  not requested by anyone: no require=, load= or autoload line, "
+		    "console load or running module asks for it\n");
+	if (!ban && can == 0)
+		say(c, "  it could start now: module load %s\n", info->name);
+	free(last);
+	return 0;
+}
+
+static int cmd_module_why(struct cmd_ctx *c)
+{
+	struct mf_module_info info;
+	struct seen seen = { 0 };
+	struct mf_module *mod;
+	int err;
+
+	err = one_module(c, &mod);
+	if (err < 0)
+		return err;
+	mf_module_info(mod, &info);
+	if (info.state == MF_STATE_STOPPED)
+		return why_not(c, mod, &info);
+	if (info.why)
+		say(c, "%s is %s (started: %s):\n", info.name,
+		    mf_state_name(info.state), info.why);
+	else
+		say(c, "%s is %s:\n", info.name, mf_state_name(info.state));
+	err = why_holders(c, mod, 0, &seen);
+	if (info.refs)
+		say(c, "  and %u hot-path reference%s\n", info.refs,
+		    info.refs == 1 ? "" : "s");
+	free(seen.items);
+	return err;
+}
+
+/* ---- module graph ------------------------------------------------------- */
+
+/* A dot identifier or label: quoted, with quotes and backslashes escaped. */
+static void sb_dot_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_add(b, "\\", 1);
+		if ((unsigned char)*s >= 0x20)
+			sb_add(b, s, 1);
+	}
+	sb_add(b, "\"", 1);
+}
+
+struct graph {
+	struct cmd_ctx *c;
+	struct sbuf sb;
+	struct mf_module *mod; /* the module whose edges are being drawn */
+	const struct mf_table_ref *use;
+	unsigned n_providers;
+	char **missing; /* "type=name" nodes drawn for uses nobody provides */
+	size_t n_missing, cap_missing;
+};
+
+static int graph_node(struct mf_module *mod, void *data)
+{
+	struct graph *g = data;
+	struct mf_module_info info;
+	const char *ban = mf_module_neverload(mod);
+
+	mf_module_info(mod, &info);
+	sb_puts(&g->sb, "\t");
+	sb_dot_str(&g->sb, info.name);
+	/* In a dot label, backslash-n is a line break.  Module names need
+	 * no escaping (mf_name_is_valid). */
+	sb_printf(&g->sb, " [label=\"%s\\n%s%s\"", info.name,
+		  mf_state_name(info.state), ban ? ", neverloaded" : "");
+	sb_puts(&g->sb, info.state == MF_STATE_RUNNING ? ", style=bold" :
+			info.state == MF_STATE_STOPPED ? ", style=dashed" :
+			", style=dotted");
+	sb_puts(&g->sb, ban ? ", color=red];\n" : "];\n");
+	return 0;
+}
+
+static void graph_edge_label(struct graph *g, const struct mf_table_ref *use,
+			     unsigned priority, const char *attrs)
+{
+	char label[300];
+
+	if (priority)
+		snprintf(label, sizeof(label), "%s=%s:%u", use->type, use->name, priority);
+	else
+		snprintf(label, sizeof(label), "%s=%s", use->type, use->name);
+	sb_puts(&g->sb, " [label=");
+	sb_dot_str(&g->sb, label);
+	sb_puts(&g->sb, attrs);
+	sb_puts(&g->sb, "];\n");
+}
+
+static void graph_candidate(void *data, struct mf_module *provider,
+			    unsigned priority)
+{
+	struct graph *g = data;
+
+	g->n_providers++;
+	sb_puts(&g->sb, "\t");
+	sb_dot_str(&g->sb, mf_module_name(g->mod));
+	sb_puts(&g->sb, " -> ");
+	sb_dot_str(&g->sb, mf_module_name(provider));
+	graph_edge_label(g, g->use, priority, ", style=dashed");
+}
+
+/* Draw the "type=name" node once, then this module's edge to it. */
+static void graph_missing(struct graph *g, const struct mf_table_ref *use)
+{
+	char key[300];
+	bool drawn = false;
+
+	snprintf(key, sizeof(key), "%s=%s", use->type, use->name);
+	for (size_t i = 0; i < g->n_missing && !drawn; i++)
+		drawn = strcmp(g->missing[i], key) == 0;
+	if (!drawn && g->n_missing == g->cap_missing) {
+		size_t cap = g->cap_missing ? 2 * g->cap_missing : 8;
+		void *p = realloc(g->missing, cap * sizeof(*g->missing));
+
+		if (!p) {
+			g->sb.oom = true;
+			return;
+		}
+		g->missing = p;
+		g->cap_missing = cap;
+	}
+	if (!drawn) {
+		g->missing[g->n_missing] = strdup(key);
+		if (!g->missing[g->n_missing]) {
+			g->sb.oom = true;
+			return;
+		}
+		g->n_missing++;
+		sb_puts(&g->sb, "\t");
+		sb_dot_str(&g->sb, key);
+		sb_puts(&g->sb, " [label=");
+		sb_dot_str(&g->sb, key);
+		sb_puts(&g->sb, ", xlabel=\"no provider\", shape=plaintext, fontcolor=red];\n");
+	}
+	sb_puts(&g->sb, "\t");
+	sb_dot_str(&g->sb, mf_module_name(g->mod));
+	sb_puts(&g->sb, " -> ");
+	sb_dot_str(&g->sb, key);
+	sb_puts(&g->sb, " [style=dashed, color=red];\n");
+}
+
+static void graph_dep(void *data, const struct mf_table_ref *use,
+		      const char *provider, unsigned priority)
+{
+	struct graph *g = data;
+
+	if (provider) {
+		sb_puts(&g->sb, "\t");
+		sb_dot_str(&g->sb, mf_module_name(g->mod));
+		sb_puts(&g->sb, " -> ");
+		sb_dot_str(&g->sb, provider);
+		graph_edge_label(g, use, priority, "");
+		return;
+	}
+	/* Not running: every module that could serve this line, best first. */
+	g->use = use;
+	g->n_providers = 0;
+	mf_providers_foreach(mf_module_context(g->mod), use->type, use->name,
+			     graph_candidate, g);
+	if (g->n_providers == 0)
+		graph_missing(g, use);
+}
+
+static int graph_edges(struct mf_module *mod, void *data)
+{
+	struct graph *g = data;
+
+	g->mod = mod;
+	mf_module_deps(mod, graph_dep, g);
+	return 0;
+}
+
+static int cmd_module_graph(struct cmd_ctx *c)
+{
+	struct graph g = { .c = c };
+	int err;
+
+	if (c->argc != 0)
+		return bad(c, "unexpected argument '%s'", c->argv[0]);
+	sb_puts(&g.sb, "digraph manifold {\n"
+		       "\trankdir=LR;\n"
+		       "\tnode [shape=box];\n");
+	mf_module_foreach(c->ctx, graph_node, &g);
+	mf_module_foreach(c->ctx, graph_edges, &g);
+	sb_puts(&g.sb, "}\n");
+	err = sb_flush(c, &g.sb);
+	for (size_t i = 0; i < g.n_missing; i++)
+		free(g.missing[i]);
+	free(g.missing);
+	free(g.sb.p);
+	return err;
 }
 
 /* ---- call --------------------------------------------------------------- */
@@ -273,10 +1005,10 @@ static int cmd_call(struct cmd_ctx *c)
 	size_t len = strcspn(p, " \t(");
 	int err = -ENOENT;
 
-	if (len == 0 || len >= sizeof(name)) {
-		say(c, "usage: call NAME(ARGS) | call NAME ARGS\n");
-		return -EINVAL;
-	}
+	if (len == 0)
+		return bad(c, "no function or application named");
+	if (len >= sizeof(name))
+		return bad(c, "name too long (max %zu bytes)", sizeof(name) - 1);
 	memcpy(name, p, len);
 	name[len] = '\0';
 	p += len;
@@ -284,10 +1016,8 @@ static int cmd_call(struct cmd_ctx *c)
 		size_t alen = strlen(p + 1);
 		char *a;
 
-		if (alen == 0 || p[alen] != ')') {
-			say(c, "call: missing ')' after the arguments of %s\n", name);
-			return -EINVAL;
-		}
+		if (alen == 0 || p[alen] != ')')
+			return bad(c, "missing ')' after the arguments of %s", name);
 		a = strndup(p + 1, alen - 1);
 		if (!a)
 			return -ENOMEM;
@@ -335,10 +1065,8 @@ static void print_callable(void *data, const char *name, const char *owner,
 
 static int cmd_api_show(struct cmd_ctx *c)
 {
-	if (c->argc != 0) {
-		say(c, "usage: api show\n");
-		return -EINVAL;
-	}
+	if (c->argc != 0)
+		return bad(c, "unexpected argument '%s'", c->argv[0]);
 	say(c, "Functions:\n");
 	mf_api_foreach(c->ctx, "function", print_callable, c);
 	say(c, "Applications:\n");
@@ -350,29 +1078,76 @@ static int cmd_api_show(struct cmd_ctx *c)
 
 static int cmd_help(struct cmd_ctx *c);
 
-struct command {
-	const char *words[3];
-	const char *usage;
-	int (*run)(struct cmd_ctx *c);
-	bool module_arg; /* complete module names after the words */
-};
+/* ---- module refresh ------------------------------------------------------ */
+
+/* Read the module directory again (mf_load() does it too, before each load). */
+static int cmd_module_refresh(struct cmd_ctx *c)
+{
+	struct mf_console_out o = { c->out, c->data };
+	int n;
+
+	if (c->argc != 0)
+		return bad(c, "unexpected argument '%s'", c->argv[0]);
+	n = mf_moddir_refresh(c->ctx, mf_console_print_event, &o);
+	if (n == -EOPNOTSUPP)
+		say(c, "module refresh: %s\n", MF_MODDIR_UNSUPPORTED);
+	else if (n == -ENOENT)
+		say(c, "module refresh: no module directory (see the image's -M)\n");
+	else if (n < 0)
+		say(c, "module refresh: %s\n", strerror(-n));
+	else
+		say(c, "%s: %d change%s\n", mf_moddir_path(c->ctx), n, n == 1 ? "" : "s");
+	return n < 0 ? n : 0;
+}
 
 static const struct command commands[] = {
-	{ { "module", "show" }, "module show [like PATTERN]   list modules", cmd_module_show, false },
-	{ { "module", "load" }, "module load [-n] NAME...     start modules and what they use", cmd_module_load, true },
-	{ { "module", "unload" }, "module unload [-n] [-f] NAME stop a module (-f: make its users go)", cmd_module_unload, true },
-	{ { "module", "users" }, "module users NAME            who holds a module", cmd_module_users, true },
-	{ { "module", "deps" }, "module deps NAME             what a module uses, and from whom", cmd_module_deps, true },
-	{ { "api", "show" }, "api show                     registered functions and applications", cmd_api_show, false },
-	{ { "call" }, "call NAME(ARGS)              run a function or application", cmd_call, false },
-	{ { "help" }, "help                         this list", cmd_help, false },
+	{ { "module", "show" }, "module show [-j] [like PATTERN]  list modules (-j: as JSON)", cmd_module_show, CMD_LOCKED },
+	{ { "module", "load" }, "module load [-n] NAME...         start modules and what they use", cmd_module_load, CMD_MODULE_ARG },
+	{ { "module", "unload" }, "module unload [-n] [-f] NAME     stop a module (-f: make its users go)", cmd_module_unload, CMD_MODULE_ARG },
+	{ { "module", "users" }, "module users NAME                who holds a module", cmd_module_users, CMD_MODULE_ARG | CMD_LOCKED },
+	{ { "module", "deps" }, "module deps NAME                 what a module uses, and from whom", cmd_module_deps, CMD_MODULE_ARG | CMD_LOCKED },
+	{ { "module", "why" }, "module why NAME                  why a module runs, or why not", cmd_module_why, CMD_MODULE_ARG | CMD_LOCKED },
+	{ { "module", "graph" }, "module graph                     the dependency graph (Graphviz dot)", cmd_module_graph, CMD_LOCKED },
+	{ { "module", "refresh" }, "module refresh                   read the module directory again", cmd_module_refresh, 0 },
+	{ { "api", "show" }, "api show                         registered functions and applications", cmd_api_show, CMD_LOCKED },
+	{ { "call" }, "call NAME(ARGS)                  run a function or application", cmd_call, 0 },
+	{ { "help" }, "help                             this list", cmd_help, 0 },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static int cmd_help(struct cmd_ctx *c)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	if (c->argc != 0)
+		return bad(c, "unexpected argument '%s'", c->argv[0]);
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		say(c, "  %s\n", commands[i].usage);
 	return 0;
+}
+
+/* A line that names no command: if its first word starts a group of
+ * commands ("module"), show that group's usages. */
+static int unknown_command(struct cmd_ctx *c, const char *first, const char *line,
+			   size_t nw)
+{
+	bool group = false;
+
+	for (size_t i = 0; i < N_COMMANDS && !group; i++)
+		group = commands[i].words[1] && strcmp(commands[i].words[0], first) == 0;
+	if (group && nw == 1)
+		say(c, "'%s' needs a subcommand\n", first);
+	else
+		say(c, "unknown command '%s'; 'help' lists the commands\n", line);
+	if (!group)
+		return -ENOSYS;
+	say(c, "usage:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *u = commands[i].usage, *end = strstr(u, "  ");
+
+		if (strcmp(commands[i].words[0], first) == 0)
+			say(c, "  %.*s\n", end ? (int)(end - u) : (int)strlen(u), u);
+	}
+	return -ENOSYS;
 }
 
 static size_t n_words(const struct command *cmd)
@@ -392,6 +1167,7 @@ int mf_console_exec(struct mf_context *ctx, const char *line, mf_out_fn out,
 	struct cmd_ctx c = { .ctx = ctx, .out = out, .data = data };
 	char *save = NULL;
 	size_t len = strlen(line), nw = 0;
+	int err;
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
@@ -426,13 +1202,18 @@ int mf_console_exec(struct mf_context *ctx, const char *line, mf_out_fn out,
 			;
 		if (j != k)
 			continue;
+		c.cmd = cmd;
 		c.argc = (int)(nw - k);
 		c.argv = words + k;
 		c.rest = k < nw ? rests[k] : "";
-		return cmd->run(&c);
+		if (!(cmd->flags & CMD_LOCKED))
+			return cmd->run(&c);
+		mf_context_lock(ctx);
+		err = cmd->run(&c);
+		mf_context_unlock(ctx);
+		return err;
 	}
-	say(&c, "unknown command '%s'; 'help' lists the commands\n", rests[0]);
-	return -ENOSYS;
+	return unknown_command(&c, words[0], rests[0], nw);
 }
 
 /* ---- completion --------------------------------------------------------- */
@@ -475,7 +1256,7 @@ int mf_console_complete(struct mf_context *ctx, const char *line,
 
 		for (j = 0; j < nw && j < k && strcmp(cmd->words[j], words[j]) == 0; j++)
 			;
-		if (j != nw && !(j == k && cmd->module_arg))
+		if (j != nw && !(j == k && (cmd->flags & CMD_MODULE_ARG)))
 			continue;
 		if (nw < k) {
 			bool dup = false;
@@ -488,7 +1269,7 @@ int mf_console_complete(struct mf_context *ctx, const char *line,
 				      (nw == 0 || strcmp(commands[p].words[0], words[0]) == 0);
 			if (!dup)
 				fn(data, cmd->words[nw]);
-		} else if (cmd->module_arg && j == k) {
+		} else if ((cmd->flags & CMD_MODULE_ARG) && j == k) {
 			struct complete cp = { prefix, fn, data };
 
 			if (prefix[0] != '-')
