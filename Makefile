@@ -40,7 +40,14 @@ KCONFIG_MCONF ?= kconfig-mconf
 
 # ---- sources ---------------------------------------------------------------
 
-RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
+# Loadable modules are a set of files chosen kbuild-style by CONFIG_MODULES
+# (see runtime-y below); without them the image links
+# backend_loadable_none.c, whose stubs say why it cannot load module files.
+RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modfile.c
+RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
+	$(sort $(wildcard runtime/*.c)))
+# What the native unit tests link: glibc can dlopen.
+RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
 MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c $(wildcard runtime/ini.c)
 GEN_SRCS := $(sort $(filter-out gen/main.c,$(wildcard gen/*.c)))
 MODULE_SRCS := $(sort $(wildcard embedded/modules/*.c))
@@ -51,19 +58,21 @@ space := $(empty) $(empty)
 ALL_MODULES_CSV := $(subst $(space),$(comma),$(ALL_MODULES))
 
 GEN := $(T)/manifold-gen
+# Runtime files the generator links: one parser and one checksum for both.
+GEN_RUNTIME_SRCS := $(MANIFEST_SRCS) $(wildcard runtime/sha256.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
-	unit-tests image-tests help FORCE
+	unit-tests image-tests check-board check-sanitizers help FORCE
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 # ---- host tools ------------------------------------------------------------
 
-$(GEN): gen/main.c $(GEN_SRCS) $(MANIFEST_SRCS) $(wildcard gen/*.h runtime/include/manifold/*.h)
+$(GEN): gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS) $(wildcard gen/*.h runtime/*.h runtime/include/manifold/*.h)
 	$(quiet) HOSTLD $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Igen -o $@ gen/main.c $(GEN_SRCS) $(MANIFEST_SRCS)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Igen -Iruntime -o $@ gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 
 # ---- configuration (kconfig-frontends) --------------------------------------
 
@@ -120,7 +129,8 @@ $(O)/modules.mk: $(O)/.config
 	} > $@.tmp && mv $@.tmp $@
 
 # Goals that only recurse or need no configuration do not read .config.
-NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check run
+NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
+	check-sanitizers run
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
 # .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
@@ -147,7 +157,10 @@ $(O)/registry.c: $(SELECTED_MANIFESTS) $(GEN) $(O)/config-checked $(O)/modules.m
 		--embedded "$(subst $(space),$(comma),$(MODULES_Y))" $(SELECTED_MANIFESTS)
 
 TARGET_CFLAGS := $(BASE_CFLAGS) $(BOARD_CFLAGS)
-RUNTIME_OBJS := $(patsubst runtime/%.c,$(O)/obj/runtime/%.o,$(RUNTIME_SRCS))
+runtime-y := $(RUNTIME_CORE_SRCS)
+runtime-$(CONFIG_MODULES) += $(RUNTIME_LOADABLE_SRCS)
+runtime-$(if $(CONFIG_MODULES),n,y) += runtime/backend_loadable_none.c
+RUNTIME_OBJS := $(patsubst runtime/%.c,$(O)/obj/runtime/%.o,$(runtime-y))
 MODULE_OBJS_Y := $(addprefix $(O)/obj/modules/,$(addsuffix .o,$(MODULES_Y)))
 
 $(O)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h runtime/include/manifold/*.h)
@@ -160,77 +173,263 @@ $(O)/obj/modules/%.o: embedded/modules/%.c $(wildcard embedded/include/*.h runti
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -fPIC -c -o $@ $<
 
-$(O)/obj/main.o: embedded/main.c $(wildcard runtime/include/manifold/*.h) $(O)/.config
+$(O)/obj/main.o: embedded/main.c $(wildcard embedded/*.h runtime/include/manifold/*.h) $(O)/.config
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_CONFIG_DIR='$(CONFIG_MF_CONFIG_DIR)' \
 		-DMF_CONTROL_SOCKET='$(CONFIG_MF_CONTROL_SOCKET)' \
-		-DMF_CANCEL_TIMEOUT_MS=$(CONFIG_MF_CANCEL_TIMEOUT_MS) -DMF_BOARD='"$(BOARD)"' -c -o $@ $<
+		-DMF_CANCEL_TIMEOUT_MS=$(CONFIG_MF_CANCEL_TIMEOUT_MS) -DMF_BOARD='"$(BOARD)"' \
+		$(if $(CONFIG_MF_MODULE_DIR),-DMF_MODULE_DIR='$(CONFIG_MF_MODULE_DIR)') -c -o $@ $<
 
 $(O)/obj/board_config.o: embedded/board_config.c boards/$(BOARD)/modules.conf
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_BOARD_MODULES_CONF=boards/$(BOARD)/modules.conf -c -o $@ $<
 
+$(O)/obj/lineedit.o: embedded/lineedit.c embedded/lineedit.h
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -c -o $@ $<
+
 $(O)/obj/registry.o: $(O)/registry.c
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -c -o $@ $<
 
-$(O)/libmanifold.a: $(RUNTIME_OBJS)
+$(O)/libmanifold.a: $(RUNTIME_OBJS) $(O)/modules.mk
 	$(quiet) AR $@
-	$(Q)rm -f $@ && $(TARGET_AR) rcs $@ $^
+	$(Q)rm -f $@ && $(TARGET_AR) rcs $@ $(filter %.o,$^)
 
-IMAGE_OBJS := $(O)/obj/main.o $(O)/obj/board_config.o $(O)/obj/registry.o $(MODULE_OBJS_Y)
+IMAGE_OBJS := $(O)/obj/main.o $(O)/obj/lineedit.o $(O)/obj/board_config.o $(O)/obj/registry.o \
+	$(MODULE_OBJS_Y)
+
+# With CONFIG_MODULES, module files resolve the runtime's API from the image
+# (linked with --export-dynamic), so the whole runtime goes in, whether the
+# image itself calls a function or not.
+LIBMANIFOLD := $(if $(CONFIG_MODULES),-Wl$(comma)--whole-archive $(O)/libmanifold.a \
+	-Wl$(comma)--no-whole-archive,$(O)/libmanifold.a)
 
 $(O)/manifold: $(IMAGE_OBJS) $(O)/libmanifold.a
 	$(quiet) LD $@
-	$(Q)$(TARGET_CC) $(BOARD_LDFLAGS) -o $@ $(IMAGE_OBJS) $(O)/libmanifold.a -lpthread
+	$(Q)$(TARGET_CC) $(BOARD_LDFLAGS) -o $@ $(IMAGE_OBJS) $(LIBMANIFOLD) -lpthread
 
-all: $(O)/manifold
+# ---- loadable modules (CONFIG_MODULES) ----------------------------------------
+
+# A module set to m is the object it would be as y, linked into
+# $(O)/modules/<name>.so; its manifest there adds the checksum of that file.
+# Both end up writable by their owner only: the image refuses module files
+# and manifests that group or others may write.
+MODULE_FILES := $(foreach m,$(MODULES_M),$(O)/modules/$(m).so $(O)/modules/$(m).manifest) \
+	$(if $(CONFIG_MODULES),$(O)/modules/.selection)
+
+$(O)/modules/%.so: $(O)/obj/modules/%.o
+	$(quiet) LDSO $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) -shared -o $@ $<
+	$(Q)chmod go-w $@
+
+$(O)/modules/%.manifest: $(O)/manifests/%.manifest $(O)/modules/%.so $(GEN)
+	$(quiet) CHECKSUM $@
+	$(Q)$(GEN) checksum -o $@ $< $(O)/modules/$*.so
+	$(Q)chmod go-w $@
+
+# A module that is no longer m leaves the directory, or the image would
+# still find it there.
+$(O)/modules/.selection: $(O)/modules.mk
+	$(Q)mkdir -p $(@D)
+	$(Q)for f in $(@D)/*.so $(@D)/*.manifest; do \
+		[ -e "$$f" ] || continue; n=$${f##*/}; n=$${n%.*}; \
+		case " $(MODULES_M) " in *" $$n "*) ;; *) rm -f "$$f";; esac; \
+	done
+	$(Q)touch $@
+
+all: $(O)/manifold $(MODULE_FILES)
 	@echo "  IMAGE    $(O)/manifold ($(words $(MODULES_Y)) embedded modules: $(MODULES_Y))"
+	$(if $(MODULES_M),@echo "  MODULES  $(O)/modules/ ($(words $(MODULES_M)) loadable: $(MODULES_M))")
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) all
-	$(BOARD_RUN) $(O)/manifold
+	$(BOARD_RUN) $(O)/manifold $(BOARD_RUN_ARGS)
 
 # ---- tests -----------------------------------------------------------------
 
-# Unit tests build natively with the host compiler and Check.
+# Unit tests build with the host compiler and Check; a board that sets
+# BOARD_TEST_CC (a cross board) builds them for its target instead, into
+# build/<board>/tests, and runs them through BOARD_RUN (qemu-user).
+ifneq ($(BOARD_TEST_CC),)
+TB := $(O)/tests
+TEST_CC := $(BOARD_TEST_CC)
+TEST_LIBS := $(BOARD_TEST_LDFLAGS) $(BOARD_TEST_LIBS)
+TEST_RUN := $(BOARD_RUN)
+else
+TEST_CC := $(HOSTCC)
+TEST_LIBS := $(CHECK_LIBS)
+TEST_RUN :=
+endif
 CHECK_SUITES := $(notdir $(basename $(sort $(wildcard tests/check_*.c))))
-CHECK_SUITES_UNIT := $(filter-out check_image,$(CHECK_SUITES))
+# check_image*: programs on the build machine that boot a board's image.
+IMAGE_SUITES := $(filter check_image%,$(CHECK_SUITES))
+CHECK_SUITES_UNIT := $(filter-out $(IMAGE_SUITES),$(CHECK_SUITES))
+HTB := build/tests
 
 # What each suite links besides itself (default: the whole runtime).
 SRCS_check_manifest := $(MANIFEST_SRCS)
-SRCS_check_extract := $(GEN_SRCS) $(MANIFEST_SRCS)
-SRCS_check_registry := $(GEN_SRCS) $(MANIFEST_SRCS)
-SRCS_check_kconfig := $(GEN_SRCS) $(MANIFEST_SRCS)
-SRCS_check_validate := $(GEN_SRCS) $(MANIFEST_SRCS)
+SRCS_check_extract := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
+SRCS_check_registry := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
+SRCS_check_kconfig := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
+SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_modules := $(MODULE_SRCS) tests/fake_runtime.c
-SRCS_check_image :=
+SRCS_check_sha256 := runtime/sha256.c
+SRCS_check_lineedit := embedded/lineedit.c
+SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
+# The fixture module files resolve mf_* and the journal from the test
+# program, as module files do from the image.
+LDFLAGS_check_loadable := -rdynamic
+# A cross board's test programs cannot map the fixture modules, which are
+# built for the build machine: they link the runtime without loadable
+# modules and skip check_loadable.
+ifneq ($(BOARD_TEST_CC),)
+RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c
+CHECK_SUITES_UNIT := $(filter-out check_loadable,$(CHECK_SUITES_UNIT))
+endif
 srcs_for = $(if $(filter undefined,$(origin SRCS_$(1))),$(RUNTIME_SRCS) $(wildcard tests/fake_backend.c),$(SRCS_$(1)))
+TEST_DEPS := $(wildcard tests/*.h gen/*.h runtime/*.h runtime/include/manifold/*.h embedded/include/*.h)
 
 define check_rule
-$(TB)/$(1): tests/$(1).c $(call srcs_for,$(1)) $(wildcard tests/*.h gen/*.h runtime/*.h runtime/include/manifold/*.h embedded/include/*.h)
+$(TB)/$(1): tests/$(1).c $(call srcs_for,$(1)) $(TEST_DEPS)
+	$$(quiet) TESTLD $$@
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(TEST_CC) $(HOST_CFLAGS) -Igen -Iruntime -Itests -o $$@ tests/$(1).c $(call srcs_for,$(1)) \
+		$(TEST_LIBS) $(LDFLAGS_$(1))
+endef
+$(foreach s,$(CHECK_SUITES_UNIT),$(eval $(call check_rule,$(s))))
+
+define image_suite_rule
+$(HTB)/$(1): tests/$(1).c $(SRCS_$(1)) $(TEST_DEPS)
 	$$(quiet) HOSTLD $$@
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Igen -Iruntime -Itests -o $$@ tests/$(1).c $(call srcs_for,$(1)) $(CHECK_LIBS)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Iruntime -Itests -o $$@ tests/$(1).c $(SRCS_$(1)) $(CHECK_LIBS)
 endef
-$(foreach s,$(CHECK_SUITES),$(eval $(call check_rule,$(s))))
+$(foreach s,$(IMAGE_SUITES),$(eval $(call image_suite_rule,$(s))))
 
-unit-tests: $(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN)
+# ---- test fixtures: module files for check_loadable and the image suites -----
+
+# Fixture modules, built natively for check_loadable as the build builds m
+# modules: <name>.so, and its extracted manifest plus the file's checksum.
+FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURES := $(notdir $(basename $(FIXTURE_SRCS)))
+FIXTURE_FILES := $(foreach f,$(FIXTURES),$(HTB)/fixtures/$(f).so $(HTB)/fixtures/$(f).manifest)
+FIXTURE_DEPS := $(wildcard tests/fixtures/*.h tests/fake_backend.h runtime/include/manifold/*.h)
+
+$(HTB)/fixture-manifests/%.manifest: tests/fixtures/%.c $(GEN)
+	$(quiet) EXTRACT $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GEN) extract --name $* --modules $(subst $(space),$(comma),$(FIXTURES)) -o $@ $<
+
+$(HTB)/fixtures/%.so: tests/fixtures/%.c $(FIXTURE_DEPS)
+	$(quiet) HOSTCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Itests -fPIC -shared -o $@ $<
+	$(Q)chmod go-w $@
+
+$(HTB)/fixtures/%.manifest: $(HTB)/fixture-manifests/%.manifest $(HTB)/fixtures/%.so $(GEN)
+	$(quiet) CHECKSUM $@
+	$(Q)$(GEN) checksum -o $@ $< $(HTB)/fixtures/$*.so
+	$(Q)chmod go-w $@
+
+# The self-contained fixtures built for a board with CONFIG_MODULES, which
+# its image suite installs into a running image (ABI and signature checks).
+IMAGE_FIXTURES := fx_badabi fx_badsig
+IMAGE_FIXTURE_FILES := $(if $(CONFIG_MODULES),$(foreach f,$(IMAGE_FIXTURES),\
+	$(O)/test-modules/$(f).so $(O)/test-modules/$(f).manifest))
+
+$(O)/test-modules/%.so: tests/fixtures/%.c $(FIXTURE_DEPS)
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -fPIC -shared -o $@ $<
+	$(Q)chmod go-w $@
+
+$(O)/test-modules/%.manifest: $(HTB)/fixture-manifests/%.manifest $(O)/test-modules/%.so $(GEN)
+	$(quiet) CHECKSUM $@
+	$(Q)$(GEN) checksum -o $@ $< $(O)/test-modules/$*.so
+	$(Q)chmod go-w $@
+
+unit-tests: $(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN) \
+	$(if $(filter check_loadable,$(CHECK_SUITES_UNIT)),$(FIXTURE_FILES))
 	$(Q)failed=0; for t in $(CHECK_SUITES_UNIT); do \
-		echo "== $$t"; MANIFOLD_GEN=$(GEN) $(TB)/$$t || failed=$$((failed + 1)); \
+		echo "== $$t ($(if $(TEST_RUN),$(BOARD),host))"; \
+		MANIFOLD_GEN=$(GEN) MANIFOLD_FIXTURES=$(HTB)/fixtures \
+		$(TEST_RUN) $(TB)/$$t || failed=$$((failed + 1)); \
 	done; \
 	if [ $$failed -ne 0 ]; then echo "unit tests: $$failed suite(s) failed"; exit 1; fi
 
-image-tests: $(O)/manifold $(TB)/check_image
-	@echo "== check_image ($(BOARD))"
-	$(Q)MANIFOLD_IMAGE=$(O)/manifold MANIFOLD_RUN="$(BOARD_RUN)" $(TB)/check_image
+# A board's image suites (board.mk may name others: BOARD_IMAGE_TESTS).
+BOARD_IMAGE_TESTS ?= check_image
+image-tests: $(O)/manifold $(MODULE_FILES) $(IMAGE_FIXTURE_FILES) $(addprefix $(HTB)/,$(BOARD_IMAGE_TESTS))
+	$(Q)failed=0; for t in $(BOARD_IMAGE_TESTS); do \
+		echo "== $$t ($(BOARD))"; \
+		MANIFOLD_IMAGE=$(O)/manifold MANIFOLD_BOARD=$(BOARD) MANIFOLD_RUN="$(BOARD_RUN)" \
+		MANIFOLD_MODDIR=$(O)/modules MANIFOLD_TEST_MODULES=$(O)/test-modules \
+		MANIFOLD_STATIC_IMAGE=$(wildcard build/host/manifold) \
+		$(HTB)/$$t || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "image tests: $$failed suite(s) failed"; exit 1; fi
 
-check: deps
-	$(Q)$(MAKE) --no-print-directory unit-tests
+# One board's tests: its unit tests (unless they are the host's, as for a
+# second host board: BOARD_UNIT_TESTS=no) and its image suites.
+check-board:
+	$(Q)$(if $(filter no,$(BOARD_UNIT_TESTS)),true,$(MAKE) --no-print-directory BOARD=$(BOARD) unit-tests)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) image-tests
+
+# `make check`: every board in CHECK_BOARDS; `make BOARD=x check`: board x.
+CHECK_BOARDS := host $(filter-out host,$(notdir $(wildcard boards/host-modules boards/qemu-aarch64)))
+check: deps
+ifeq ($(origin BOARD),command line)
+	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) check-board
+else
+	$(Q)for b in $(CHECK_BOARDS); do \
+		$(MAKE) --no-print-directory BOARD=$$b check-board || exit 1; \
+	done
+	$(Q)$(MAKE) --no-print-directory check-sanitizers
+endif
+
+# ---- sanitizers --------------------------------------------------------------
+
+# The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# each with tests/suite_main.c (ASan owns malloc, so the suites' own mains,
+# which replace it for allocation-failure tests, are left out), and the
+# lifecycle stress test under ThreadSanitizer.  Host only; part of `make check`.
+SAN_CC := clang
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ATB := build/tests-asan
+ASAN_SUITES := $(filter-out check_loadable,$(CHECK_SUITES_UNIT))
+STRESS_SECONDS ?= 3
+
+define asan_rule
+$(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
+	$$(quiet) ASANLD $$@
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(SAN_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -DMF_CHECK_NO_MAIN \
+		-DMF_SUITE=make_$(patsubst check_%,%,$(1))_suite -Igen -Iruntime -Itests \
+		-o $$@ tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(CHECK_LIBS)
+endef
+$(foreach s,$(ASAN_SUITES),$(eval $(call asan_rule,$(s))))
+
+$(ATB)/stress_tsan: tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.c $(TEST_DEPS)
+	$(quiet) TSANLD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(HOST_CFLAGS) -O1 -fsanitize=thread -Iruntime -Itests -o $@ \
+		tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.c
+
+check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN)
+	$(Q)failed=0; for t in $(ASAN_SUITES); do \
+		echo "== $$t (asan+ubsan)"; \
+		MANIFOLD_GEN=$(GEN) $(ATB)/$$t || failed=$$((failed + 1)); \
+	done; \
+	echo "== stress_lifecycle (tsan, $(STRESS_SECONDS) s)"; \
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(ATB)/stress_tsan -t 4 -s $(STRESS_SECONDS) || \
+		failed=$$((failed + 1)); \
+	if [ $$failed -ne 0 ]; then echo "sanitizers: $$failed run(s) failed"; exit 1; fi
 
 # ---- housekeeping ------------------------------------------------------------
 

@@ -93,6 +93,7 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_context_stop_all(ctx);
 	mf_registry_free(ctx);
 	mf_catalog_free(ctx);
+	mf_moddir_free(ctx);
 	mf_admin_free(ctx);
 	free(ctx->pending);
 	pthread_cond_destroy(&ctx->idle);

@@ -89,6 +89,9 @@ struct mf_module {
 	struct mf_table_ref *owned_refs; /* uses+canuse+provides of a manifest */
 	const struct mf_backend_ops *backend;
 	void *backend_data;
+	/* why it cannot start any more (its manifest left the module
+	 * directory), or NULL; set by moddir.c, checked by the resolver */
+	const char *unavailable;
 
 	/* lib: the mapped code */
 	unsigned lib_refs;
@@ -123,6 +126,7 @@ struct mf_module {
 	unsigned fail_gen; /* failed during operation fail_gen: not retried */
 	bool force_stop;   /* a forced unload is waiting for its users */
 	bool pending;	   /* queued in ctx->pending */
+	const struct mf_request *op_req; /* mf_load: the request naming it */
 };
 
 struct mf_context {
@@ -141,6 +145,7 @@ struct mf_context {
 	struct mf_hash apis;	 /* "type=name" -> struct mf_apikey */
 	struct mf_hash neverload; /* name -> "modules.conf:7" (char *) */
 	struct mf_hash admin_uses; /* user name -> struct mf_admin_uses */
+	struct mf_moddir *moddir;  /* moddir.c; NULL without a module directory */
 
 	unsigned long start_seq;
 	unsigned plan_gen;
@@ -209,5 +214,10 @@ void mf_registry_free(struct mf_context *ctx);
 
 /* backend_embedded.c */
 extern const struct mf_backend_ops mf_embedded_backend;
+
+/* moddir.c, or backend_loadable_none.c in an image without CONFIG_MODULES */
+/* mf_load() is about to look modules up: read the module directory again. */
+void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data);
+void mf_moddir_free(struct mf_context *ctx);
 
 #endif

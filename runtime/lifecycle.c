@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <manifold/moddir.h>
+
 #include "internal.h"
 
 const char *mf_state_name(enum mf_state state)
@@ -74,6 +76,36 @@ static void emit(struct mf_context *ctx, enum mf_event_kind kind,
 		 const struct mf_module *mod, const char *detail)
 {
 	emit_named(ctx, kind, "", mod, detail);
+}
+
+/*
+ * Where an operation's events go.  An operation may run inside another one
+ * (a callback that loads a module), so each saves what it replaces and puts
+ * it back: whenever the lock is free, ctx->ev is NULL, and a stop that
+ * happens on some other thread is logged, not sent to this caller.
+ */
+struct op_scope {
+	mf_event_fn ev;
+	void *ev_data;
+	const char *stop_reason;
+};
+
+static void op_enter(struct mf_context *ctx, struct op_scope *saved,
+		     mf_event_fn ev, void *data)
+{
+	saved->ev = ctx->ev;
+	saved->ev_data = ctx->ev_data;
+	saved->stop_reason = ctx->stop_reason;
+	ctx->ev = ev;
+	ctx->ev_data = data;
+	ctx->stop_reason = NULL;
+}
+
+static void op_leave(struct mf_context *ctx, const struct op_scope *saved)
+{
+	ctx->ev = saved->ev;
+	ctx->ev_data = saved->ev_data;
+	ctx->stop_reason = saved->stop_reason;
 }
 
 /* ---- lib ---------------------------------------------------------------- */
@@ -295,7 +327,9 @@ static int start_one(struct mf_module *mod, const char *why)
 	mod->start_seq = ++ctx->start_seq;
 	mf_set_str(&mod->start_why, strdup(why));
 	atomic_store(&mod->orphan, false);
-	atomic_store(&mod->refs, 0);
+	/* Open to references.  Only the flag: a put still owed by a holder
+	 * that mf_stop_all() overran must find its count, not wrap it. */
+	atomic_fetch_and(&mod->refs, ~MF_REFS_CLOSED);
 	notify_watchers(mod, true);
 	notify_started_watcher(mod);
 	emit(ctx, MF_EVENT_START, mod, why);
@@ -332,7 +366,8 @@ static void begin_stop(struct mf_module *mod)
 static void finish_stop(struct mf_module *mod)
 {
 	struct mf_context *ctx = mod->ctx;
-	const char *reason = ctx->stop_reason ? ctx->stop_reason : "no users left";
+	const char *reason = mod->force_stop ? "forced unload" :
+			     ctx->stop_reason ? ctx->stop_reason : "no users left";
 
 	begin_stop(mod);
 	if (mod->desc && mod->desc->unload)
@@ -341,7 +376,9 @@ static void finish_stop(struct mf_module *mod)
 	mod->state = MF_STATE_STOPPED;
 	mod->force_stop = false;
 	atomic_store(&mod->orphan, false);
-	atomic_store(&mod->refs, MF_REFS_CLOSED);
+	/* Closed already (begin_stop); a stop-all may leave holds behind,
+	 * whose puts must count down to 0, not below. */
+	atomic_fetch_or(&mod->refs, MF_REFS_CLOSED);
 	mf_set_str(&mod->start_why, NULL);
 	emit(ctx, MF_EVENT_STOP, mod, reason);
 	release_providers(mod, mod->n_uses);
@@ -415,8 +452,17 @@ static void check_idle_now(struct mf_module *mod)
 		ctx->pending[best] = ctx->pending[--ctx->n_pending];
 		next->pending = false;
 		if (mf_module_users_count(next) == 0 &&
-		    next->state != MF_STATE_STOPPED)
+		    next->state != MF_STATE_STOPPED) {
+			/* Not what the operation stopped: what it let go. */
+			const char *why = ctx->stop_reason;
+
+			ctx->stop_reason = NULL;
 			finish_stop(next);
+			ctx->stop_reason = why;
+		} else if (next->state == MF_STATE_RUNNING) {
+			/* It found a user again while queued: reopen it. */
+			atomic_fetch_and(&next->refs, ~MF_REFS_CLOSED);
+		}
 	}
 	ctx->cascade_depth--;
 	pthread_cond_broadcast(&ctx->idle);
@@ -446,7 +492,13 @@ int mf_module_get(struct mf_module *mod)
 
 void mf_module_put(struct mf_module *mod)
 {
-	unsigned old = atomic_fetch_sub_explicit(&mod->refs, 1, memory_order_release);
+	/*
+	 * Sequentially consistent, not just release: with ready_to_stop()'s
+	 * store of orphan and its CAS this is a store-buffering pattern, and
+	 * only seq_cst on both sides rules out that it misses our put while
+	 * we miss its orphan flag (a module left running with no holder).
+	 */
+	unsigned old = atomic_fetch_sub(&mod->refs, 1);
 
 	/* Only the last put of a module on its way out takes the lock. */
 	if ((old == 1 && atomic_load(&mod->orphan)) || old == (MF_REFS_CLOSED | 1))
@@ -588,10 +640,13 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 				err = batch_push(b, mod);
 				if (err == 0)
 					continue;
+				/* Running without a hold: it would never stop. */
+				mf_set_str(&mod->last_error, strdup(strerror(-err)));
 			}
 			mod->fail_gen = ctx->op_gen;
 			emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
 			ctx->stop_reason = "rolled back";
+			check_idle_now(mod);
 			batch_release(b, mark);
 			ctx->stop_reason = NULL;
 			break;
@@ -618,7 +673,11 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
 			   "invalid module name (names are not paths)");
 	else if (err < 0)
-		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL, "no such module");
+		/* Says where else it was looked for (the module directory), or
+		 * that an image without loadable modules has no elsewhere. */
+		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
+			   mf_moddir_no_such_module(ctx) ?
+				   mf_moddir_no_such_module(ctx) : "no such module");
 	return err;
 }
 
@@ -628,15 +687,18 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	struct mf_module **mods = calloc(n ? n : 1, sizeof(*mods));
 	struct planned *order = NULL;
 	struct batch b = { 0 };
+	struct op_scope scope;
 	struct mf_plan plan;
 	size_t n_order = 0;
 	int first_err = 0;
 
 	if (!mods)
 		return -ENOMEM;
+	/* Modules installed since the last look become loadable, removed
+	 * ones stop being so. */
+	mf_moddir_before_load(ctx, ev, data);
 	mf_lock(ctx);
-	ctx->ev = ev;
-	ctx->ev_data = data;
+	op_enter(ctx, &scope, ev, data);
 	ctx->op_gen++;
 	mf_plan_init(ctx, &plan);
 
@@ -649,8 +711,10 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 			mods[i] = NULL;
 			continue;
 		}
-		if (mf_plan_add(&plan, mods[i]) < 0) {
-			reqs[i].result = -ENOENT;
+		if (!mods[i]->op_req)
+			mods[i]->op_req = &reqs[i];
+		reqs[i].result = mf_plan_add(&plan, mods[i]);
+		if (reqs[i].result < 0) {
 			e.detail = mods[i]->last_error;
 			e.support_level = mods[i]->support_level;
 			if (ev)
@@ -669,9 +733,9 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		struct mf_module *mod = plan.list[i];
 		const char *req_why = NULL;
 
-		for (size_t k = 0; k < n && !req_why; k++)
-			if (mods[k] == mod)
-				req_why = reqs[k].why ? reqs[k].why : "requested";
+		/* Requests are marked on their modules: no scan per module. */
+		if (mod->op_req)
+			req_why = mod->op_req->why ? mod->op_req->why : "requested";
 		order[n_order].mod = mod;
 		order[n_order].why = req_why ? strdup(req_why) : used_by_why(mod);
 		n_order++;
@@ -720,16 +784,20 @@ out:
 	ctx->stop_reason = "not needed after a failed load";
 	batch_release(&b, 0);
 	ctx->stop_reason = NULL;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct mf_module *mod;
+
 		if (reqs[i].result < 0 && !first_err)
 			first_err = reqs[i].result;
+		if (mf_module_find(ctx, reqs[i].name, &mod) == 0)
+			mod->op_req = NULL;
+	}
 	for (size_t i = 0; i < n_order; i++)
 		free(order[i].why);
 	free(order);
 	free(b.items);
 	mf_plan_fini(&plan);
-	ctx->ev = NULL;
-	ctx->ev_data = NULL;
+	op_leave(ctx, &scope);
 	mf_unlock(ctx);
 	free(mods);
 	return first_err;
@@ -841,40 +909,60 @@ static void describe_holders(const struct mf_module *mod, char *buf, size_t len)
 #undef APPEND
 }
 
-static void dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
-			   bool force)
+/* A soft unload of a module the administrator does not hold is refused. */
+static int refuse_not_admin(struct mf_context *ctx, struct mf_module *mod)
 {
-	struct modset s = { 0 };
 	char buf[MF_ERR_MAX];
+
+	describe_holders(mod, buf, sizeof(buf));
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+		 "%s; not held by the administrator (use -f to force)",
+		 buf[0] ? "" : "nothing");
+	emit(ctx, MF_EVENT_HELD, mod, buf);
+	return -EBUSY;
+}
+
+/* Say what mf_unload() would do, with the same refusals; change nothing. */
+static int dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
+			  bool force)
+{
+	struct modset s = { 0 }, up = { 0 };
+	char buf[MF_ERR_MAX], *forced_why;
 	int err;
 
-	if (force) {
-		err = collect_up(&s, mod);
-	} else {
-		err = modset_add(&s, mod);
-		if (err == 0 && mf_module_users_count(mod) - (mod->admin_why ? 1 : 0)) {
-			describe_holders(mod, buf, sizeof(buf));
-			emit(ctx, MF_EVENT_HELD, mod, buf);
-			free(s.items);
-			return;
-		}
+	if (!force && !mod->admin_why)
+		return refuse_not_admin(ctx, mod);
+	if (!force && (mf_module_users_count(mod) > 1 ||
+		       (atomic_load(&mod->refs) & ~MF_REFS_CLOSED))) {
+		describe_holders(mod, buf, sizeof(buf));
+		emit(ctx, MF_EVENT_HELD, mod, buf);
+		return 0;
 	}
+	err = force ? collect_up(&up, mod) : modset_add(&up, mod);
+	for (size_t i = 0; i < up.n && err == 0; i++)
+		err = modset_add(&s, up.items[i]);
 	if (err == 0)
 		err = collect_down(&s);
-	if (err < 0) {
-		free(s.items);
-		return;
+	forced_why = mf_strdup_printf("forced: it uses %s", mod->name);
+	if (err < 0 || !forced_why) {
+		err = err < 0 ? err : -ENOMEM;
+		goto out;
 	}
 	qsort(s.items, s.n, sizeof(*s.items), cmp_seq_desc);
 	for (size_t i = 0; i < s.n; i++) {
-		for (const struct mf_user *u = s.items[i]->objects; u; u = u->next)
-			emit(ctx, MF_EVENT_CANCEL, s.items[i], u->label);
-		emit(ctx, MF_EVENT_WOULD_STOP, s.items[i],
-		     s.items[i] == mod ? (force ? "forced unload" : "unloaded") :
-		     s.items[i]->start_seq > mod->start_seq ? "forced: it uses " :
-		     "no users left");
+		const struct mf_module *m = s.items[i];
+
+		for (const struct mf_user *u = m->objects; force && u; u = u->next)
+			emit(ctx, MF_EVENT_CANCEL, m, u->label);
+		emit(ctx, MF_EVENT_WOULD_STOP, m,
+		     m == mod ? (force ? "forced unload" : "unloaded") :
+		     modset_has(&up, m) ? forced_why : "no users left");
 	}
+out:
+	free(forced_why);
+	free(up.items);
 	free(s.items);
+	return err;
 }
 
 /* Ask every object user of @mod that was not asked yet to go. */
@@ -896,11 +984,65 @@ restart:
 	}
 }
 
+static bool any_stopping(const struct modset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->items[i]->state == MF_STATE_STOPPING)
+			return true;
+	return false;
+}
+
+/*
+ * Users go in their own time, on their own threads: wait for the modules of
+ * @up still STOPPING, but only for the cancel timeout.  The stops that
+ * complete meanwhile run on the threads whose users left, where the caller's
+ * event function must not be called; they are reported here once the wait
+ * is over, with the modules they let go.  A wait from inside a callback (lock
+ * held twice) would never see the users go, so it does not wait at all.
+ */
+static void wait_for_stops(struct mf_context *ctx, const struct modset *up)
+{
+	struct modset late = { 0 };
+	struct op_scope ours;
+	struct timespec deadline;
+	int err = 0;
+
+	if (!any_stopping(up) || ctx->lock_depth > 1)
+		return;
+	for (size_t i = 0; i < up->n && err == 0; i++)
+		if (up->items[i]->state == MF_STATE_STOPPING)
+			err = modset_add(&late, up->items[i]);
+	if (err == 0)
+		err = collect_down(&late);
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ctx->cancel_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(ctx->cancel_timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	op_enter(ctx, &ours, NULL, NULL);
+	do {
+		ctx->lock_depth--;
+		err = pthread_cond_timedwait(&ctx->idle, &ctx->lock, &deadline);
+		ctx->lock_depth++;
+	} while (err != ETIMEDOUT && any_stopping(up));
+	op_leave(ctx, &ours);
+
+	if (late.n)
+		qsort(late.items, late.n, sizeof(*late.items), cmp_seq_desc);
+	for (size_t i = 0; i < late.n; i++)
+		if (late.items[i]->state == MF_STATE_STOPPED)
+			emit(ctx, MF_EVENT_STOP, late.items[i],
+			     modset_has(up, late.items[i]) ? "forced unload" :
+							     "no users left");
+	free(late.items);
+}
+
 static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 {
 	struct modset up = { 0 };
-	struct timespec deadline;
-	bool waiting;
 	int err;
 
 	err = collect_up(&up, mod);
@@ -911,35 +1053,16 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 		up.items[i]->force_stop = true;
 		mf_set_str(&up.items[i]->admin_why, NULL);
 	}
+	/* Set before the cancel callbacks: one that removes its user at once
+	 * stops the module right there. */
+	ctx->stop_reason = "forced unload";
 	for (size_t i = 0; i < up.n; i++)
 		cancel_objects(ctx, up.items[i]);
-	ctx->stop_reason = "forced unload";
 	for (size_t i = 0; i < up.n; i++) {
 		begin_stop(up.items[i]);
 		check_idle_now(up.items[i]);
 	}
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ctx->cancel_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(ctx->cancel_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	/* Users go in their own time, on their own threads: wait for them, but
-	 * only so long; a wait from inside a callback (lock held twice) would
-	 * never see them go, so it does not wait at all. */
-	do {
-		waiting = false;
-		for (size_t i = 0; i < up.n; i++)
-			waiting |= up.items[i]->state == MF_STATE_STOPPING;
-		if (!waiting || ctx->lock_depth > 1)
-			break;
-		ctx->lock_depth--;
-		err = pthread_cond_timedwait(&ctx->idle, &ctx->lock, &deadline);
-		ctx->lock_depth++;
-	} while (err != ETIMEDOUT);
-	err = 0;
+	wait_for_stops(ctx, &up);
 	for (size_t i = 0; i < up.n; i++) {
 		char buf[MF_ERR_MAX];
 
@@ -958,13 +1081,13 @@ out:
 int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 	      mf_event_fn ev, void *data)
 {
+	struct op_scope scope;
 	struct mf_module *mod;
 	char buf[MF_ERR_MAX];
 	int err;
 
 	mf_lock(ctx);
-	ctx->ev = ev;
-	ctx->ev_data = data;
+	op_enter(ctx, &scope, ev, data);
 	ctx->op_gen++;
 	err = mf_module_find(ctx, name, &mod);
 	if (err < 0) {
@@ -979,7 +1102,7 @@ int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 		goto out;
 	}
 	if (flags & MF_OP_DRY_RUN) {
-		dry_run_unload(ctx, mod, flags & MF_OP_FORCE);
+		err = dry_run_unload(ctx, mod, flags & MF_OP_FORCE);
 		goto out;
 	}
 	if (flags & MF_OP_FORCE) {
@@ -987,12 +1110,7 @@ int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 		goto out;
 	}
 	if (!mod->admin_why) {
-		describe_holders(mod, buf, sizeof(buf));
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
-			 "%s; not held by the administrator (use -f to force)",
-			 buf[0] ? "" : "nothing");
-		emit(ctx, MF_EVENT_HELD, mod, buf);
-		err = -EBUSY;
+		err = refuse_not_admin(ctx, mod);
 		goto out;
 	}
 	mf_set_str(&mod->admin_why, NULL);
@@ -1008,8 +1126,7 @@ int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 		emit(ctx, MF_EVENT_HELD, mod, buf);
 	}
 out:
-	ctx->ev = NULL;
-	ctx->ev_data = NULL;
+	op_leave(ctx, &scope);
 	mf_unlock(ctx);
 	return err;
 }
@@ -1083,24 +1200,18 @@ int mf_module_deps(struct mf_module *mod,
 	return 0;
 }
 
-void mf_stop_all(struct mf_context *ctx, mf_event_fn ev, void *data)
-{
-	mf_lock(ctx);
-	ctx->ev = ev;
-	ctx->ev_data = data;
-	mf_context_stop_all(ctx);
-	ctx->ev = NULL;
-	ctx->ev_data = NULL;
-	mf_unlock(ctx);
-}
-
-/* Context teardown: stop everything, latest started first, users or not. */
-void mf_context_stop_all(struct mf_context *ctx)
+/*
+ * Stop everything, latest started first, users or not.  Object users are
+ * asked to go; those that do not are detached from their module.  After
+ * mf_stop_all() their handles stay valid (the holder was asked to go and
+ * will call mf_user_remove(), which frees them); at context teardown
+ * (@teardown) nobody may call anything any more, so they are freed.
+ */
+static void stop_everything(struct mf_context *ctx, bool teardown)
 {
 	struct mf_module **list;
 	size_t n = 0;
 
-	mf_lock(ctx);
 	list = malloc((ctx->n_modules + 1) * sizeof(*list));
 	for (size_t i = 0; list && i < ctx->n_modules; i++)
 		if (ctx->modules[i]->state != MF_STATE_STOPPED)
@@ -1116,8 +1227,11 @@ void mf_context_stop_all(struct mf_context *ctx)
 			struct mf_user *u = mod->objects;
 
 			mod->objects = u->next;
-			free(u->label);
-			free(u);
+			u->next = NULL;
+			if (teardown) {
+				free(u->label);
+				free(u);
+			}
 		}
 		mod->n_objects = 0;
 		mf_set_str(&mod->admin_why, NULL);
@@ -1133,5 +1247,24 @@ void mf_context_stop_all(struct mf_context *ctx)
 	ctx->n_pending = 0;
 	ctx->stop_reason = NULL;
 	free(list);
+	pthread_cond_broadcast(&ctx->idle);
+}
+
+void mf_stop_all(struct mf_context *ctx, mf_event_fn ev, void *data)
+{
+	struct op_scope scope;
+
+	mf_lock(ctx);
+	op_enter(ctx, &scope, ev, data);
+	stop_everything(ctx, false);
+	op_leave(ctx, &scope);
+	mf_unlock(ctx);
+}
+
+/* Context teardown. */
+void mf_context_stop_all(struct mf_context *ctx)
+{
+	mf_lock(ctx);
+	stop_everything(ctx, true);
 	mf_unlock(ctx);
 }

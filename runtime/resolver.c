@@ -6,11 +6,12 @@
  * and order the result.  It changes nothing but its own scratch fields:
  * lifecycle.c acts on the plan, and a dry run only prints it.
  *
- * Provider choice for one line, best first:
- *   1. a provider that is running already (the best of those);
- *   2. a provider this plan starts anyway;
- *   3. the highest-priority provider whose own needs can be met; a provider
- *      that cannot be had is skipped and the next one tried.
+ * Provider choice for one line:
+ *   1. the best provider that is running already or that this plan starts
+ *      anyway (each module is planned again just before it starts, so a
+ *      better provider started earlier in the same load wins);
+ *   2. else the highest-priority provider whose own needs can be met; a
+ *      provider that cannot be had is skipped and the next one tried.
  * So only one provider of a service is started for a use, and one that runs
  * already is never doubled.
  */
@@ -173,6 +174,11 @@ static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st)
 		snprintf(plan->err, sizeof(plan->err), "%s is %s", mod->name,
 			 mf_state_name(mod->state));
 		return -EBUSY;
+	}
+	if (mod->unavailable) {
+		snprintf(plan->err, sizeof(plan->err), "%s cannot start: %s",
+			 mod->name, mod->unavailable);
+		return -ENOENT;
 	}
 	if (mf_admin_neverload(plan->ctx, mod->name)) {
 		snprintf(plan->err, sizeof(plan->err), "%s is neverloaded (%s)",

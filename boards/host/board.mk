@@ -6,3 +6,5 @@ BOARD_CFLAGS :=
 BOARD_LDFLAGS := -static
 # How to run a program built for this board on the build machine.
 BOARD_RUN :=
+# Image suites run against this board's image by `make check`.
+BOARD_IMAGE_TESTS := check_image check_image_control

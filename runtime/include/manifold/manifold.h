@@ -207,6 +207,16 @@ int mf_module_deps(struct mf_module *mod,
 /* ---- introspection (runtime/introspect.c) ------------------------------- */
 
 /*
+ * Hold the context's lock across several calls, for one consistent view:
+ * the strings of an mf_module_info stay valid and nothing starts or stops
+ * meanwhile (the console's read-only commands run so).  Recursive; every
+ * call of this header works inside, but a forced unload made inside does
+ * not wait for its users to go.  Never hold it across a module call.
+ */
+void mf_context_lock(struct mf_context *ctx);
+void mf_context_unlock(struct mf_context *ctx);
+
+/*
  * Where @mod is banned ("modules.conf:7"), or NULL when it is not.  A ban
  * lasts as long as the context, so the string does too.
  */
