@@ -130,7 +130,7 @@ $(O)/modules.mk: $(O)/.config
 
 # Goals that only recurse or need no configuration do not read .config.
 NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
-	check-sanitizers run
+	check-sanitizers run bench
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
 # .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
@@ -281,6 +281,8 @@ SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_modules := $(MODULE_SRCS) tests/fake_runtime.c
 SRCS_check_sha256 := runtime/sha256.c
 SRCS_check_lineedit := embedded/lineedit.c
+# The example of docs/writing-modules.md, its manifest extracted in-test.
+SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
 SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
 # The fixture module files resolve mf_* and the journal from the test
 # program, as module files do from the image.
@@ -430,6 +432,17 @@ check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN)
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(ATB)/stress_tsan -t 4 -s $(STRESS_SECONDS) || \
 		failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "sanitizers: $$failed run(s) failed"; exit 1; fi
+
+# ---- benchmarks (bench/bench.mk, docs/performance.md) ------------------------
+
+# `make bench [BENCH_SIZES="100 1000 10000"]`: one table of manifold's costs
+# next to the floor measured in the same run; everything in build/bench/.
+BENCH_SIZES ?= 100 1000 10000
+.PHONY: bench
+bench: $(GEN)
+	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk BENCH_SIZES="$(BENCH_SIZES)" \
+		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_CORE_SRCS="$(RUNTIME_CORE_SRCS)" \
+		RUNTIME_LOADABLE_SRCS="$(RUNTIME_LOADABLE_SRCS)" bench
 
 # ---- housekeeping ------------------------------------------------------------
 
