@@ -12,6 +12,6 @@ BOARD_RUN :=
 # What `make run` adds: the module directory the build fills.
 BOARD_RUN_ARGS = -M $(O)/modules
 # Image suites run against this board's image by `make check`.
-BOARD_IMAGE_TESTS := check_image_modules
+BOARD_IMAGE_TESTS := check_image_modules check_image_build
 # The unit tests are the host board's: `make check` runs them once.
 BOARD_UNIT_TESTS := no
