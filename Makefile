@@ -63,7 +63,7 @@ GEN := $(T)/manifold-gen
 GEN_RUNTIME_SRCS := $(MANIFEST_SRCS) $(wildcard runtime/sha256.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
-	unit-tests image-tests check-board check-sanitizers help FORCE
+	unit-tests image-tests check-board check-sanitizers size help FORCE
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -146,8 +146,12 @@ SELECTED_MANIFESTS := $(addprefix $(O)/manifests/,$(addsuffix .manifest,$(MODULE
 
 # The validator refuses a .config the manifests cannot satisfy (a y module
 # whose only provider is m or n) before anything is compiled.
+BOARD_SYMBOL := CONFIG_BOARD_$(shell echo '$(BOARD)' | tr 'a-z-' 'A-Z_')
 $(O)/config-checked: $(O)/.config $(MANIFESTS) $(GEN)
 	$(quiet) CHECK $(O)/.config
+	$(Q)grep -qx '$(BOARD_SYMBOL)=y' $(O)/.config || { \
+		echo "$(O)/.config: made for another board (no $(BOARD_SYMBOL)=y);"; \
+		echo "  run 'make $(BOARD)_defconfig' or choose the board with BOARD="; exit 1; }
 	$(Q)$(GEN) check --config $(O)/.config $(MANIFESTS) >$@.log || \
 		{ cat $@.log; echo "$(O)/.config: refused (see above)"; exit 1; }
 	$(Q)touch $@
@@ -247,6 +251,22 @@ $(O)/modules/.selection: $(O)/modules.mk
 all: $(O)/manifold $(MODULE_FILES)
 	@echo "  IMAGE    $(O)/manifold ($(words $(MODULES_Y)) embedded modules: $(MODULES_Y))"
 	$(if $(MODULES_M),@echo "  MODULES  $(O)/modules/ ($(words $(MODULES_M)) loadable: $(MODULES_M))")
+
+# ---- footprint ---------------------------------------------------------------
+
+TARGET_SIZE ?= size
+# The image's text, data and bss; the generated tables (registry.o) in all
+# and per module; the heap the runtime holds per module after boot, as the
+# image itself counts it (console command `memory`).
+size: $(O)/manifold $(O)/obj/registry.o
+	@echo "board $(BOARD): $(O)/manifold"
+	$(Q)$(TARGET_SIZE) $(O)/manifold | sed 's/^/  /'
+	$(Q)n=$$(sed -n 's/^#define MANIFOLD_REGISTRY_MODULES //p' $(O)/registry.h); \
+	$(TARGET_SIZE) $(O)/obj/registry.o | awk -v n="$$n" 'NR == 2 { \
+		printf "  registry tables: %d bytes (text %d, data %d) for %d modules: %d bytes/module\n", \
+		$$4, $$1, $$2, n, n ? $$4 / n : 0 }'
+	$(Q)printf 'memory\n' | $(BOARD_RUN) $(O)/manifold -q -S '' $(BOARD_RUN_ARGS) | \
+		sed -n 's/^manifold> memory$$//; s/^heap: /  heap after boot: /p'
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) all

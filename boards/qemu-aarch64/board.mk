@@ -10,3 +10,4 @@ BOARD_RUN := qemu-aarch64-static
 BOARD_TEST_CC := aarch64-linux-gnu-gcc
 BOARD_TEST_LDFLAGS :=
 BOARD_TEST_LIBS := -lcheck -lsubunit -lm -lrt -pthread
+TARGET_SIZE := aarch64-linux-gnu-size
