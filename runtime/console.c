@@ -517,9 +517,22 @@ static int cmd_module_unload(struct cmd_ctx *c)
 	if (why)
 		return bad(c, "%s: %s", c->argv[first], why);
 	err = mf_unload(c->ctx, c->argv[first], flags, mf_console_print_event, &o);
-	if (!(flags & MF_OP_DRY_RUN))
-		say(c, "%s %s\n", err == 0 ? "Unloaded" : "Unable to unload",
-		    c->argv[first]);
+	if (flags & MF_OP_DRY_RUN)
+		return err;
+	if (err == 0) {
+		struct mf_module *mod;
+		struct mf_module_info info;
+
+		/* A soft unload only drops the administrator's use: say so
+		 * when others still hold the module. */
+		if (mf_module_find(c->ctx, c->argv[first], &mod) == 0 &&
+		    mf_module_info(mod, &info) == 0 && info.state != MF_STATE_STOPPED) {
+			say(c, "Released %s: still %s, it stops when its last user goes\n",
+			    c->argv[first], mf_state_name(info.state));
+			return 0;
+		}
+	}
+	say(c, "%s %s\n", err == 0 ? "Unloaded" : "Unable to unload", c->argv[first]);
 	return err;
 }
 

@@ -144,6 +144,8 @@ START_TEST(module_show_lists_every_module)
 
 		ck_assert_msg(line != NULL, "%s missing from:\n%s", mods[i], r.out);
 		ck_assert_msg(strstr(line, "running") != NULL, "%s not running", mods[i]);
+		/* Every module has a description (column 26). */
+		ck_assert_msg(line[25] != ' ', "%s has no description:\n%.100s", mods[i], line);
 	}
 	/* func_cut: held by the admin and by func_periodic_hook. */
 	ck_assert_ptr_nonnull(strstr(r.out,
@@ -179,7 +181,8 @@ START_TEST(unload_and_load_again)
 
 	ck_assert_int_eq(r.status, 0);
 	/* Soft: the admin lets go, func_periodic_hook still holds it. */
-	ck_assert_ptr_nonnull(strstr(r.out, "  held      func_cut: in use by module func_periodic_hook\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "  held      func_cut: in use by module func_periodic_hook\n"
+					  "Released func_cut: still running, it stops when its last user goes\n"));
 	/* Forced: the user goes first, then func_cut. */
 	ck_assert_ptr_nonnull(strstr(r.out,
 		"  stopped   func_periodic_hook       core       forced unload\n"

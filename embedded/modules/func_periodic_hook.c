@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*** MODULEINFO
+	<description>PERIODIC_HOOK: call a function repeatedly, counting rounds</description>
 	<support_level>core</support_level>
 	<depend>app_chanspy</depend>
 	<depend>func_cut</depend>
