@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "gen.h"
 #include "sha256.h"
 
@@ -114,8 +115,9 @@ int gen_checksum_main(int argc, char **argv)
 		r = file_checksum(argv[i + 1], text);
 	if (r < 0)
 		goto out;
-	free(m->checksum);
-	m->checksum = strdup(text);
+	/* The manifest's strings belong to the runtime's allocator. */
+	mf_free(m->checksum);
+	m->checksum = mf_strdup(text);
 	if (!m->checksum) {
 		r = -ENOMEM;
 		fprintf(stderr, "manifold-gen checksum: %s\n", strerror(ENOMEM));

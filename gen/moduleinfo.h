@@ -7,8 +7,10 @@
  *   / *** DOCUMENTATION    <application name="X">, <function name="Y">, ...
  *         ... *** /
  *
- * gen/extract.c reads them with a small XML-ish tokenizer (several elements
- * per line, entities decoded, comments skipped) into this structure.  The
+ * gen/moduleinfo.c reads them, through the small XML-ish reader of
+ * gen/xmlish.h (several elements per line, entities decoded, comments
+ * skipped), into this structure; gen/extract.c turns it into manifest text
+ * (gen_extract_manifest(), declared here for tests and fuzzers).  The
  * manifest part becomes the module's manifest; the build/menu part
  * (defaultenabled, conflicts, replacement, deprecated_in) never reaches the
  * manifest and is there for `manifold-gen kconfig`.

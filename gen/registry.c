@@ -377,12 +377,22 @@ static int mark_embedded(struct registry *reg, char *list)
 	int r = 0;
 	size_t i;
 
-	for (name = strtok_r(list, ",", &save); name;
-	     name = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < set->count; i++)
-			if (strcmp(set->items[i]->name, name) == 0)
-				break;
-		if (i == set->count) {
+	for (name = strtok_r(list, ", \t\n", &save); name;
+	     name = strtok_r(NULL, ", \t\n", &save)) {
+		size_t lo = 0, hi = set->count;
+
+		/* The set is sorted by name: a binary search, not a scan per
+		 * name (10,000 embedded modules is a normal image). */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(set->items[mid]->name, name) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+		if (i == set->count || strcmp(set->items[i]->name, name) != 0) {
 			fprintf(stderr,
 				"manifold-gen registry: --embedded: no manifest "
 				"for module '%s'\n",
@@ -395,10 +405,38 @@ static int mark_embedded(struct registry *reg, char *list)
 	return r;
 }
 
+/*
+ * --embedded @FILE: the names come from FILE (commas or white space), since
+ * one argument is capped at 128 KiB and a big image names more than that.
+ */
+static char *embedded_list(const char *arg)
+{
+	FILE *fp;
+	char *buf;
+	long len;
+
+	if (arg[0] != '@')
+		return strdup(arg);
+	fp = fopen(arg + 1, "r");
+	if (!fp) {
+		fprintf(stderr, "manifold-gen registry: %s: %s\n", arg + 1, strerror(errno));
+		return NULL;
+	}
+	if (fseek(fp, 0, SEEK_END) < 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) < 0 ||
+	    !(buf = malloc((size_t)len + 1))) {
+		fprintf(stderr, "manifold-gen registry: %s: cannot read\n", arg + 1);
+		fclose(fp);
+		return NULL;
+	}
+	buf[fread(buf, 1, (size_t)len, fp)] = '\0';
+	fclose(fp);
+	return buf;
+}
+
 static void registry_usage(FILE *fp)
 {
 	fputs("usage: manifold-gen registry -o OUT.c [-H OUT.h] "
-	      "[--embedded A,B,...] MANIFEST...\n"
+	      "[--embedded A,B,...|@FILE] MANIFEST...\n"
 	      "  Write the registry tables (<manifold/table.h>) of a set of\n"
 	      "  manifests.  Modules named by --embedded are built in: their\n"
 	      "  entry points at manifold_module_<name>.\n",
@@ -457,7 +495,7 @@ int gen_registry_main(int argc, char **argv)
 	reg.embedded = calloc(set.count ? set.count : 1, sizeof(bool));
 	reg.inputs = calloc(set.count ? set.count : 1, sizeof(char *));
 	/* strtok_r() cuts its argument: work on a copy, not on argv. */
-	embedded_copy = embedded ? strdup(embedded) : NULL;
+	embedded_copy = embedded ? embedded_list(embedded) : NULL;
 	if (!reg.embedded || !reg.inputs || (embedded && !embedded_copy)) {
 		fputs("manifold-gen registry: out of memory\n", stderr);
 		goto out;

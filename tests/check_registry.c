@@ -216,6 +216,27 @@ START_TEST(test_golden)
 }
 END_TEST
 
+/* --embedded @FILE: names one a line from a file give the same bytes. */
+START_TEST(test_embedded_from_file)
+{
+	char *c_out, *h_out, list[600];
+	FILE *fp;
+
+	make_tmpdir();
+	c_out = tmp_path(0, "registry.c");
+	h_out = tmp_path(1, "registry.h");
+	snprintf(list, sizeof(list), "@%s", tmp_path(2, "embedded.list"));
+	fp = fopen(list + 1, "w");
+	ck_assert(fp != NULL);
+	fputs("func_cut\napp_stack\n", fp);
+	fclose(fp);
+	generate(natural, list, c_out, h_out);
+	golden(DATA "/expected/registry.c", c_out);
+	golden(DATA "/expected/registry.h", h_out);
+	remove_tmpdir();
+}
+END_TEST
+
 static bool next_permutation(size_t *a, size_t n)
 {
 	size_t i = n - 1, j = n - 1, t;
@@ -654,6 +675,7 @@ Suite *make_registry_suite(void)
 	tcase_add_test(tc, test_duplicates_refused);
 	tcase_add_test(tc, test_broken_manifest);
 	tcase_add_test(tc, test_unknown_embedded);
+	tcase_add_test(tc, test_embedded_from_file);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_compile_and_walk);
 	tcase_add_test(tc, test_empty_set);

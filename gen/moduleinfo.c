@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gen/moduleinfo.h: what a module source says about itself, read from its
+ * MODULEINFO and DOCUMENTATION comment blocks into a struct gen_moduleinfo.
+ *
+ * The blocks are found by scanning the source as C (string literals and
+ * other comments skipped, so a block quoted in a string is not one), read
+ * into elements by gen/xmlish.c, then interpreted here: which elements and
+ * attributes each block allows, how often, and what each means for the
+ * manifest (a <depend> on a module of the tree is a [uses] line, on
+ * anything else a build matter left out; a documented <function> is a
+ * [provides] line).  Interpretation is strict on purpose: an element this
+ * file does not know is an error, not something skipped, so a misspelt
+ * <depend> cannot quietly drop a dependency.  Every mistake is
+ * "SOURCE:LINE: reason" with the line in the .c file.
+ *
+ * Pieces, in file order: finding the blocks; MODULEINFO; DOCUMENTATION;
+ * gen_moduleinfo_parse() and gen_moduleinfo_free().
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/ini.h" /* the manifest's own name rules */
+#include "moduleinfo.h"
+#include "xmlish.h"
+
+/* ---- finding the blocks in the C source -------------------------------- */
+
+struct block {
+	const char *text; /* between the keyword and the closing "***" "/" */
+	size_t len;
+	unsigned line;	/* line of text[0] */
+	unsigned start; /* line of the opening "/" "***" */
+};
+
+/* Skip a string or character literal starting at *p; stops at end of line. */
+static const char *skip_literal(const char *p, const char *end)
+{
+	char quote = *p++;
+
+	while (p < end && *p != quote && *p != '\n') {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		p++;
+	}
+	return p < end && *p == quote ? p + 1 : p;
+}
+
+/*
+ * If the comment body [body, body_end) opens with "** KEYWORD" (a block),
+ * fill *blk.  Returns 1 for a block, 0 for an ordinary comment, -EINVAL for
+ * a block without its closing stars.
+ */
+static int match_block(const struct xdiag *d, const char *body,
+		       const char *body_end, unsigned line,
+		       const char *keyword, struct block *blk)
+{
+	size_t klen = strlen(keyword);
+	const char *p = body + 2;
+
+	if (body_end - body < 2 || body[0] != '*' || body[1] != '*')
+		return 0;
+	while (p < body_end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(body_end - p) < klen || memcmp(p, keyword, klen) != 0)
+		return 0;
+	p += klen;
+	if (p < body_end && !xml_is_space(*p) && *p != '*')
+		return 0; /* MODULEINFOX: some other comment */
+	if (body_end - p < 2 || body_end[-1] != '*' || body_end[-2] != '*')
+		return xdiag_fail(d, line, "%s block does not end with '***/'",
+				  keyword);
+	blk->text = p;
+	blk->len = (size_t)(body_end - 2 - p);
+	blk->start = line;
+	blk->line = line + xml_count_lines(body, p);
+	return 1;
+}
+
+/*
+ * Scan the C source as C (literals and // comments skipped, so a
+ * "/" "*** MODULEINFO" inside a string is not a block) and find both blocks.
+ * A block absent leaves its .text NULL.
+ */
+static int find_blocks(const struct xdiag *d, const char *src, size_t len,
+		       struct block *info, struct block *doc)
+{
+	static const char *const keywords[2] = {"MODULEINFO", "DOCUMENTATION"};
+	struct block *blocks[2] = {info, doc};
+	const char *p = src, *end = src + len;
+	unsigned line = 1;
+	int i, r;
+
+	info->text = doc->text = NULL;
+	while (p < end) {
+		const char *body, *close;
+
+		if (*p == '"' || *p == '\'') {
+			const char *q = skip_literal(p, end);
+
+			line += xml_count_lines(p, q);
+			p = q;
+			continue;
+		}
+		if (*p == '\n')
+			line++;
+		if (*p != '/' || p + 1 >= end || (p[1] != '*' && p[1] != '/')) {
+			p++;
+			continue;
+		}
+		if (p[1] == '/') {
+			while (p < end && *p != '\n')
+				p++;
+			continue;
+		}
+		body = p + 2;
+		close = body;
+		while (close + 1 < end && !(close[0] == '*' && close[1] == '/'))
+			close++;
+		if (close + 1 >= end)
+			return xdiag_fail(d, line, "unterminated comment");
+		for (i = 0; i < 2; i++) {
+			struct block blk;
+
+			r = match_block(d, body, close, line, keywords[i], &blk);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;
+			if (blocks[i]->text)
+				return xdiag_fail(
+					d, line,
+					"second %s block (first at line %u)",
+					keywords[i], blocks[i]->start);
+			*blocks[i] = blk;
+			break;
+		}
+		line += xml_count_lines(p, close + 2);
+		p = close + 2;
+	}
+	if (!info->text)
+		return xdiag_fail(d, 1, "no MODULEINFO block");
+	return 0;
+}
+
+/* ---- MODULEINFO -------------------------------------------------------- */
+
+enum mi_attr { MA_TYPE = 1, MA_PRIORITY = 2 };
+
+enum mi_kind {
+	MI_DEPEND,
+	MI_USE,
+	MI_CANUSE,
+	MI_PROVIDES,
+	MI_SUPPORT_LEVEL,
+	MI_LOAD_PRIORITY,
+	MI_EXPORT_GLOBALS,
+	MI_DESCRIPTION,
+	MI_CONFIG,
+	MI_DEFAULTENABLED,
+	MI_CONFLICT,
+	MI_REPLACEMENT,
+	MI_DEPRECATED_IN,
+	MI_COUNT,
+};
+
+static const struct {
+	const char *name;
+	unsigned attrs;	 /* enum mi_attr bits allowed */
+	bool repeatable; /* else a second one is an error */
+} mi_elems[MI_COUNT] = {
+	[MI_DEPEND] = {"depend", MA_TYPE, true},
+	[MI_USE] = {"use", MA_TYPE, true},
+	[MI_CANUSE] = {"canuse", MA_TYPE, true},
+	[MI_PROVIDES] = {"provides", MA_TYPE | MA_PRIORITY, true},
+	[MI_SUPPORT_LEVEL] = {"support_level", 0, false},
+	[MI_LOAD_PRIORITY] = {"load_priority", 0, false},
+	[MI_EXPORT_GLOBALS] = {"export_globals", 0, false},
+	[MI_DESCRIPTION] = {"description", 0, false},
+	[MI_CONFIG] = {"config", 0, true},
+	[MI_DEFAULTENABLED] = {"defaultenabled", 0, false},
+	[MI_CONFLICT] = {"conflict", 0, true},
+	[MI_REPLACEMENT] = {"replacement", 0, false},
+	[MI_DEPRECATED_IN] = {"deprecated_in", 0, false},
+};
+
+struct mi_ctx {
+	const struct xdiag *d;
+	struct gen_moduleinfo *out;
+	const char *const *tree;
+	size_t n_tree;
+	unsigned seen[MI_COUNT]; /* line of the first one, 0 if none */
+};
+
+/* A value goes on one manifest line: no control characters at all. */
+static int check_value(const struct xdiag *d, unsigned line, const char *what,
+		       const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < ' ' || *v == 0x7f)
+			return xdiag_fail(d, line,
+					  "control character 0x%02x in %s",
+					  (unsigned char)*v, what);
+	return 0;
+}
+
+/*
+ * The element's text, trimmed; runs of whitespace inside become one space
+ * when @fold (a description wrapped over lines).  Checked for control
+ * characters.  Empty is an error unless @may_be_empty.
+ */
+static int elem_text(const struct mi_ctx *c, const struct xelem *e, bool fold,
+		     bool may_be_empty, char **out)
+{
+	const char *s = e->text.s ? e->text.s : "";
+	struct xbuf b = {0};
+	char what[64];
+	int r;
+
+	while (xml_is_space(*s))
+		s++;
+	for (; *s; s++) {
+		if (fold && xml_is_space(*s)) {
+			while (xml_is_space(s[1]))
+				s++;
+			if (s[1] == '\0')
+				break;
+			r = xbuf_addc(&b, ' ');
+		} else {
+			r = xbuf_addc(&b, *s);
+		}
+		if (r < 0)
+			goto nomem;
+	}
+	while (b.len > 0 && xml_is_space(b.s[b.len - 1]))
+		b.s[--b.len] = '\0';
+	if (b.len == 0 && !may_be_empty) {
+		xbuf_free(&b);
+		return xdiag_fail(c->d, e->tag.line, "empty <%s>", e->tag.name);
+	}
+	snprintf(what, sizeof(what), "<%s>", e->tag.name);
+	r = check_value(c->d, e->tag.line, what, b.s ? b.s : "");
+	if (r < 0) {
+		xbuf_free(&b);
+		return r;
+	}
+	*out = xbuf_steal(&b);
+	if (!*out)
+		goto nomem;
+	return 0;
+
+nomem:
+	xbuf_free(&b);
+	return xdiag_nomem(c->d, e->tag.line);
+}
+
+static bool in_tree(const struct mi_ctx *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_tree; i++)
+		if (strcmp(c->tree[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Add type=name to a list.  The same entry twice is merged (a function
+ * documented in two languages, or named in MODULEINFO and DOCUMENTATION);
+ * the same entry with two priorities is an error.
+ */
+static int refs_add(const struct xdiag *d, struct mf_ref_list *list,
+		    const char *type, const char *name, unsigned priority,
+		    unsigned line)
+{
+	struct mf_ref *items, *ref;
+	size_t i;
+
+	for (i = 0; i < list->count; i++) {
+		ref = &list->items[i];
+		if (strcmp(ref->type, type) != 0 || strcmp(ref->name, name) != 0)
+			continue;
+		if (ref->priority == priority)
+			return 0;
+		return xdiag_fail(d, line,
+				  "%s=%s with priority %u here and %u at "
+				  "line %u",
+				  type, name, priority, ref->priority, ref->line);
+	}
+	items = realloc(list->items, (list->count + 1) * sizeof(*items));
+	if (!items)
+		return xdiag_nomem(d, line);
+	list->items = items;
+	ref = &list->items[list->count];
+	ref->type = strdup(type);
+	ref->name = strdup(name);
+	ref->priority = priority;
+	ref->line = line;
+	if (!ref->type || !ref->name) {
+		free(ref->type);
+		free(ref->name);
+		return xdiag_nomem(d, line);
+	}
+	list->count++;
+	return 0;
+}
+
+static int strv_add(const struct xdiag *d, unsigned line, char ***v, size_t *n,
+		    char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv) {
+		free(s);
+		return xdiag_nomem(d, line);
+	}
+	*v = nv;
+	nv[(*n)++] = s;
+	return 0;
+}
+
+static int parse_yes_no(const struct mi_ctx *c, const struct xelem *e,
+			const char *v, bool *out)
+{
+	if (strcmp(v, "yes") == 0)
+		*out = true;
+	else if (strcmp(v, "no") == 0)
+		*out = false;
+	else
+		return xdiag_fail(c->d, e->tag.line,
+				  "<%s> must be yes or no, not '%s'",
+				  e->tag.name, v);
+	return 0;
+}
+
+/* Decimal 0..MF_PRIORITY_MAX, nothing else. */
+static int parse_priority(const struct mi_ctx *c, unsigned line,
+			  const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && v <= MF_PRIORITY_MAX; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p || v > MF_PRIORITY_MAX)
+		return xdiag_fail(c->d, line, "bad priority '%s' (want 0..%d)",
+				  s, MF_PRIORITY_MAX);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* <depend>, <use>, <canuse>, <provides>: text is the name. */
+static int mi_ref(struct mi_ctx *c, enum mi_kind k, const struct xelem *e,
+		  char *name)
+{
+	struct mf_manifest *m = &c->out->manifest;
+	const char *type = xtag_attr(&e->tag, "type");
+	const char *prio = xtag_attr(&e->tag, "priority");
+	unsigned line = e->tag.line, priority = 0;
+	int r;
+
+	if (type) {
+		r = check_value(c->d, line, "type", type);
+		if (r < 0)
+			return r;
+		if (*type == '\0')
+			return xdiag_fail(c->d, line, "empty type in <%s>",
+					  e->tag.name);
+	}
+	switch (k) {
+	case MI_DEPEND:
+		if (type && strcmp(type, "module") != 0)
+			return xdiag_fail(c->d, line,
+					  "<depend> type must be \"module\", "
+					  "not \"%s\"",
+					  type);
+		/* A library or build dependency is none of the loader's business. */
+		if (!type && !in_tree(c, name))
+			return 0;
+		return refs_add(c->d, &m->uses, "module", name, 0, line);
+	case MI_USE:
+		if (!type)
+			return xdiag_fail(c->d, line,
+					  "<use> needs a type attribute");
+		if (strcmp(type, "external") == 0)
+			return 0; /* an optional library */
+		return refs_add(c->d, &m->uses, type, name, 0, line);
+	case MI_CANUSE:
+		return refs_add(c->d, &m->canuse, type ? type : "module", name,
+				0, line);
+	case MI_PROVIDES:
+		if (!type)
+			return xdiag_fail(c->d, line,
+					  "<provides> needs a type attribute");
+		if (prio) {
+			r = parse_priority(c, line, prio, &priority);
+			if (r < 0)
+				return r;
+		}
+		return refs_add(c->d, &m->provides, type, name, priority, line);
+	default:
+		return 0;
+	}
+}
+
+static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
+{
+	struct gen_moduleinfo *out = c->out;
+	struct mf_manifest *m = &out->manifest;
+	unsigned line = e->tag.line;
+	bool yes = true;
+	char *v = NULL;
+	int r;
+
+	r = elem_text(c, e, k == MI_DESCRIPTION, k == MI_EXPORT_GLOBALS, &v);
+	if (r < 0)
+		return r;
+
+	switch (k) {
+	case MI_DEPEND:
+	case MI_USE:
+	case MI_CANUSE:
+	case MI_PROVIDES:
+		r = mi_ref(c, k, e, v);
+		break;
+	case MI_SUPPORT_LEVEL:
+		if (mf_support_level_parse(v, &m->support_level) < 0)
+			r = xdiag_fail(c->d, line,
+				       "bad <support_level> '%s' (want core, "
+				       "extended, deprecated or external)",
+				       v);
+		out->lines.support_level = line;
+		break;
+	case MI_LOAD_PRIORITY:
+		if (mf_load_priority_parse(v, &m->load_priority) < 0)
+			r = xdiag_fail(c->d, line,
+				       "bad <load_priority> '%s' (want a level "
+				       "name or 0..255)",
+				       v);
+		out->lines.load_priority = line;
+		break;
+	case MI_EXPORT_GLOBALS:
+		if (*v)
+			r = parse_yes_no(c, e, v, &yes);
+		m->export_globals = yes;
+		out->lines.export_globals = line;
+		break;
+	case MI_DESCRIPTION:
+		m->description = v;
+		out->lines.description = line;
+		return 0;
+	case MI_CONFIG: {
+		unsigned *lines = realloc(out->lines.configs,
+					  (m->n_configs + 1) * sizeof(*lines));
+
+		if (!lines) {
+			r = xdiag_nomem(c->d, line);
+			break;
+		}
+		out->lines.configs = lines;
+		lines[m->n_configs] = line;
+		return strv_add(c->d, line, &m->configs, &m->n_configs, v);
+	}
+	case MI_DEFAULTENABLED:
+		r = parse_yes_no(c, e, v, &yes);
+		out->defaultenabled = yes;
+		break;
+	case MI_CONFLICT:
+		if (!mf_ini_name_is_module(v)) {
+			r = xdiag_fail(c->d, line,
+				       "bad module name '%s' in <conflict>", v);
+			break;
+		}
+		return strv_add(c->d, line, &out->conflicts, &out->n_conflicts,
+				v);
+	case MI_REPLACEMENT:
+		if (!mf_ini_name_is_module(v)) {
+			r = xdiag_fail(c->d, line,
+				       "bad module name '%s' in <replacement>",
+				       v);
+			break;
+		}
+		out->replacement = v;
+		return 0;
+	case MI_DEPRECATED_IN:
+		/* A version: "21", "13.2.0"; one word. */
+		if (strpbrk(v, " \t")) {
+			r = xdiag_fail(c->d, line,
+				       "bad version '%s' in <deprecated_in>",
+				       v);
+			break;
+		}
+		out->deprecated_in = v;
+		return 0;
+	case MI_COUNT:
+		break;
+	}
+	free(v);
+	return r;
+}
+
+static int moduleinfo_read(struct mi_ctx *c, const struct xblock *b)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < b->count; i++) {
+		const struct xelem *e = &b->items[i];
+		enum mi_kind k;
+
+		for (k = 0; k < MI_COUNT; k++)
+			if (strcmp(e->tag.name, mi_elems[k].name) == 0)
+				break;
+		if (k == MI_COUNT)
+			return xdiag_fail(c->d, e->tag.line,
+					  "unknown element <%s> in MODULEINFO",
+					  e->tag.name);
+		if (c->seen[k] && !mi_elems[k].repeatable)
+			return xdiag_fail(c->d, e->tag.line,
+					  "second <%s> (first at line %u)",
+					  e->tag.name, c->seen[k]);
+		if (!c->seen[k])
+			c->seen[k] = e->tag.line;
+		if (e->child)
+			return xdiag_fail(c->d, e->child_line,
+					  "unexpected <%s> inside <%s>",
+					  e->child, e->tag.name);
+		for (j = 0; j < e->tag.n_attrs; j++) {
+			const char *a = e->tag.attrs[j].name;
+			unsigned bit = strcmp(a, "type") == 0	   ? MA_TYPE :
+				       strcmp(a, "priority") == 0 ? MA_PRIORITY :
+								    0;
+
+			if (!(bit & mi_elems[k].attrs))
+				return xdiag_fail(
+					c->d, e->tag.line,
+					"unknown attribute '%s' on <%s>", a,
+					e->tag.name);
+		}
+		r = mi_elem(c, k, e);
+		if (r < 0)
+			return r;
+	}
+	if (!c->seen[MI_SUPPORT_LEVEL])
+		return xdiag_fail(c->d, c->out->lines.block,
+				  "MODULEINFO has no <support_level>");
+	return 0;
+}
+
+/* ---- DOCUMENTATION ----------------------------------------------------- */
+
+/*
+ * Top-level documentation elements that name something the module
+ * registers, and the [provides] type each gives.  The others (configInfo,
+ * info, managerEvent, ...) only document and give nothing.
+ */
+static const struct {
+	const char *element;
+	const char *type;
+} doc_provides[] = {
+	{"application", "application"},
+	{"function", "function"},
+	{"manager", "manager"},
+	{"agi", "agi"},
+};
+
+static int documentation_read(struct mi_ctx *c, const struct xblock *b)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < b->count; i++) {
+		const struct xelem *e = &b->items[i];
+		const char *name = xtag_attr(&e->tag, "name");
+
+		if (!name)
+			continue;
+		for (j = 0; j < sizeof(doc_provides) / sizeof(doc_provides[0]);
+		     j++) {
+			if (strcmp(e->tag.name, doc_provides[j].element) != 0)
+				continue;
+			if (*name == '\0')
+				return xdiag_fail(c->d, e->tag.line,
+						  "empty name in <%s>",
+						  e->tag.name);
+			r = check_value(c->d, e->tag.line, "name", name);
+			if (r < 0)
+				return r;
+			r = refs_add(c->d, &c->out->manifest.provides,
+				     doc_provides[j].type, name, 0,
+				     e->tag.line);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- gen_moduleinfo_parse() -------------------------------------------- */
+
+static void ref_list_release(struct mf_ref_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++) {
+		free(l->items[i].type);
+		free(l->items[i].name);
+	}
+	free(l->items);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void gen_moduleinfo_free(struct gen_moduleinfo *info)
+{
+	struct mf_manifest *m = &info->manifest;
+
+	free(m->path);
+	free(m->name);
+	free(m->checksum);
+	free(m->description);
+	strv_free(m->configs, m->n_configs);
+	ref_list_release(&m->uses);
+	ref_list_release(&m->canuse);
+	ref_list_release(&m->provides);
+	free(info->lines.configs);
+	strv_free(info->conflicts, info->n_conflicts);
+	free(info->replacement);
+	free(info->deprecated_in);
+	memset(m, 0, sizeof(*m));
+	memset(&info->lines, 0, sizeof(info->lines));
+	info->conflicts = NULL;
+	info->n_conflicts = 0;
+	info->replacement = info->deprecated_in = NULL;
+}
+
+int gen_moduleinfo_parse(const char *path, const char *src, size_t len,
+			 const char *const *tree_modules, size_t n_tree,
+			 struct gen_moduleinfo *out)
+{
+	struct xdiag d = {path, out->err, sizeof(out->err)};
+	struct mi_ctx c = {&d, out, tree_modules, n_tree, {0}};
+	struct block info, doc;
+	struct xblock xb;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->defaultenabled = -1;
+	out->manifest.support_level = MF_SUPPORT_CORE;
+	out->manifest.load_priority = MF_PRIO_DEFAULT;
+	out->manifest.path = strdup(path);
+	if (!out->manifest.path) {
+		r = xdiag_nomem(&d, 1);
+		goto err;
+	}
+	r = find_blocks(&d, src, len, &info, &doc);
+	if (r < 0)
+		goto err;
+	out->lines.block = info.start;
+
+	r = xblock_read(&d, info.text, info.len, info.line, &xb);
+	if (r < 0)
+		goto err;
+	r = moduleinfo_read(&c, &xb);
+	xblock_free(&xb);
+	if (r < 0)
+		goto err;
+
+	if (doc.text) {
+		r = xblock_read(&d, doc.text, doc.len, doc.line, &xb);
+		if (r < 0)
+			goto err;
+		r = documentation_read(&c, &xb);
+		xblock_free(&xb);
+		if (r < 0)
+			goto err;
+	}
+	return 0;
+
+err:
+	gen_moduleinfo_free(out);
+	return r;
+}
+
