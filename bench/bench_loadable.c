@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_loadable MODE INFO DIR [REPS]: the loadable image's costs, for the N
+ * module files of DIR (bm_NNNNN.so + bm_NNNNN.manifest with its checksum).
+ *
+ * A mapped file stays mapped for the life of the process (musl's dlclose()
+ * unmaps nothing), so every measurement that maps files runs in a fresh
+ * process: the caller (bench/run.sh) runs each mode several times.  This
+ * program is linked dynamically against musl and exports its symbols, as
+ * the host-modules image is, and the module files are built as that board
+ * builds them: floor and manifold map the same files with the same libc.
+ *
+ *   floor         dlopen + dlsym + the load function, for every file.
+ *   floor-sum     the same after checking each file's SHA-256 against the
+ *                 sum its manifest gives (the sums are read beforehand).
+ *   boot          the image's path: a context, mf_moddir_set(),
+ *                 mf_moddir_refresh(), an empty configuration (autoload)
+ *                 applied, mf_boot().  The loadable backend checks every
+ *                 file's checksum before mapping it; it has no way to skip
+ *                 that, so this is "with checksums".
+ *   boot-nosum    the same catalog, resolver and lifecycle without the
+ *                 module directory: the manifests of DIR are read and
+ *                 parsed here and added with mf_catalog_add_manifest() under
+ *                 a minimal backend whose map() is dlopen + dlsym, nothing
+ *                 else.  What separates it from boot is the module
+ *                 directory's file checks, checksums and rescans.
+ *   deep          mf_load() of the top module with the largest closure,
+ *                 after the directory was read (not timed).
+ *   deep-floor    dlopen + dlsym + load of the files that load started,
+ *                 in its order (found by a dry run, not timed).
+ *   refresh       REPS times mf_moddir_refresh() of an unchanged directory
+ *                 whose N manifests are in the catalog already; its floor:
+ *                 open + read + close of the N manifests, REPS times.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <manifold/config.h>
+#include <manifold/manifold.h>
+#include <manifold/moddir.h>
+
+#include "bench.h"
+#include "sha256.h"
+
+struct tally {
+	unsigned started, failed;
+	char **order; /* names of WOULD_START events, for deep-floor */
+	unsigned n_order;
+};
+
+static void on_event(void *data, const struct mf_event *ev)
+{
+	struct tally *t = data;
+
+	if (ev->kind == MF_EVENT_START)
+		t->started++;
+	else if (ev->kind == MF_EVENT_FAIL) {
+		t->failed++;
+		fprintf(stderr, "bench: %s: %s\n", ev->module, ev->detail);
+	} else if (ev->kind == MF_EVENT_WOULD_START && t->order) {
+		t->order[t->n_order] = strdup(ev->module);
+		if (!t->order[t->n_order++])
+			bench_die("out of memory");
+	}
+}
+
+static char *path_of(const char *dir, const char *name, const char *ext)
+{
+	size_t len = strlen(dir) + strlen(name) + strlen(ext) + 3;
+	char *p = malloc(len);
+
+	if (!p)
+		bench_die("out of memory");
+	snprintf(p, len, "%s/%s%s", dir, name, ext);
+	return p;
+}
+
+static void module_name(const struct bench_info *info, unsigned i, char *buf,
+			size_t len)
+{
+	snprintf(buf, len, "bm_%0*u", (int)info->width, i);
+}
+
+/* ---- floors ------------------------------------------------------------- */
+
+/* The checksum= line of a manifest, or "" when it has none. */
+static void manifest_checksum(const char *path, char *out, size_t len)
+{
+	char line[512];
+	FILE *fp = fopen(path, "r");
+
+	out[0] = '\0';
+	if (!fp)
+		bench_die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, "checksum=", 9) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strlen(line + 9) >= len)
+				bench_die("%s: checksum too long", path);
+			memcpy(out, line + 9, strlen(line + 9) + 1);
+		}
+	fclose(fp);
+}
+
+static void map_one(const char *path, const char *name)
+{
+	char symbol[128];
+	const struct manifold_module *desc;
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h)
+		bench_die("dlopen %s: %s", path, dlerror());
+	snprintf(symbol, sizeof(symbol), MF_MODULE_SYMBOL_PREFIX "%s", name);
+	desc = dlsym(h, symbol);
+	if (!desc || !desc->load)
+		bench_die("%s: no %s", path, symbol);
+	desc->load(NULL);
+}
+
+static void floor_boot(const struct bench_info *info, const char *dir, bool sums)
+{
+	char (*want)[MF_SHA256_TEXT_SIZE] = NULL;
+	char **paths = calloc(info->n, sizeof(*paths));
+	char name[64], got[MF_SHA256_TEXT_SIZE];
+	unsigned long before = bench_touches;
+	uint64_t t0, t1;
+
+	if (!paths || (sums && !(want = calloc(info->n, sizeof(*want)))))
+		bench_die("out of memory");
+	for (unsigned i = 0; i < info->n; i++) {
+		module_name(info, i, name, sizeof(name));
+		paths[i] = path_of(dir, name, ".so");
+		if (sums) {
+			char *mp = path_of(dir, name, ".manifest");
+
+			manifest_checksum(mp, want[i], sizeof(want[i]));
+			free(mp);
+		}
+	}
+	t0 = bench_now_ns();
+	for (unsigned i = 0; i < info->n; i++) {
+		module_name(info, i, name, sizeof(name));
+		if (sums) {
+			int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0 || mf_sha256_fd(fd, got) < 0)
+				bench_die("%s: cannot read", paths[i]);
+			close(fd);
+			if (strcmp(got, want[i]) != 0)
+				bench_die("%s: checksum mismatch", paths[i]);
+		}
+		map_one(paths[i], name);
+	}
+	t1 = bench_now_ns();
+	if (bench_touches - before != info->n)
+		bench_die("floor: %lu loads for %u modules", bench_touches - before, info->n);
+	bench_result(sums ? "boot.loadable.sum" : "boot.loadable", info->n, 'f',
+		     (double)(t1 - t0), NULL);
+	for (unsigned i = 0; i < info->n; i++)
+		free(paths[i]);
+	free(paths);
+	free(want);
+}
+
+/* ---- manifold ------------------------------------------------------------ */
+
+static struct mf_context *context_with_dir(const char *dir, struct tally *t)
+{
+	struct mf_context *ctx;
+	int err = mf_context_new(&ctx);
+
+	if (err == 0)
+		err = mf_moddir_set(ctx, dir, 0);
+	if (err == 0) {
+		err = mf_moddir_refresh(ctx, on_event, t);
+		err = err > 0 ? 0 : err;
+	}
+	if (err < 0 || t->failed)
+		bench_die("%s: %s", dir, err < 0 ? strerror(-err) : "refused files");
+	return ctx;
+}
+
+static void boot_checked(struct mf_context *ctx, struct mf_config *cfg,
+			 const struct bench_info *info, struct tally *t)
+{
+	int err = mf_config_apply(ctx, cfg, on_event, t);
+
+	if (err == 0)
+		err = mf_boot(ctx, cfg, on_event, t);
+	if (err < 0 || t->started != info->n || t->failed)
+		bench_die("boot: %s; %u of %u modules started, %u failures",
+			  strerror(-err), t->started, info->n, t->failed);
+}
+
+static void manifold_boot(const struct bench_info *info, const char *dir,
+			  struct mf_config *cfg)
+{
+	struct tally t = { 0 };
+	unsigned long before = bench_touches;
+	uint64_t t0 = bench_now_ns(), t1;
+	struct mf_context *ctx = context_with_dir(dir, &t);
+
+	boot_checked(ctx, cfg, info, &t);
+	t1 = bench_now_ns();
+	if (bench_touches - before != info->n)
+		bench_die("boot: %lu loads for %u modules", bench_touches - before, info->n);
+	bench_result("boot.loadable.sum", info->n, 'm', (double)(t1 - t0), NULL);
+	mf_context_unref(ctx);
+}
+
+/* The minimal backend: the file is mapped and its descriptor returned. */
+struct nosum {
+	char *path, *symbol;
+};
+
+static int nosum_map(struct mf_context *ctx, struct mf_module *mod, void *data,
+		     const struct manifold_module **desc)
+{
+	struct nosum *ns = data;
+	void *h = dlopen(ns->path, RTLD_NOW | RTLD_LOCAL);
+
+	(void)ctx;
+	(void)mod;
+	if (!h)
+		return -ENOEXEC;
+	*desc = dlsym(h, ns->symbol);
+	return *desc ? 0 : -ENOEXEC;
+}
+
+static void nosum_release(void *data)
+{
+	struct nosum *ns = data;
+
+	free(ns->path);
+	free(ns->symbol);
+	free(ns);
+}
+
+static const struct mf_backend_ops nosum_backend = {
+	.name = "bench-nosum",
+	.map = nosum_map,
+	.release = nosum_release,
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What mf_moddir_refresh() does to fill the catalog, minus its checks. */
+static void catalog_from_dir(struct mf_context *ctx, const char *dir)
+{
+	char **names = NULL, err[MF_ERR_MAX];
+	size_t n = 0, cap = 0;
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		bench_die("%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		size_t len = strlen(d->d_name);
+
+		if (len <= 9 || strcmp(d->d_name + len - 9, ".manifest") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			names = realloc(names, cap * sizeof(*names));
+			if (!names)
+				bench_die("out of memory");
+		}
+		if (!(names[n++] = strndup(d->d_name, len - 9)))
+			bench_die("out of memory");
+	}
+	closedir(dp);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char *path = path_of(dir, names[i], ".manifest");
+		struct nosum *ns = calloc(1, sizeof(*ns));
+		struct mf_manifest *m;
+		int r = mf_manifest_load(path, &m, err, sizeof(err));
+
+		if (r < 0)
+			bench_die("%s", err);
+		if (!ns || !(ns->path = path_of(dir, names[i], ".so")) ||
+		    !(ns->symbol = malloc(strlen(names[i]) + sizeof(MF_MODULE_SYMBOL_PREFIX))))
+			bench_die("out of memory");
+		strcpy(ns->symbol, MF_MODULE_SYMBOL_PREFIX);
+		strcat(ns->symbol, names[i]);
+		r = mf_catalog_add_manifest(ctx, m, &nosum_backend, ns);
+		if (r < 0)
+			bench_die("%s: %s", path, strerror(-r));
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void manifold_boot_nosum(const struct bench_info *info, const char *dir,
+				struct mf_config *cfg)
+{
+	struct tally t = { 0 };
+	unsigned long before = bench_touches;
+	struct mf_context *ctx;
+	uint64_t t0, t1;
+
+	t0 = bench_now_ns();
+	if (mf_context_new(&ctx) < 0)
+		bench_die("out of memory");
+	catalog_from_dir(ctx, dir);
+	boot_checked(ctx, cfg, info, &t);
+	t1 = bench_now_ns();
+	if (bench_touches - before != info->n)
+		bench_die("boot: %lu loads for %u modules", bench_touches - before, info->n);
+	bench_result("boot.loadable", info->n, 'm', (double)(t1 - t0), NULL);
+	mf_context_unref(ctx);
+}
+
+static void manifold_deep(const struct bench_info *info, const char *dir,
+			  bool floor)
+{
+	struct tally t = { 0 };
+	struct mf_context *ctx = context_with_dir(dir, &t);
+	struct mf_request req = { .name = info->deep, .why = "bench" };
+	char note[32];
+	uint64_t t0, t1;
+	int err;
+
+	if (floor) {
+		t.order = calloc(info->n, sizeof(*t.order));
+		if (!t.order)
+			bench_die("out of memory");
+		err = mf_load(ctx, &req, 1, MF_OP_DRY_RUN, on_event, &t);
+		if (err < 0 || t.failed || t.n_order < 2)
+			bench_die("load -n %s: %s", info->deep, strerror(-err));
+		t0 = bench_now_ns();
+		for (unsigned i = 0; i < t.n_order; i++) {
+			char *path = path_of(dir, t.order[i], ".so");
+
+			map_one(path, t.order[i]);
+			free(path);
+		}
+		t1 = bench_now_ns();
+		bench_result("load.deep.loadable", info->n, 'f', (double)(t1 - t0), NULL);
+		for (unsigned i = 0; i < t.n_order; i++)
+			free(t.order[i]);
+		free(t.order);
+	} else {
+		t0 = bench_now_ns();
+		err = mf_load(ctx, &req, 1, 0, on_event, &t);
+		t1 = bench_now_ns();
+		if (err < 0 || t.failed || t.started < 2)
+			bench_die("load %s: %s", info->deep, strerror(-err));
+		snprintf(note, sizeof(note), "k=%u", t.started);
+		bench_result("load.deep.loadable", info->n, 'm', (double)(t1 - t0), note);
+	}
+	mf_context_unref(ctx);
+}
+
+static void refresh(const struct bench_info *info, const char *dir, unsigned reps)
+{
+	struct tally t = { 0 };
+	struct mf_context *ctx = context_with_dir(dir, &t);
+	char **paths = calloc(info->n, sizeof(*paths)), name[64], buf[4096];
+
+	if (!paths)
+		bench_die("out of memory");
+	for (unsigned i = 0; i < info->n; i++) {
+		module_name(info, i, name, sizeof(name));
+		paths[i] = path_of(dir, name, ".manifest");
+	}
+	for (unsigned r = 0; r < reps; r++) {
+		uint64_t t0 = bench_now_ns(), t1;
+		int c = mf_moddir_refresh(ctx, on_event, &t);
+
+		t1 = bench_now_ns();
+		if (c != 0 || t.failed)
+			bench_die("refresh of an unchanged directory: %d changes", c);
+		bench_result("refresh", info->n, 'm', (double)(t1 - t0), NULL);
+
+		t0 = bench_now_ns();
+		for (unsigned i = 0; i < info->n; i++) {
+			int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+				bench_die("%s: cannot read", paths[i]);
+			close(fd);
+		}
+		t1 = bench_now_ns();
+		bench_result("refresh", info->n, 'f', (double)(t1 - t0), NULL);
+	}
+	for (unsigned i = 0; i < info->n; i++)
+		free(paths[i]);
+	free(paths);
+	mf_context_unref(ctx);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_info info;
+	struct mf_config *cfg;
+	const char *mode, *dir;
+
+	if (argc != 4 && argc != 5) {
+		fputs("usage: bench_loadable floor|floor-sum|boot|boot-nosum|deep|"
+		      "deep-floor|refresh INFO DIR [REPS]\n", stderr);
+		return 2;
+	}
+	mode = argv[1];
+	dir = argv[3];
+	if (bench_info_load(argv[2], &info) < 0)
+		return 1;
+	if (mf_config_new(&cfg) < 0)
+		bench_die("out of memory");
+	if (strcmp(mode, "floor") == 0)
+		floor_boot(&info, dir, false);
+	else if (strcmp(mode, "floor-sum") == 0)
+		floor_boot(&info, dir, true);
+	else if (strcmp(mode, "boot") == 0)
+		manifold_boot(&info, dir, cfg);
+	else if (strcmp(mode, "boot-nosum") == 0)
+		manifold_boot_nosum(&info, dir, cfg);
+	else if (strcmp(mode, "deep") == 0)
+		manifold_deep(&info, dir, false);
+	else if (strcmp(mode, "deep-floor") == 0)
+		manifold_deep(&info, dir, true);
+	else if (strcmp(mode, "refresh") == 0)
+		refresh(&info, dir, argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 3);
+	else
+		bench_die("unknown mode '%s'", mode);
+	mf_config_free(cfg);
+	return 0;
+}
