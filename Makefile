@@ -49,7 +49,7 @@ RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loada
 	$(sort $(wildcard runtime/*.c)))
 # What the native unit tests link: glibc can dlopen.
 RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
-MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c $(wildcard runtime/ini.c)
+MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c $(wildcard runtime/ini.c) runtime/alloc.c
 GEN_SRCS := $(sort $(filter-out gen/main.c,$(wildcard gen/*.c)))
 MODULE_SRCS := $(sort $(wildcard embedded/modules/*.c))
 ALL_MODULES := $(notdir $(basename $(MODULE_SRCS)))
@@ -131,7 +131,7 @@ $(O)/modules.mk: $(O)/.config
 
 # Goals that only recurse or need no configuration do not read .config.
 NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
-	check-sanitizers run bench
+	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
 # .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
@@ -158,8 +158,9 @@ $(O)/config-checked: $(O)/.config $(MANIFESTS) $(GEN)
 
 $(O)/registry.c: $(SELECTED_MANIFESTS) $(GEN) $(O)/config-checked $(O)/modules.mk
 	$(quiet) REGISTRY $@
+	$(file >$(O)/embedded.list,$(MODULES_Y))
 	$(Q)$(GEN) registry -o $@ -H $(O)/registry.h \
-		--embedded "$(subst $(space),$(comma),$(MODULES_Y))" $(SELECTED_MANIFESTS)
+		--embedded @$(O)/embedded.list $(SELECTED_MANIFESTS)
 
 TARGET_CFLAGS := $(BASE_CFLAGS) $(BOARD_CFLAGS)
 runtime-y := $(RUNTIME_CORE_SRCS)
@@ -308,6 +309,7 @@ SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c
 # The fixture module files resolve mf_* and the journal from the test
 # program, as module files do from the image.
 LDFLAGS_check_loadable := -rdynamic
+LDFLAGS_check_faults := -rdynamic
 # A cross board's test programs cannot map the fixture modules, which are
 # built for the build machine: they link the runtime without loadable
 # modules and skip check_loadable.
@@ -427,6 +429,11 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 ATB := build/tests-asan
 ASAN_SUITES := $(filter-out check_loadable,$(CHECK_SUITES_UNIT))
 STRESS_SECONDS ?= 3
+# The fuzzers (see "fuzzing" below): check-sanitizers gives each a smoke pass.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 6
+FZB := build/fuzz
+FUZZERS := manifest modules_conf extconfig moduleinfo console
 
 define asan_rule
 $(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
@@ -444,7 +451,8 @@ $(ATB)/stress_tsan: tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.
 	$(Q)$(SAN_CC) $(HOST_CFLAGS) -O1 -fsanitize=thread -Iruntime -Itests -o $@ \
 		tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.c
 
-check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN)
+check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN) \
+	$(addprefix $(FZB)/fuzz_,$(FUZZERS))
 	$(Q)failed=0; for t in $(ASAN_SUITES); do \
 		echo "== $$t (asan+ubsan)"; \
 		MANIFOLD_GEN=$(GEN) $(ATB)/$$t || failed=$$((failed + 1)); \
@@ -452,7 +460,69 @@ check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN)
 	echo "== stress_lifecycle (tsan, $(STRESS_SECONDS) s)"; \
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(ATB)/stress_tsan -t 4 -s $(STRESS_SECONDS) || \
 		failed=$$((failed + 1)); \
+	echo "== fuzz smoke (asan+ubsan, corpus + $(FUZZ_SMOKE_SECONDS) s each)"; \
+	sh tests/fuzz/run.sh $(FZB) $(FZB)/smoke $(FUZZ_SMOKE_SECONDS) $(FUZZERS) || \
+		failed=$$((failed + 1)); \
+	$(MAKE) --no-print-directory check-image-asan || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "sanitizers: $$failed run(s) failed"; exit 1; fi
+
+# The host board's image suites against an ASan+UBSan build of the same
+# sources.  The sanitizers need glibc, so this image is the host board's
+# objects built by clang and linked dynamically against glibc (the shipped
+# host image is static musl).  Every report lands in a file, which fails
+# the run even where a suite expects the image to fail.
+ASAN_IMAGE_O := build/host-asan
+ASAN_REPORTS := $(abspath $(ASAN_IMAGE_O))/reports
+check-image-asan:
+	$(Q)rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)
+	$(Q)echo "== host image suites (asan+ubsan image, glibc)"
+	$(Q)ASAN_OPTIONS=exitcode=99:log_path=$(ASAN_REPORTS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_REPORTS)/ubsan \
+	MANIFOLD_EXPECT_LINK="dynamically linked" \
+	$(MAKE) --no-print-directory BOARD=host O=$(ASAN_IMAGE_O) \
+		TARGET_CC="$(SAN_CC) $(ASAN_FLAGS)" BOARD_LDFLAGS= image-tests
+	$(Q)if [ -n "$$(ls $(ASAN_REPORTS))" ]; then cat $(ASAN_REPORTS)/*; \
+		echo "host image: sanitizer reports (above)"; exit 1; fi
+
+# ---- fuzzing (tests/fuzz/, docs/reliability.md) -------------------------------
+
+# libFuzzer harnesses built by clang with ASan+UBSan.  `make fuzz` runs each
+# for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<harness>/) and
+# what earlier runs found (build/fuzz/work/corpus/); check-sanitizers runs
+# each over its corpus plus FUZZ_SMOKE_SECONDS.  A crash's input is left in
+# build/fuzz/*/crashes/<harness>/: fixed, it joins the seed corpus.
+FUZZ_FLAGS := -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_SRCS_manifest := $(MANIFEST_SRCS)
+FUZZ_SRCS_moduleinfo := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
+FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
+	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
+FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
+FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
+
+define fuzz_rule
+$(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)
+	$$(quiet) FUZZLD $$@
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(SAN_CC) $(HOST_CFLAGS) $(FUZZ_FLAGS) -Igen -Iruntime -Itests -Itests/fuzz \
+		-o $$@ tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1))
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
+fuzz: $(addprefix $(FZB)/fuzz_,$(FUZZERS))
+	$(Q)sh tests/fuzz/run.sh $(FZB) $(FZB)/work $(FUZZ_SECONDS) $(FUZZERS)
+
+# ---- soak ----------------------------------------------------------------------
+
+# The lifecycle stress test under ThreadSanitizer for SOAK_SECONDS, ending
+# with its invariant checks (counts, states, registry, heap).  Not part of
+# `make check`.
+SOAK_SECONDS ?= 300
+SOAK_THREADS ?= 4
+soak: $(ATB)/stress_tsan
+	$(Q)echo "== soak: stress_lifecycle under tsan, $(SOAK_THREADS) threads, $(SOAK_SECONDS) s"
+	$(Q)TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(ATB)/stress_tsan -t $(SOAK_THREADS) \
+		-s $(SOAK_SECONDS) -v
 
 # ---- benchmarks (bench/bench.mk, docs/performance.md) ------------------------
 

@@ -39,17 +39,17 @@ static void admin_uses_free(void *value)
 	struct mf_admin_uses *list = value;
 
 	for (size_t i = 0; i < list->n; i++) {
-		free(list->items[i].type);
-		free(list->items[i].name);
-		free(list->items[i].why);
+		mf_free(list->items[i].type);
+		mf_free(list->items[i].name);
+		mf_free(list->items[i].why);
 	}
-	free(list->items);
-	free(list);
+	mf_free(list->items);
+	mf_free(list);
 }
 
 void mf_admin_free(struct mf_context *ctx)
 {
-	mf_hash_fini(&ctx->neverload, free);
+	mf_hash_fini(&ctx->neverload, mf_free);
 	mf_hash_fini(&ctx->admin_uses, admin_uses_free);
 }
 
@@ -61,62 +61,83 @@ const char *mf_admin_neverload(struct mf_context *ctx, const char *name)
 void mf_module_free_admin_uses(struct mf_module *mod)
 {
 	for (unsigned i = mod->n_base_uses; mod->uses_owned && i < mod->n_uses; i++) {
-		free((char *)mod->uses_owned[i].type);
-		free((char *)mod->uses_owned[i].name);
+		mf_free((char *)mod->uses_owned[i].type);
+		mf_free((char *)mod->uses_owned[i].name);
 	}
 	for (unsigned i = 0; mod->use_why && i < mod->n_uses; i++)
-		free(mod->use_why[i]);
-	free(mod->use_why);
-	free(mod->uses_owned);
+		mf_free(mod->use_why[i]);
+	mf_free(mod->use_why);
+	mf_free(mod->uses_owned);
 }
 
-/* Append one use to a stopped module; its arrays grow by one. */
+/*
+ * Append one use to a stopped module.  Its per-use arrays grow first (a
+ * bigger array than n_uses needs is harmless), then the new line's strings
+ * are made, and only then does anything the module shows change: on
+ * -ENOMEM the module is as it was.
+ */
 static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 {
 	unsigned n = mod->n_uses + 1;
-	struct mf_table_ref *refs;
 	struct mf_module **chosen, **plan_choice;
-	char **why;
+	struct mf_table_ref *refs;
+	char **why, *type, *name, *w;
 
 	for (unsigned i = 0; i < mod->n_uses; i++)
 		if (strcmp(mod->uses[i].type, u->type) == 0 &&
 		    strcmp(mod->uses[i].name, u->name) == 0)
 			return 0; /* the manifest says so already */
-	refs = malloc(n * sizeof(*refs));
-	if (!refs)
+	why = mf_realloc(mod->use_why, n * sizeof(*why));
+	if (!why)
 		return -ENOMEM;
-	memcpy(refs, mod->uses, mod->n_uses * sizeof(*refs));
-	refs[n - 1].type = strdup(u->type);
-	refs[n - 1].name = strdup(u->name);
-	refs[n - 1].priority = 0;
-	why = realloc(mod->use_why, n * sizeof(*why));
-	if (why)
-		mod->use_why = why;
-	chosen = realloc(mod->chosen, n * sizeof(*chosen));
-	if (chosen)
-		mod->chosen = chosen;
-	plan_choice = realloc(mod->plan_choice, n * sizeof(*plan_choice));
-	if (plan_choice)
-		mod->plan_choice = plan_choice;
-	if (!refs[n - 1].type || !refs[n - 1].name || !why || !chosen ||
-	    !plan_choice || !(why[n - 1] = strdup(u->why))) {
-		free((char *)refs[n - 1].type);
-		free((char *)refs[n - 1].name);
-		free(refs);
-		return -ENOMEM;
-	}
-	if (!mod->uses_owned) {
-		mod->n_base_uses = mod->n_uses;
-		for (unsigned i = 0; i < n - 1; i++)
+	if (!mod->use_why) /* the manifest's own lines have no why */
+		for (unsigned i = 0; i < n; i++)
 			why[i] = NULL;
+	mod->use_why = why;
+	chosen = mf_realloc(mod->chosen, n * sizeof(*chosen));
+	if (!chosen)
+		return -ENOMEM;
+	mod->chosen = chosen;
+	plan_choice = mf_realloc(mod->plan_choice, n * sizeof(*plan_choice));
+	if (!plan_choice)
+		return -ENOMEM;
+	mod->plan_choice = plan_choice;
+	refs = mf_malloc(n * sizeof(*refs));
+	type = mf_strdup(u->type);
+	name = mf_strdup(u->name);
+	w = mf_strdup(u->why);
+	if (!refs || !type || !name || !w) {
+		mf_free(refs);
+		mf_free(type);
+		mf_free(name);
+		mf_free(w);
+		return -ENOMEM;
 	}
+	memcpy(refs, mod->uses, (n - 1) * sizeof(*refs));
+	refs[n - 1] = (struct mf_table_ref){ .type = type, .name = name };
+	why[n - 1] = w;
 	chosen[n - 1] = NULL;
 	plan_choice[n - 1] = NULL;
-	free(mod->uses_owned);
+	if (!mod->uses_owned)
+		mod->n_base_uses = mod->n_uses;
+	mf_free(mod->uses_owned);
 	mod->uses_owned = refs;
 	mod->uses = refs;
 	mod->n_uses = n;
 	return 0;
+}
+
+/* Undo module_add_use() back to @n uses (mf_config_apply() failed). */
+static void module_drop_uses(struct mf_module *mod, unsigned n)
+{
+	while (mod->n_uses > n) {
+		unsigned i = --mod->n_uses;
+
+		mf_free((char *)mod->uses_owned[i].type);
+		mf_free((char *)mod->uses_owned[i].name);
+		mf_free(mod->use_why[i]);
+		mod->use_why[i] = NULL;
+	}
 }
 
 int mf_admin_extend_module(struct mf_context *ctx, struct mf_module *mod)
@@ -129,45 +150,90 @@ int mf_admin_extend_module(struct mf_context *ctx, struct mf_module *mod)
 	return err;
 }
 
-static int admin_use_add(struct mf_context *ctx, const char *user,
-			 const char *type, const char *name, char *why)
+/*
+ * What mf_config_apply() changed so far, taken back if it fails: a
+ * configuration applies whole or not at all (a ban half applied is worse
+ * than none: the administrator would believe it holds).
+ */
+struct undo_use {
+	const char *user;
+	struct mf_admin_uses *list;
+	size_t old_n;
+	bool created;
+};
+
+struct apply_undo {
+	const char **bans; /* names this call put into ctx->neverload */
+	size_t n_bans;
+	struct undo_use *uses;
+	size_t n_uses;
+	unsigned *old_n_uses; /* [ctx->n_modules] */
+};
+
+static int admin_use_add(struct mf_context *ctx, struct apply_undo *undo,
+			 const char *user, const char *type, const char *name,
+			 char *why)
 {
 	struct mf_admin_uses *list = mf_hash_get(&ctx->admin_uses, user);
+	bool created = false;
 	struct mf_admin_use *u;
 
 	if (!why)
 		return -ENOMEM;
 	if (!list) {
-		list = calloc(1, sizeof(*list));
+		list = mf_calloc(1, sizeof(*list));
 		if (!list || mf_hash_put(&ctx->admin_uses, user, list) < 0) {
-			free(list);
-			free(why);
+			mf_free(list);
+			mf_free(why);
 			return -ENOMEM;
 		}
+		created = true;
 	}
+	undo->uses[undo->n_uses++] = (struct undo_use){ user, list, list->n, created };
 	if (list->n == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 4;
-		void *p = realloc(list->items, cap * sizeof(*list->items));
+		void *p = mf_realloc(list->items, cap * sizeof(*list->items));
 
 		if (!p) {
-			free(why);
+			mf_free(why);
 			return -ENOMEM;
 		}
 		list->items = p;
 		list->cap = cap;
 	}
 	u = &list->items[list->n];
-	u->type = strdup(type);
-	u->name = strdup(name);
+	u->type = mf_strdup(type);
+	u->name = mf_strdup(name);
 	u->why = why;
 	if (!u->type || !u->name) {
-		free(u->type);
-		free(u->name);
-		free(why);
+		mf_free(u->type);
+		mf_free(u->name);
+		mf_free(why);
 		return -ENOMEM;
 	}
 	list->n++;
 	return 0;
+}
+
+static void undo_apply(struct mf_context *ctx, struct apply_undo *undo)
+{
+	for (size_t k = 0; k < ctx->n_modules; k++)
+		module_drop_uses(ctx->modules[k], undo->old_n_uses[k]);
+	while (undo->n_uses) {
+		struct undo_use *r = &undo->uses[--undo->n_uses];
+
+		while (r->list->n > r->old_n) {
+			struct mf_admin_use *u = &r->list->items[--r->list->n];
+
+			mf_free(u->type);
+			mf_free(u->name);
+			mf_free(u->why);
+		}
+		if (r->created)
+			admin_uses_free(mf_hash_remove(&ctx->admin_uses, r->user));
+	}
+	while (undo->n_bans)
+		mf_free(mf_hash_remove(&ctx->neverload, undo->bans[--undo->n_bans]));
 }
 
 static void note(struct mf_context *ctx, mf_event_fn ev, void *data,
@@ -204,19 +270,40 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 		    mf_event_fn ev, void *data)
 {
 	const char *path = cfg->path ? cfg->path : "modules.conf";
+	const char *ext_path = cfg->ext_path ? cfg->ext_path : "extconfig.conf";
+	struct apply_undo undo = { 0 };
+	size_t n_uses = cfg->n_uses;
 	int err = 0;
 
 	mf_lock(ctx);
+	/* Room to remember every change, before making any. */
+	for (size_t i = 0; i < cfg->n_ext; i++)
+		for (size_t k = 0; k < ctx->n_modules; k++)
+			n_uses += has_config(ctx->modules[k], cfg->ext[i].file);
+	undo.bans = mf_calloc(cfg->n_neverload + 1, sizeof(*undo.bans));
+	undo.uses = mf_calloc(n_uses + 1, sizeof(*undo.uses));
+	undo.old_n_uses = mf_calloc(ctx->n_modules + 1, sizeof(*undo.old_n_uses));
+	if (!undo.bans || !undo.uses || !undo.old_n_uses) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < ctx->n_modules; k++)
+		undo.old_n_uses[k] = ctx->modules[k]->n_uses;
+
 	for (size_t i = 0; i < cfg->n_neverload && err == 0; i++) {
 		const struct mf_config_item *it = &cfg->neverload[i];
 		char *why = mf_strdup_printf("%s:%u", path, it->line);
+		int r = why ? mf_hash_put(&ctx->neverload, it->name, why) : -ENOMEM;
 
-		if (!why) {
-			err = -ENOMEM;
+		if (r == -ENOMEM) {
+			mf_free(why);
+			err = r;
 			break;
 		}
-		if (mf_hash_put(&ctx->neverload, it->name, why) < 0)
-			free(why); /* banned twice: the first line stands */
+		if (r == -EEXIST)
+			mf_free(why); /* banned twice: the first line stands */
+		else
+			undo.bans[undo.n_bans++] = it->name;
 		if (!mf_hash_get(&ctx->by_name, it->name))
 			note(ctx, ev, data, MF_EVENT_NOTE, it->name,
 			     "%s:%u: neverload of a module this image does not have",
@@ -225,7 +312,7 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 	for (size_t i = 0; i < cfg->n_uses && err == 0; i++) {
 		const struct mf_config_use *u = &cfg->uses[i];
 
-		err = admin_use_add(ctx, u->user, u->type, u->name,
+		err = admin_use_add(ctx, &undo, u->user, u->type, u->name,
 				    mf_strdup_printf("%s:%u", path, u->line));
 		if (err == 0 && !mf_hash_get(&ctx->by_name, u->user))
 			note(ctx, ev, data, MF_EVENT_NOTE, u->user,
@@ -244,20 +331,23 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 			if (!has_config(mod, x->file))
 				continue;
 			any = true;
-			err = admin_use_add(ctx, mod->name, "realtime", x->driver,
-					    mf_strdup_printf("%s:%u", cfg->ext_path ?
-							     cfg->ext_path : "extconfig.conf",
-							     x->line));
+			err = admin_use_add(ctx, &undo, mod->name, "realtime", x->driver,
+					    mf_strdup_printf("%s:%u", ext_path, x->line));
 		}
 		if (err == 0 && !any)
 			note(ctx, ev, data, MF_EVENT_NOTE, x->file,
-			     "%s:%u: no module reads %s", cfg->ext_path ?
-			     cfg->ext_path : "extconfig.conf", x->line, x->file);
+			     "%s:%u: no module reads %s", ext_path, x->line, x->file);
 	}
 	for (size_t k = 0; k < ctx->n_modules && err == 0; k++)
 		if (ctx->modules[k]->state == MF_STATE_STOPPED)
 			err = mf_admin_extend_module(ctx, ctx->modules[k]);
+	if (err < 0)
+		undo_apply(ctx, &undo);
+out:
 	mf_unlock(ctx);
+	mf_free(undo.bans);
+	mf_free(undo.uses);
+	mf_free(undo.old_n_uses);
 	return err;
 }
 
@@ -274,8 +364,8 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 {
 	const char *path = cfg->path ? cfg->path : "modules.conf";
 	size_t cap = cfg->n_require + cfg->n_load + ctx->n_modules + 1, n = 0;
-	struct boot_req *br = calloc(cap, sizeof(*br));
-	struct mf_request *reqs = calloc(cap, sizeof(*reqs));
+	struct boot_req *br = mf_calloc(cap, sizeof(*br));
+	struct mf_request *reqs = mf_calloc(cap, sizeof(*reqs));
 	bool require_failed = false, load_failed = false;
 	int err = 0;
 
@@ -311,20 +401,23 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		br[n++].why = mf_strdup_printf("%s:%u load", path, cfg->load[i].line);
 	}
 	if (cfg->autoload) {
+		/* Only require= and load= lines can name a module twice. */
+		size_t n_explicit = n;
+
 		for (size_t k = 0; k < ctx->n_modules; k++) {
 			const char *name = ctx->modules[k]->name;
 			bool dup = false;
 
 			if (mf_admin_neverload(ctx, name))
 				continue;
-			for (size_t i = 0; i < n && !dup; i++)
+			for (size_t i = 0; i < n_explicit && !dup; i++)
 				dup = strcmp(br[i].req.name, name) == 0;
 			if (dup)
 				continue;
 			br[n].req.name = name;
 			br[n++].why = cfg->autoload_line ?
 				mf_strdup_printf("%s:%u autoload", path, cfg->autoload_line) :
-				strdup("autoload");
+				mf_strdup("autoload");
 		}
 	}
 	mf_unlock(ctx);
@@ -364,8 +457,8 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	}
 out:
 	for (size_t i = 0; br && i < n; i++)
-		free(br[i].why);
-	free(br);
-	free(reqs);
+		mf_free(br[i].why);
+	mf_free(br);
+	mf_free(reqs);
 	return err;
 }

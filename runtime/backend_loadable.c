@@ -61,7 +61,7 @@ static int refuse(struct mf_module *mod, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	mf_set_str(&mod->last_error, strdup(buf));
+	mf_set_str(&mod->last_error, mf_strdup(buf));
 	MF_DBG(mod->ctx, "%s: %s", mod->name, buf);
 	return err;
 }
@@ -125,10 +125,10 @@ static void loadable_release(void *data)
 		return;
 	/* No dlclose(): the code stays mapped for the life of the process
 	 * (see the top of this file). */
-	free(ld->path);
-	free(ld->symbol);
-	free(ld->checksum);
-	free(ld);
+	mf_free(ld->path);
+	mf_free(ld->symbol);
+	mf_free(ld->checksum);
+	mf_free(ld);
 }
 
 const struct mf_backend_ops mf_loadable_backend = {
@@ -141,13 +141,13 @@ const struct mf_backend_ops mf_loadable_backend = {
 int mf_loadable_new(const char *dir, const struct mf_manifest *m,
 		    unsigned flags, struct mf_loadable **out)
 {
-	struct mf_loadable *ld = calloc(1, sizeof(*ld));
+	struct mf_loadable *ld = mf_calloc(1, sizeof(*ld));
 
 	if (!ld)
 		return -ENOMEM;
 	ld->path = mf_strdup_printf("%s/%s.so", dir, m->name);
 	ld->symbol = mf_strdup_printf(MF_MODULE_SYMBOL_PREFIX "%s", m->name);
-	ld->checksum = m->checksum ? strdup(m->checksum) : NULL;
+	ld->checksum = m->checksum ? mf_strdup(m->checksum) : NULL;
 	ld->flags = flags;
 	ld->export_globals = m->export_globals;
 	if (!ld->path || !ld->symbol || (m->checksum && !ld->checksum)) {
@@ -162,9 +162,9 @@ int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum)
 {
 	char *copy = NULL;
 
-	if (checksum && !(copy = strdup(checksum)))
+	if (checksum && !(copy = mf_strdup(checksum)))
 		return -ENOMEM;
-	free(ld->checksum);
+	mf_free(ld->checksum);
 	ld->checksum = copy;
 	return 0;
 }

@@ -41,11 +41,11 @@ static struct mf_provkey *provkey_get(struct mf_context *ctx, const char *type,
 	pk = mf_hash_get(&ctx->provkeys, key);
 	if (pk || !create)
 		return pk;
-	pk = calloc(1, sizeof(*pk));
+	pk = mf_calloc(1, sizeof(*pk));
 	if (!pk)
 		return NULL;
 	if (mf_hash_put(&ctx->provkeys, key, pk) < 0) {
-		free(pk);
+		mf_free(pk);
 		return NULL;
 	}
 	return pk;
@@ -66,7 +66,7 @@ static int grow_array(void **items, size_t *cap, size_t need, size_t size)
 		return 0;
 	while (n < need)
 		n *= 2;
-	p = realloc(*items, n * size);
+	p = mf_realloc(*items, n * size);
 	if (!p)
 		return -ENOMEM;
 	*items = p;
@@ -148,21 +148,21 @@ static void module_free(struct mf_module *mod)
 		return;
 	if (mod->backend && mod->backend->release)
 		mod->backend->release(mod->backend_data);
-	free(mod->chosen);
-	free(mod->plan_choice);
-	free(mod->dependents);
-	free(mod->admin_why);
-	free(mod->start_why);
-	free(mod->last_error);
+	mf_free(mod->chosen);
+	mf_free(mod->plan_choice);
+	mf_free(mod->dependents);
+	mf_free(mod->admin_why);
+	mf_free(mod->start_why);
+	mf_free(mod->last_error);
 	mf_module_free_admin_uses(mod);
-	free(mod->owned_refs);
+	mf_free(mod->owned_refs);
 	mf_manifest_free(mod->manifest);
-	free(mod);
+	mf_free(mod);
 }
 
 static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
 {
-	struct mf_module *mod = calloc(1, sizeof(*mod));
+	struct mf_module *mod = mf_calloc(1, sizeof(*mod));
 
 	if (!mod)
 		return NULL;
@@ -170,8 +170,8 @@ static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
 	mod->state = MF_STATE_STOPPED;
 	atomic_init(&mod->refs, MF_REFS_CLOSED);
 	atomic_init(&mod->orphan, false);
-	mod->chosen = calloc(n_uses ? n_uses : 1, sizeof(*mod->chosen));
-	mod->plan_choice = calloc(n_uses ? n_uses : 1, sizeof(*mod->plan_choice));
+	mod->chosen = mf_calloc(n_uses ? n_uses : 1, sizeof(*mod->chosen));
+	mod->plan_choice = mf_calloc(n_uses ? n_uses : 1, sizeof(*mod->plan_choice));
 	if (!mod->chosen || !mod->plan_choice) {
 		module_free(mod);
 		return NULL;
@@ -295,7 +295,7 @@ int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
 
 	if (!mod)
 		return -ENOMEM;
-	mod->owned_refs = calloc(n_refs ? n_refs : 1, sizeof(*mod->owned_refs));
+	mod->owned_refs = mf_calloc(n_refs ? n_refs : 1, sizeof(*mod->owned_refs));
 	if (!mod->owned_refs) {
 		module_free(mod);
 		return -ENOMEM;
@@ -345,16 +345,16 @@ static void provkey_free(void *value)
 {
 	struct mf_provkey *pk = value;
 
-	free(pk->providers);
-	free(pk->watchers);
-	free(pk);
+	mf_free(pk->providers);
+	mf_free(pk->watchers);
+	mf_free(pk);
 }
 
 void mf_catalog_free(struct mf_context *ctx)
 {
 	for (size_t i = 0; i < ctx->n_modules; i++)
 		module_free(ctx->modules[i]);
-	free(ctx->modules);
+	mf_free(ctx->modules);
 	ctx->modules = NULL;
 	ctx->n_modules = ctx->cap_modules = 0;
 	mf_hash_fini(&ctx->by_name, NULL);

@@ -21,6 +21,7 @@
 
 #include <manifold/config.h>
 
+#include "alloc.h"
 #include "ini.h"
 
 /* Biggest file mf_config_load() reads: far above any real one. */
@@ -44,7 +45,7 @@ static void *grow(void *items, size_t *cap, size_t n, size_t size)
 	if (n < *cap)
 		return items;
 	want = *cap ? *cap * 2 : 8;
-	bigger = realloc(items, want * size);
+	bigger = mf_realloc(items, want * size);
 	if (bigger)
 		*cap = want;
 	return bigger;
@@ -55,8 +56,8 @@ static void items_free(struct mf_config_item *items, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(items[i].name);
-	free(items);
+		mf_free(items[i].name);
+	mf_free(items);
 }
 
 static void uses_free(struct mf_config_use *uses, size_t n)
@@ -64,11 +65,11 @@ static void uses_free(struct mf_config_use *uses, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		free(uses[i].user);
-		free(uses[i].type);
-		free(uses[i].name);
+		mf_free(uses[i].user);
+		mf_free(uses[i].type);
+		mf_free(uses[i].name);
 	}
-	free(uses);
+	mf_free(uses);
 }
 
 static void ext_free(struct mf_extconfig *ext, size_t n)
@@ -76,18 +77,18 @@ static void ext_free(struct mf_extconfig *ext, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		free(ext[i].file);
-		free(ext[i].driver);
-		free(ext[i].database);
-		free(ext[i].table);
+		mf_free(ext[i].file);
+		mf_free(ext[i].driver);
+		mf_free(ext[i].database);
+		mf_free(ext[i].table);
 	}
-	free(ext);
+	mf_free(ext);
 }
 
 /* The modules.conf half of a configuration. */
 static void modules_part_free(struct mf_config *cfg)
 {
-	free(cfg->path);
+	mf_free(cfg->path);
 	items_free(cfg->require, cfg->n_require);
 	items_free(cfg->load, cfg->n_load);
 	items_free(cfg->neverload, cfg->n_neverload);
@@ -96,7 +97,7 @@ static void modules_part_free(struct mf_config *cfg)
 
 int mf_config_new(struct mf_config **out)
 {
-	*out = calloc(1, sizeof(**out));
+	*out = mf_calloc(1, sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
 	(*out)->autoload = true;
@@ -108,9 +109,9 @@ void mf_config_free(struct mf_config *cfg)
 	if (!cfg)
 		return;
 	modules_part_free(cfg);
-	free(cfg->ext_path);
+	mf_free(cfg->ext_path);
 	ext_free(cfg->ext, cfg->n_ext);
-	free(cfg);
+	mf_free(cfg);
 }
 
 /* ---- names --------------------------------------------------------------- */
@@ -227,7 +228,7 @@ static int list_add(struct modules_parser *p, enum list_key k, char *value)
 					   "duplicate '%s=%s' (first at line %u)",
 					   list_keys[k], value,
 					   p->items[k][i].line);
-	name = strdup(value);
+	name = mf_strdup(value);
 	if (!name)
 		goto err;
 	items = grow(p->items[k], &p->cap_items[k], p->n_items[k],
@@ -241,7 +242,7 @@ static int list_add(struct modules_parser *p, enum list_key k, char *value)
 	return 0;
 
 err_name:
-	free(name);
+	mf_free(name);
 err:
 	return mf_ini_nomem(&p->ini);
 }
@@ -273,13 +274,13 @@ static int use_add(struct modules_parser *p, const char *user,
 	struct mf_config_use *uses;
 	char *u, *t, *n;
 
-	u = strdup(user);
+	u = mf_strdup(user);
 	if (!u)
 		goto err;
-	t = strdup(p->type);
+	t = mf_strdup(p->type);
 	if (!t)
 		goto err_user;
-	n = strdup(name);
+	n = mf_strdup(name);
 	if (!n)
 		goto err_type;
 	uses = grow(p->uses, &p->cap_uses, p->n_uses, sizeof(*uses));
@@ -291,11 +292,11 @@ static int use_add(struct modules_parser *p, const char *user,
 	return 0;
 
 err_name:
-	free(n);
+	mf_free(n);
 err_type:
-	free(t);
+	mf_free(t);
 err_user:
-	free(u);
+	mf_free(u);
 err:
 	return mf_ini_nomem(&p->ini);
 }
@@ -377,7 +378,7 @@ int mf_config_parse_modules(struct mf_config *cfg, const char *path,
 	if (err && errlen)
 		err[0] = '\0';
 	p.ini.data = &p;
-	path_copy = strdup(path);
+	path_copy = mf_strdup(path);
 	if (!path_copy) {
 		r = mf_ini_nomem(&p.ini);
 		goto err;
@@ -402,7 +403,7 @@ int mf_config_parse_modules(struct mf_config *cfg, const char *path,
 	return 0;
 
 err_path:
-	free(path_copy);
+	mf_free(path_copy);
 err:
 	modules_parser_free(&p);
 	return r;
@@ -482,7 +483,7 @@ static char *strdup_or_null(const char *s, bool *failed)
 
 	if (!s)
 		return NULL;
-	copy = strdup(s);
+	copy = mf_strdup(s);
 	if (!copy)
 		*failed = true;
 	return copy;
@@ -531,10 +532,10 @@ static int ext_entry(struct mf_ini *ini, char *file, char *value)
 	return 0;
 
 err:
-	free(e.file);
-	free(e.driver);
-	free(e.database);
-	free(e.table);
+	mf_free(e.file);
+	mf_free(e.driver);
+	mf_free(e.database);
+	mf_free(e.table);
 	return mf_ini_nomem(ini);
 }
 
@@ -556,7 +557,7 @@ int mf_config_parse_extconfig(struct mf_config *cfg, const char *path,
 	if (err && errlen)
 		err[0] = '\0';
 	p.ini.data = &p;
-	path_copy = strdup(path);
+	path_copy = mf_strdup(path);
 	if (!path_copy) {
 		r = mf_ini_nomem(&p.ini);
 		goto err;
@@ -565,7 +566,7 @@ int mf_config_parse_extconfig(struct mf_config *cfg, const char *path,
 	if (r < 0)
 		goto err_path;
 
-	free(cfg->ext_path);
+	mf_free(cfg->ext_path);
 	ext_free(cfg->ext, cfg->n_ext);
 	cfg->ext_path = path_copy;
 	cfg->ext = p.ext;
@@ -573,7 +574,7 @@ int mf_config_parse_extconfig(struct mf_config *cfg, const char *path,
 	return 0;
 
 err_path:
-	free(path_copy);
+	mf_free(path_copy);
 err:
 	ext_free(p.ext, p.n_ext);
 	return r;
@@ -595,7 +596,7 @@ static int load_file(struct mf_config *cfg, const char *path, parse_fn parse,
 	if (r < 0)
 		return r;
 	r = parse(cfg, path, buf, len, err, errlen);
-	free(buf);
+	mf_free(buf);
 	return r;
 }
 

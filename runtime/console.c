@@ -14,6 +14,8 @@
 #include <manifold/console.h>
 #include <manifold/moddir.h>
 
+#include "alloc.h"
+
 #define MAX_WORDS 32
 #define LINE_MAX_LEN 1024
 /* How far `module why` follows users upward before it stops. */
@@ -29,6 +31,7 @@ struct cmd_ctx {
 	int argc;
 	char **argv;   /* words after the command's own */
 	const char *rest; /* raw text after the command's own words */
+	bool oom_said;	  /* "out of memory" printed already */
 };
 
 /*
@@ -160,7 +163,7 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		p = realloc(b->p, cap);
+		p = mf_realloc(b->p, cap);
 		if (!p) {
 			b->oom = true;
 			return;
@@ -200,8 +203,10 @@ static int sb_flush(struct cmd_ctx *c, struct sbuf *b)
 {
 	int err = b->oom ? -ENOMEM : 0;
 
-	if (b->oom)
+	if (b->oom) {
 		say(c, "out of memory\n");
+		c->oom_said = true;
+	}
 	else if (b->len)
 		c->out(c->data, b->p);
 	b->len = 0;
@@ -412,7 +417,7 @@ static int cmd_module_show(struct cmd_ctx *c)
 		mf_module_foreach(c->ctx, show_one, &s);
 		sb_puts(&s.sb, s.shown ? "\n]\n" : "]\n");
 		err = sb_flush(c, &s.sb);
-		free(s.sb.p);
+		mf_free(s.sb.p);
 		return err;
 	}
 	say(c, "%-24s %-40s %-9s %5s %-10s %s\n", "Module", "Description", "State",
@@ -482,7 +487,7 @@ static int cmd_module_load(struct cmd_ctx *c)
 	}
 	/* At most MAX_WORDS, which the compiler cannot see by itself. */
 	n = (size_t)(c->argc - first);
-	reqs = n <= MAX_WORDS ? calloc(n, sizeof(*reqs)) : NULL;
+	reqs = n <= MAX_WORDS ? mf_calloc(n, sizeof(*reqs)) : NULL;
 	if (!reqs)
 		return -ENOMEM;
 	for (int i = first; i < c->argc; i++) {
@@ -491,10 +496,12 @@ static int cmd_module_load(struct cmd_ctx *c)
 	}
 	err = mf_load(c->ctx, reqs, n, flags,
 		      mf_console_print_event, &o);
+	/* Each request's event said it already. */
+	c->oom_said = err == -ENOMEM;
 	for (int i = first; i < c->argc && !(flags & MF_OP_DRY_RUN); i++)
 		say(c, "%s %s\n", reqs[i - first].result == 0 ? "Loaded" : "Unable to load",
 		    c->argv[i]);
-	free(reqs);
+	mf_free(reqs);
 	return err;
 }
 
@@ -629,7 +636,7 @@ static void collect_holder(void *data, const char *kind, const char *who,
 		return;
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 8;
-		void *p = realloc(h->items, cap * sizeof(*h->items));
+		void *p = mf_realloc(h->items, cap * sizeof(*h->items));
 
 		if (!p) {
 			h->oom = true;
@@ -639,13 +646,13 @@ static void collect_holder(void *data, const char *kind, const char *who,
 		h->cap = cap;
 	}
 	it = &h->items[h->n];
-	it->kind = strdup(kind);
-	it->who = strdup(who);
-	it->detail = strdup(detail);
+	it->kind = mf_strdup(kind);
+	it->who = mf_strdup(who);
+	it->detail = mf_strdup(detail);
 	if (!it->kind || !it->who || !it->detail) {
-		free(it->kind);
-		free(it->who);
-		free(it->detail);
+		mf_free(it->kind);
+		mf_free(it->who);
+		mf_free(it->detail);
 		h->oom = true;
 		return;
 	}
@@ -655,11 +662,11 @@ static void collect_holder(void *data, const char *kind, const char *who,
 static void holders_free(struct holders *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
-		free(h->items[i].kind);
-		free(h->items[i].who);
-		free(h->items[i].detail);
+		mf_free(h->items[i].kind);
+		mf_free(h->items[i].who);
+		mf_free(h->items[i].detail);
 	}
-	free(h->items);
+	mf_free(h->items);
 }
 
 /* Modules whose holders were shown already: each is explained once. */
@@ -675,7 +682,7 @@ static bool seen_add(struct seen *s, const struct mf_module *mod)
 			return false;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
-		void *p = realloc(s->items, cap * sizeof(*s->items));
+		void *p = mf_realloc(s->items, cap * sizeof(*s->items));
 
 		if (!p)
 			return false;
@@ -788,7 +795,7 @@ static int why_not(struct cmd_ctx *c, struct mf_module *mod,
 	struct election e = { .c = c, .loser = mod };
 	char reason[MF_ERR_MAX];
 	/* The trial below replaces every last_error string: keep a copy. */
-	char *last = info->last_error ? strdup(info->last_error) : NULL;
+	char *last = info->last_error ? mf_strdup(info->last_error) : NULL;
 	int can = 0;
 
 	if (info->last_error && !last)
@@ -811,7 +818,7 @@ static int why_not(struct cmd_ctx *c, struct mf_module *mod,
 		    "console load or running module asks for it\n");
 	if (!ban && can == 0)
 		say(c, "  it could start now: module load %s\n", info->name);
-	free(last);
+	mf_free(last);
 	return 0;
 }
 
@@ -837,7 +844,7 @@ static int cmd_module_why(struct cmd_ctx *c)
 	if (info.refs)
 		say(c, "  and %u hot-path reference%s\n", info.refs,
 		    info.refs == 1 ? "" : "s");
-	free(seen.items);
+	mf_free(seen.items);
 	return err;
 }
 
@@ -925,7 +932,7 @@ static void graph_missing(struct graph *g, const struct mf_table_ref *use)
 		drawn = strcmp(g->missing[i], key) == 0;
 	if (!drawn && g->n_missing == g->cap_missing) {
 		size_t cap = g->cap_missing ? 2 * g->cap_missing : 8;
-		void *p = realloc(g->missing, cap * sizeof(*g->missing));
+		void *p = mf_realloc(g->missing, cap * sizeof(*g->missing));
 
 		if (!p) {
 			g->sb.oom = true;
@@ -935,7 +942,7 @@ static void graph_missing(struct graph *g, const struct mf_table_ref *use)
 		g->cap_missing = cap;
 	}
 	if (!drawn) {
-		g->missing[g->n_missing] = strdup(key);
+		g->missing[g->n_missing] = mf_strdup(key);
 		if (!g->missing[g->n_missing]) {
 			g->sb.oom = true;
 			return;
@@ -1000,9 +1007,9 @@ static int cmd_module_graph(struct cmd_ctx *c)
 	sb_puts(&g.sb, "}\n");
 	err = sb_flush(c, &g.sb);
 	for (size_t i = 0; i < g.n_missing; i++)
-		free(g.missing[i]);
-	free(g.missing);
-	free(g.sb.p);
+		mf_free(g.missing[i]);
+	mf_free(g.missing);
+	mf_free(g.sb.p);
 	return err;
 }
 
@@ -1031,7 +1038,7 @@ static int cmd_call(struct cmd_ctx *c)
 
 		if (alen == 0 || p[alen] != ')')
 			return bad(c, "missing ')' after the arguments of %s", name);
-		a = strndup(p + 1, alen - 1);
+		a = mf_strndup(p + 1, alen - 1);
 		if (!a)
 			return -ENOMEM;
 		for (size_t i = 0; i < 2 && err == -ENOENT; i++)
@@ -1041,7 +1048,7 @@ static int cmd_call(struct cmd_ctx *c)
 		args = p + strspn(p, " \t");
 		for (size_t i = 0; i < 2 && err == -ENOENT; i++)
 			err = mf_api_find(c->ctx, types[i], name, &api);
-		args = strdup(args);
+		args = mf_strdup(args);
 		if (!args) {
 			if (err == 0)
 				mf_api_release(api);
@@ -1051,7 +1058,7 @@ static int cmd_call(struct cmd_ctx *c)
 	if (err < 0) {
 		say(c, "%s: no such function or application%s\n", name,
 		    err == -ESHUTDOWN ? " (its module is stopping)" : "");
-		free((char *)args);
+		mf_free((char *)args);
 		return err;
 	}
 	callable = mf_api_iface(api);
@@ -1063,7 +1070,7 @@ static int cmd_call(struct cmd_ctx *c)
 		say(c, "%s%s\n", err < 0 ? "error: " : "", out);
 	}
 	mf_api_release(api);
-	free((char *)args);
+	mf_free((char *)args);
 	return err;
 }
 
@@ -1084,6 +1091,36 @@ static int cmd_api_show(struct cmd_ctx *c)
 	mf_api_foreach(c->ctx, "function", print_callable, c);
 	say(c, "Applications:\n");
 	mf_api_foreach(c->ctx, "application", print_callable, c);
+	return 0;
+}
+
+struct census {
+	unsigned modules, running;
+};
+
+static int count_module(struct mf_module *mod, void *data)
+{
+	struct census *n = data;
+	struct mf_module_info info;
+
+	mf_module_info(mod, &info);
+	n->modules++;
+	n->running += info.state == MF_STATE_RUNNING;
+	return 0;
+}
+
+/* The heap the loader holds (whole process), for footprint reports. */
+static int cmd_memory(struct cmd_ctx *c)
+{
+	struct census n = { 0 };
+	size_t in_use = mf_heap_in_use();
+
+	if (c->argc != 0)
+		return bad(c, "unexpected argument '%s'", c->argv[0]);
+	mf_module_foreach(c->ctx, count_module, &n);
+	say(c, "heap: %zu bytes in use (peak %zu) for %u modules, %u running: "
+	       "%zu bytes/module\n", in_use, mf_heap_peak(), n.modules, n.running,
+	    n.modules ? in_use / n.modules : 0);
 	return 0;
 }
 
@@ -1123,6 +1160,7 @@ static const struct command commands[] = {
 	{ { "module", "graph" }, "module graph                     the dependency graph (Graphviz dot)", cmd_module_graph, CMD_LOCKED },
 	{ { "module", "refresh" }, "module refresh                   read the module directory again", cmd_module_refresh, 0 },
 	{ { "api", "show" }, "api show                         registered functions and applications", cmd_api_show, CMD_LOCKED },
+	{ { "memory" }, "memory                           heap the loader holds", cmd_memory, CMD_LOCKED },
 	{ { "call" }, "call NAME(ARGS)                  run a function or application", cmd_call, 0 },
 	{ { "help" }, "help                             this list", cmd_help, 0 },
 };
@@ -1219,11 +1257,14 @@ int mf_console_exec(struct mf_context *ctx, const char *line, mf_out_fn out,
 		c.argc = (int)(nw - k);
 		c.argv = words + k;
 		c.rest = k < nw ? rests[k] : "";
-		if (!(cmd->flags & CMD_LOCKED))
-			return cmd->run(&c);
-		mf_context_lock(ctx);
+		if (cmd->flags & CMD_LOCKED)
+			mf_context_lock(ctx);
 		err = cmd->run(&c);
-		mf_context_unlock(ctx);
+		if (cmd->flags & CMD_LOCKED)
+			mf_context_unlock(ctx);
+		/* Whatever ran out of memory, the administrator is told. */
+		if (err == -ENOMEM && !c.oom_said)
+			say(&c, "out of memory\n");
 		return err;
 	}
 	return unknown_command(&c, words[0], rests[0], nw);

@@ -41,7 +41,7 @@ int mf_context_new(struct mf_context **out)
 	struct mf_context *ctx;
 	int err = -ENOMEM;
 
-	ctx = calloc(1, sizeof(*ctx));
+	ctx = mf_calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	if (pthread_mutexattr_init(&attr))
@@ -75,7 +75,7 @@ int mf_context_new(struct mf_context **out)
 err_mutex:
 	pthread_mutex_destroy(&ctx->lock);
 err_free:
-	free(ctx);
+	mf_free(ctx);
 	return err;
 }
 
@@ -95,10 +95,9 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_catalog_free(ctx);
 	mf_moddir_free(ctx);
 	mf_admin_free(ctx);
-	free(ctx->pending);
 	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);
-	free(ctx);
+	mf_free(ctx);
 	return NULL;
 }
 
@@ -136,28 +135,8 @@ void mf_unlock(struct mf_context *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-char *mf_strdup_printf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	s = malloc((size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
 void mf_set_str(char **slot, char *value)
 {
-	free(*slot);
+	mf_free(*slot);
 	*slot = value;
 }

@@ -141,7 +141,7 @@ static void outbuf_put(struct outbuf *b, const char *text, size_t n, bool last)
 
 		while (cap < b->len + n)
 			cap *= 2;
-		p = realloc(b->p, cap);
+		p = mf_realloc(b->p, cap);
 		if (!p) {
 			b->oom = true;
 			return;
@@ -182,7 +182,7 @@ static int serve_line(struct mf_control *ctl, struct client *cl, const char *lin
 	else
 		status = mf_console_exec(ctl->ctx, line, out_text, &b);
 	if (b.oom) {
-		free(b.p);
+		mf_free(b.p);
 		return -ENOMEM;
 	}
 	if (b.truncated) {
@@ -193,7 +193,7 @@ static int serve_line(struct mf_control *ctl, struct client *cl, const char *lin
 	outbuf_put(&b, "", 1, true); /* the record's NUL */
 	outbuf_put(&b, rec, strlen(rec), true);
 	err = b.oom ? -ENOMEM : send_all(cl->fd, b.p, b.len);
-	free(b.p);
+	mf_free(b.p);
 	return err;
 }
 
@@ -394,13 +394,13 @@ int mf_control_start(struct mf_context *ctx, const char *path,
 		       err == -ENAMETOOLONG ? "socket path too long" : "no socket path");
 		return err;
 	}
-	ctl = calloc(1, sizeof(*ctl));
+	ctl = mf_calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return -ENOMEM;
 	ctl->fd = ctl->wake[0] = ctl->wake[1] = -1;
 	ctl->self = geteuid();
-	ctl->path = strdup(path);
-	ctl->uids = calloc(n_uids ? n_uids : 1, sizeof(*uids));
+	ctl->path = mf_strdup(path);
+	ctl->uids = mf_calloc(n_uids ? n_uids : 1, sizeof(*uids));
 	if (!ctl->path || !ctl->uids) {
 		err = -ENOMEM;
 		goto err_free;
@@ -459,9 +459,9 @@ err_unlink:
 err_close:
 	close(ctl->fd);
 err_free:
-	free(ctl->uids);
-	free(ctl->path);
-	free(ctl);
+	mf_free(ctl->uids);
+	mf_free(ctl->path);
+	mf_free(ctl);
 	return err;
 }
 
@@ -483,9 +483,9 @@ void mf_control_stop(struct mf_control *ctl)
 	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
 		unlink(ctl->path);
 	mf_context_unref(ctl->ctx);
-	free(ctl->uids);
-	free(ctl->path);
-	free(ctl);
+	mf_free(ctl->uids);
+	mf_free(ctl->path);
+	mf_free(ctl);
 }
 
 /* ---- client ------------------------------------------------------------- */
@@ -508,7 +508,7 @@ static int linebuf_put(struct linebuf *lb, char c)
 {
 	if (lb->len + 2 > lb->cap) {
 		size_t cap = lb->cap ? lb->cap * 2 : 256;
-		char *p = realloc(lb->p, cap);
+		char *p = mf_realloc(lb->p, cap);
 
 		if (!p)
 			return -ENOMEM;
@@ -582,7 +582,7 @@ static int read_answer(struct mf_control_client *cl, mf_out_fn out, void *data,
 			break;
 	}
 	rec[rlen] = '\0';
-	free(lb.p);
+	mf_free(lb.p);
 	return err;
 }
 
@@ -616,7 +616,7 @@ int mf_control_connect(const char *path, struct mf_control_client **out,
 			 "socket path too long");
 		return r;
 	}
-	cl = calloc(1, sizeof(*cl));
+	cl = mf_calloc(1, sizeof(*cl));
 	if (!cl) {
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
@@ -656,7 +656,7 @@ int mf_control_connect(const char *path, struct mf_control_client **out,
 err_free:
 	if (cl->fd >= 0)
 		close(cl->fd);
-	free(cl);
+	mf_free(cl);
 	return r;
 }
 
@@ -671,14 +671,14 @@ static int request(struct mf_control_client *cl, const char *prefix,
 		len--;
 	if (memchr(line, '\n', len) || len + plen > MF_CONTROL_LINE_MAX)
 		return -EINVAL;
-	msg = malloc(plen + len + 1);
+	msg = mf_malloc(plen + len + 1);
 	if (!msg)
 		return -ENOMEM;
 	memcpy(msg, prefix, plen);
 	memcpy(msg + plen, line, len);
 	msg[plen + len] = '\n';
 	err = send_all(cl->fd, msg, plen + len + 1);
-	free(msg);
+	mf_free(msg);
 	if (err == -EPIPE)
 		err = -ECONNRESET;
 	if (err == 0)
@@ -725,5 +725,5 @@ void mf_control_close(struct mf_control_client *cl)
 	if (!cl)
 		return;
 	close(cl->fd);
-	free(cl);
+	mf_free(cl);
 }

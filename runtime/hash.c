@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "hash.h"
 
 /* FNV-1a: short keys, no need for anything stronger inside one process. */
@@ -35,11 +36,11 @@ void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value))
 
 			if (free_value)
 				free_value(e->value);
-			free(e);
+			mf_free(e);
 			e = next;
 		}
 	}
-	free(h->buckets);
+	mf_free(h->buckets);
 	mf_hash_init(h);
 }
 
@@ -65,7 +66,7 @@ void *mf_hash_get(const struct mf_hash *h, const char *key)
 static int grow(struct mf_hash *h)
 {
 	size_t n = h->n_buckets ? h->n_buckets * 2 : 64;
-	struct mf_hash_entry **b = calloc(n, sizeof(*b));
+	struct mf_hash_entry **b = mf_calloc(n, sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
@@ -80,7 +81,7 @@ static int grow(struct mf_hash *h)
 			e = next;
 		}
 	}
-	free(h->buckets);
+	mf_free(h->buckets);
 	h->buckets = b;
 	h->n_buckets = n;
 	return 0;
@@ -96,7 +97,7 @@ int mf_hash_put(struct mf_hash *h, const char *key, void *value)
 		return -EEXIST;
 	if (h->count >= h->n_buckets && grow(h) < 0)
 		return -ENOMEM;
-	e = malloc(sizeof(*e) + len + 1);
+	e = mf_malloc(sizeof(*e) + len + 1);
 	if (!e)
 		return -ENOMEM;
 	memcpy(e->key, key, len + 1);
@@ -123,16 +124,22 @@ void *mf_hash_remove(struct mf_hash *h, const char *key)
 			continue;
 		*pp = e->next;
 		value = e->value;
-		free(e);
+		mf_free(e);
 		h->count--;
 		return value;
 	}
 	return NULL;
 }
 
+/* On every provider lookup: two copies, not a printf (a profile's top item). */
 char *mf_hash_key2(char *buf, size_t len, const char *type, const char *name)
 {
-	int n = snprintf(buf, len, "%s=%s", type, name);
+	size_t tlen = strlen(type), nlen = strlen(name);
 
-	return n < 0 || (size_t)n >= len ? NULL : buf;
+	if (tlen + 1 + nlen >= len)
+		return NULL;
+	memcpy(buf, type, tlen);
+	buf[tlen] = '=';
+	memcpy(buf + tlen + 1, name, nlen + 1);
+	return buf;
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "ini.h"
 
 int mf_ini_fail_at(const struct mf_ini *ini, unsigned line, const char *fmt,
@@ -323,7 +324,7 @@ int mf_ini_read_file(const char *path, size_t max, char **out, size_t *out_len,
 	 * file): read to the end, one byte past the limit to notice excess.
 	 */
 	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap);
+	buf = mf_malloc(cap);
 	if (!buf) {
 		r = io_error(path, ENOMEM, err, errlen);
 		goto err_fd;
@@ -337,7 +338,7 @@ int mf_ini_read_file(const char *path, size_t max, char **out, size_t *out_len,
 				goto err_buf;
 			}
 			cap = cap > max / 2 ? max + 1 : cap * 2;
-			bigger = realloc(buf, cap);
+			bigger = mf_realloc(buf, cap);
 			if (!bigger) {
 				r = io_error(path, ENOMEM, err, errlen);
 				goto err_buf;
@@ -365,7 +366,7 @@ int mf_ini_read_file(const char *path, size_t max, char **out, size_t *out_len,
 	return 0;
 
 err_buf:
-	free(buf);
+	mf_free(buf);
 err_fd:
 	close(fd);
 err:

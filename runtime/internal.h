@@ -22,6 +22,7 @@
 
 #include <manifold/manifold.h>
 
+#include "alloc.h"
 #include "hash.h"
 
 #define MF_LOG(ctx, prio, ...) mf_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__)
@@ -126,6 +127,7 @@ struct mf_module {
 	unsigned fail_gen; /* failed during operation fail_gen: not retried */
 	bool force_stop;   /* a forced unload is waiting for its users */
 	bool pending;	   /* queued in ctx->pending */
+	struct mf_module *next_pending;
 	const struct mf_request *op_req; /* mf_load: the request naming it */
 };
 
@@ -158,15 +160,13 @@ struct mf_context {
 	const char *stop_reason;
 	/* modules that lost their last user during a cascade, stopped in
 	 * reverse start order once the current stop returns */
-	struct mf_module **pending;
-	size_t n_pending, cap_pending;
+	struct mf_module *pending; /* linked by next_pending: queuing needs no memory */
 	unsigned cascade_depth;
 };
 
 /* context.c */
 void mf_lock(struct mf_context *ctx);
 void mf_unlock(struct mf_context *ctx);
-char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mf_set_str(char **slot, char *value); /* frees the old value */
 
 /* catalog.c */

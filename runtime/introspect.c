@@ -66,7 +66,7 @@ int mf_module_can_start(struct mf_module *mod, char *buf, size_t len)
 	if (len)
 		buf[0] = '\0';
 	mf_lock(ctx);
-	saved = calloc(ctx->n_modules + 1, sizeof(*saved));
+	saved = mf_calloc(ctx->n_modules + 1, sizeof(*saved));
 	if (!saved) {
 		err = -ENOMEM;
 		goto out;
@@ -74,7 +74,7 @@ int mf_module_can_start(struct mf_module *mod, char *buf, size_t len)
 	for (size_t i = 0; i < ctx->n_modules; i++) {
 		const char *e = ctx->modules[i]->last_error;
 
-		if (e && !(saved[i] = strdup(e))) {
+		if (e && !(saved[i] = mf_strdup(e))) {
 			err = -ENOMEM;
 			goto out_saved;
 		}
@@ -93,8 +93,8 @@ int mf_module_can_start(struct mf_module *mod, char *buf, size_t len)
 	}
 out_saved:
 	for (size_t i = 0; i < ctx->n_modules; i++)
-		free(saved[i]);
-	free(saved);
+		mf_free(saved[i]);
+	mf_free(saved);
 out:
 	mf_unlock(ctx);
 	return err;

@@ -207,7 +207,7 @@ static int edge_add(struct mf_module *provider, struct mf_module *user,
 {
 	if (provider->n_dependents == provider->cap_dependents) {
 		size_t cap = provider->cap_dependents ? provider->cap_dependents * 2 : 4;
-		void *p = realloc(provider->dependents, cap * sizeof(struct mf_edge));
+		void *p = mf_realloc(provider->dependents, cap * sizeof(struct mf_edge));
 
 		if (!p)
 			return -ENOMEM;
@@ -294,22 +294,37 @@ static void notify_started_watcher(struct mf_module *mod)
 
 /* ---- start and stop ----------------------------------------------------- */
 
-/* Start one module whose providers (mod->plan_choice) all run already. */
-static int start_one(struct mf_module *mod, const char *why)
+/*
+ * Start one module whose providers (mod->plan_choice) all run already.
+ * *no_memory tells the loader's own lack of memory from the module's
+ * failure (a load callback may return -ENOMEM too).
+ */
+static int start_one(struct mf_module *mod, const char *why, bool *no_memory)
 {
 	struct mf_context *ctx = mod->ctx;
 	unsigned linked = 0;
+	char *start_why;
 	int err;
 
 	mf_set_str(&mod->last_error, NULL);
+	/* Everything that can fail for lack of memory fails before the load
+	 * callback runs: a module never runs without saying why. */
+	start_why = mf_strdup(why);
+	if (!start_why) {
+		*no_memory = true;
+		err = -ENOMEM;
+		goto err_out;
+	}
 	err = lib_get(mod);
 	if (err < 0)
-		goto err_out;
+		goto err_why;
 	mod->state = MF_STATE_STARTING;
 	for (; linked < mod->n_uses; linked++) {
 		err = edge_add(mod->plan_choice[linked], mod, linked);
-		if (err < 0)
+		if (err < 0) {
+			*no_memory = true;
 			goto err_edges;
+		}
 		mod->chosen[linked] = mod->plan_choice[linked];
 	}
 	if (mod->desc->load) {
@@ -325,7 +340,7 @@ static int start_one(struct mf_module *mod, const char *why)
 	}
 	mod->state = MF_STATE_RUNNING;
 	mod->start_seq = ++ctx->start_seq;
-	mf_set_str(&mod->start_why, strdup(why));
+	mf_set_str(&mod->start_why, start_why);
 	atomic_store(&mod->orphan, false);
 	/* Open to references.  Only the flag: a put still owed by a holder
 	 * that mf_stop_all() overran must find its count, not wrap it. */
@@ -345,9 +360,11 @@ err_edges:
 	release_providers(mod, linked);
 	mod->batch_holds--;
 	lib_put(mod);
+err_why:
+	mf_free(start_why);
 err_out:
 	if (!mod->last_error)
-		mf_set_str(&mod->last_error, strdup(strerror(-err)));
+		mf_set_str(&mod->last_error, mf_strdup(strerror(-err)));
 	return err;
 }
 
@@ -405,22 +422,28 @@ static bool ready_to_stop(struct mf_module *mod)
 	return true;
 }
 
-static int queue_pending(struct mf_context *ctx, struct mf_module *mod)
+static void queue_pending(struct mf_context *ctx, struct mf_module *mod)
 {
 	if (mod->pending)
-		return 0;
-	if (ctx->n_pending == ctx->cap_pending) {
-		size_t cap = ctx->cap_pending ? ctx->cap_pending * 2 : 16;
-		void *p = realloc(ctx->pending, cap * sizeof(*ctx->pending));
-
-		if (!p)
-			return -ENOMEM;
-		ctx->pending = p;
-		ctx->cap_pending = cap;
-	}
+		return;
 	mod->pending = true;
-	ctx->pending[ctx->n_pending++] = mod;
-	return 0;
+	mod->next_pending = ctx->pending;
+	ctx->pending = mod;
+}
+
+/* Take the latest started module off the queue. */
+static struct mf_module *pop_pending(struct mf_context *ctx)
+{
+	struct mf_module **best = &ctx->pending, *next;
+
+	for (struct mf_module **pp = &ctx->pending; *pp; pp = &(*pp)->next_pending)
+		if ((*pp)->start_seq > (*best)->start_seq)
+			best = pp;
+	next = *best;
+	*best = next->next_pending;
+	next->next_pending = NULL;
+	next->pending = false;
+	return next;
 }
 
 /*
@@ -435,22 +458,14 @@ static void check_idle_now(struct mf_module *mod)
 	if (!ready_to_stop(mod))
 		return;
 	if (ctx->cascade_depth) {
-		if (queue_pending(ctx, mod) == 0)
-			return;
-		/* No memory for the queue: stop it now, order aside. */
+		queue_pending(ctx, mod);
+		return;
 	}
 	ctx->cascade_depth++;
 	finish_stop(mod);
-	while (ctx->n_pending) {
-		size_t best = 0;
-		struct mf_module *next;
+	while (ctx->pending) {
+		struct mf_module *next = pop_pending(ctx);
 
-		for (size_t i = 1; i < ctx->n_pending; i++)
-			if (ctx->pending[i]->start_seq > ctx->pending[best]->start_seq)
-				best = i;
-		next = ctx->pending[best];
-		ctx->pending[best] = ctx->pending[--ctx->n_pending];
-		next->pending = false;
 		if (mf_module_users_count(next) == 0 &&
 		    next->state != MF_STATE_STOPPED) {
 			/* Not what the operation stopped: what it let go. */
@@ -478,15 +493,19 @@ void mf_module_check_idle(struct mf_module *mod)
 
 /* ---- hot path ----------------------------------------------------------- */
 
+/*
+ * One locked add, not a compare-and-swap loop that retries under contention.
+ * An add that finds the module closed is undone through mf_module_put(),
+ * which also lets a stop waiting for this count to drain go on.
+ */
 int mf_module_get(struct mf_module *mod)
 {
-	unsigned v = atomic_load_explicit(&mod->refs, memory_order_relaxed);
-
-	do {
-		if (v & MF_REFS_CLOSED)
-			return -ESHUTDOWN;
-	} while (!atomic_compare_exchange_weak_explicit(
-		&mod->refs, &v, v + 1, memory_order_acquire, memory_order_relaxed));
+	if (atomic_load_explicit(&mod->refs, memory_order_relaxed) & MF_REFS_CLOSED)
+		return -ESHUTDOWN;
+	if (atomic_fetch_add_explicit(&mod->refs, 1, memory_order_acquire) & MF_REFS_CLOSED) {
+		mf_module_put(mod);
+		return -ESHUTDOWN;
+	}
 	return 0;
 }
 
@@ -510,12 +529,12 @@ void mf_module_put(struct mf_module *mod)
 int mf_user_add(struct mf_module *mod, const char *label, mf_cancel_fn cancel,
 		void *data, struct mf_user **out)
 {
-	struct mf_user *u = calloc(1, sizeof(*u));
+	struct mf_user *u = mf_calloc(1, sizeof(*u));
 	int err = -ENOMEM;
 
 	if (!u)
 		return -ENOMEM;
-	u->label = strdup(label ? label : "object");
+	u->label = mf_strdup(label ? label : "object");
 	if (!u->label)
 		goto err_free;
 	u->mod = mod;
@@ -535,9 +554,9 @@ int mf_user_add(struct mf_module *mod, const char *label, mf_cancel_fn cancel,
 	return 0;
 
 err_label:
-	free(u->label);
+	mf_free(u->label);
 err_free:
-	free(u);
+	mf_free(u);
 	return err;
 }
 
@@ -560,8 +579,8 @@ void mf_user_remove(struct mf_user *user)
 	check_idle_now(mod);
 	pthread_cond_broadcast(&mod->ctx->idle);
 	mf_unlock(mod->ctx);
-	free(user->label);
-	free(user);
+	mf_free(user->label);
+	mf_free(user);
 }
 
 /* ---- load --------------------------------------------------------------- */
@@ -575,7 +594,7 @@ static int batch_push(struct batch *b, struct mf_module *mod)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
-		void *p = realloc(b->items, cap * sizeof(*b->items));
+		void *p = mf_realloc(b->items, cap * sizeof(*b->items));
 
 		if (!p)
 			return -ENOMEM;
@@ -603,7 +622,7 @@ static char *used_by_why(const struct mf_module *mod)
 	const struct mf_module *by = mod->plan_by;
 
 	if (!by)
-		return strdup("dependency");
+		return mf_strdup("dependency");
 	return mf_strdup_printf("used by %s (%s=%s)", by->name,
 				by->uses[mod->plan_by_use].type,
 				by->uses[mod->plan_by_use].name);
@@ -612,12 +631,16 @@ static char *used_by_why(const struct mf_module *mod)
 /*
  * Start @target and what it needs, each holding a batch hold.  A provider
  * that fails is excluded for the rest of the operation and the plan is made
- * again, so the next provider of the same service gets its turn.
+ * again, so the next provider of the same service gets its turn.  When the
+ * loader itself runs out of memory it returns -ENOMEM with what this call
+ * started stopped again, and the operation gives up as a whole (mf_load()):
+ * that is no reason to exclude a module.
  */
 static int start_closure(struct mf_context *ctx, struct mf_module *target,
 			 const char *why, struct batch *b)
 {
 	for (;;) {
+		bool no_memory = false;
 		struct mf_plan plan;
 		size_t mark = b->n;
 		int err;
@@ -634,17 +657,26 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 			struct mf_module *mod = plan.list[i];
 			char *dep_why = mod == target ? NULL : used_by_why(mod);
 
-			err = start_one(mod, dep_why ? dep_why : why);
-			free(dep_why);
+			if (mod != target && !dep_why) {
+				no_memory = true;
+				err = -ENOMEM;
+			} else {
+				err = start_one(mod, dep_why ? dep_why : why, &no_memory);
+			}
+			mf_free(dep_why);
 			if (err == 0) {
 				err = batch_push(b, mod);
 				if (err == 0)
 					continue;
 				/* Running without a hold: it would never stop. */
-				mf_set_str(&mod->last_error, strdup(strerror(-err)));
+				no_memory = true;
 			}
-			mod->fail_gen = ctx->op_gen;
-			emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
+			if (no_memory) {
+				mf_set_str(&mod->last_error, mf_strdup("out of memory"));
+			} else {
+				mod->fail_gen = ctx->op_gen;
+				emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
+			}
 			ctx->stop_reason = "rolled back";
 			check_idle_now(mod);
 			batch_release(b, mark);
@@ -654,6 +686,8 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 		mf_plan_fini(&plan);
 		if (err == 0)
 			return 0;
+		if (no_memory)
+			return -ENOMEM;
 		if (target->fail_gen == ctx->op_gen)
 			return err;
 	}
@@ -663,6 +697,9 @@ struct planned {
 	struct mf_module *mod;
 	char *why;
 };
+
+/* What each request of a load that ran out of memory says. */
+#define OUT_OF_MEMORY "out of memory: nothing of this load was started"
 
 static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 			  struct mf_module **out)
@@ -684,7 +721,8 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	    unsigned flags, mf_event_fn ev, void *data)
 {
-	struct mf_module **mods = calloc(n ? n : 1, sizeof(*mods));
+	struct mf_module **mods = mf_calloc(n ? n : 1, sizeof(*mods));
+	char **admin;
 	struct planned *order = NULL;
 	struct batch b = { 0 };
 	struct op_scope scope;
@@ -692,8 +730,19 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	size_t n_order = 0;
 	int first_err = 0;
 
-	if (!mods)
+	if (!mods) {
+		for (size_t i = 0; i < n; i++) {
+			struct mf_event e = { .kind = MF_EVENT_FAIL, .module = reqs[i].name,
+					      .detail = OUT_OF_MEMORY };
+
+			reqs[i].result = -ENOMEM;
+			if (ev)
+				ev(data, &e);
+			else
+				MF_ERR(ctx, "%s: %s", e.module, e.detail);
+		}
 		return -ENOMEM;
+	}
 	/* Modules installed since the last look become loadable, removed
 	 * ones stop being so. */
 	mf_moddir_before_load(ctx, ev, data);
@@ -714,6 +763,10 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		if (!mods[i]->op_req)
 			mods[i]->op_req = &reqs[i];
 		reqs[i].result = mf_plan_add(&plan, mods[i]);
+		if (reqs[i].result == -ENOMEM) {
+			first_err = -ENOMEM;
+			goto out_nomem;
+		}
 		if (reqs[i].result < 0) {
 			e.detail = mods[i]->last_error;
 			e.support_level = mods[i]->support_level;
@@ -725,9 +778,9 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		}
 	}
 	if (mf_plan_sort(&plan) < 0 ||
-	    !(order = calloc(plan.n ? plan.n : 1, sizeof(*order)))) {
+	    !(order = mf_calloc(plan.n ? plan.n : 1, sizeof(*order)))) {
 		first_err = -ENOMEM;
-		goto out;
+		goto out_nomem;
 	}
 	for (size_t i = 0; i < plan.n; i++) {
 		struct mf_module *mod = plan.list[i];
@@ -737,8 +790,11 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		if (mod->op_req)
 			req_why = mod->op_req->why ? mod->op_req->why : "requested";
 		order[n_order].mod = mod;
-		order[n_order].why = req_why ? strdup(req_why) : used_by_why(mod);
-		n_order++;
+		order[n_order].why = req_why ? mf_strdup(req_why) : used_by_why(mod);
+		if (!order[n_order++].why) {
+			first_err = -ENOMEM;
+			goto out_nomem;
+		}
 	}
 	if (flags & MF_OP_DRY_RUN) {
 		for (size_t i = 0; i < n_order; i++)
@@ -754,14 +810,36 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	/* 2. Start in that order; a failure re-plans only what it touches. */
 	for (size_t i = 0; i < n_order; i++) {
 		struct mf_module *mod = order[i].mod;
+		int err;
 
 		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen)
 			continue;
-		if (start_closure(ctx, mod, order[i].why, &b) < 0 && !mod->pending)
+		err = start_closure(ctx, mod, order[i].why, &b);
+
+		if (err == -ENOMEM) {
+			first_err = err;
+			goto out_nomem;
+		}
+		if (err < 0 && !mod->pending)
 			emit(ctx, MF_EVENT_NOTE, mod, "not started");
 	}
 
-	/* 3. The administrator becomes a user of each module it asked for. */
+	/* 3. The administrator becomes a user of each module it asked for:
+	 * every hold is allocated first, so that all are taken or none. */
+	admin = mf_calloc(n ? n : 1, sizeof(*admin));
+	for (size_t i = 0; admin && i < n; i++) {
+		if (mods[i] && mods[i]->state == MF_STATE_RUNNING && !mods[i]->admin_why &&
+		    !(admin[i] = mf_strdup(reqs[i].why ? reqs[i].why : "requested"))) {
+			for (size_t k = 0; k < i; k++)
+				mf_free(admin[k]);
+			mf_free(admin);
+			admin = NULL;
+		}
+	}
+	if (!admin) {
+		first_err = -ENOMEM;
+		goto out_nomem;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct mf_module *mod = mods[i];
 
@@ -774,10 +852,23 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 			continue;
 		}
 		if (!mod->admin_why) {
-			mod->admin_why = strdup(reqs[i].why ? reqs[i].why : "requested");
-			if (!mod->admin_why)
-				reqs[i].result = -ENOMEM;
+			mod->admin_why = admin[i];
+			admin[i] = NULL;
 		}
+	}
+	/* A module asked for twice got one hold. */
+	for (size_t i = 0; i < n; i++)
+		mf_free(admin[i]);
+	mf_free(admin);
+	goto out;
+out_nomem:
+	/* The loader ran out of memory: the whole load fails, and what it
+	 * started stops again below, as if it had not been asked. */
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].result < 0 && reqs[i].result != -ENOMEM)
+			continue;
+		reqs[i].result = -ENOMEM;
+		emit_named(ctx, MF_EVENT_FAIL, reqs[i].name, mods[i], OUT_OF_MEMORY);
 	}
 out:
 	/* 4. Drop the operation's holds: what only a failed request needed stops. */
@@ -793,13 +884,13 @@ out:
 			mod->op_req = NULL;
 	}
 	for (size_t i = 0; i < n_order; i++)
-		free(order[i].why);
-	free(order);
-	free(b.items);
+		mf_free(order[i].why);
+	mf_free(order);
+	mf_free(b.items);
 	mf_plan_fini(&plan);
 	op_leave(ctx, &scope);
 	mf_unlock(ctx);
-	free(mods);
+	mf_free(mods);
 	return first_err;
 }
 
@@ -832,7 +923,7 @@ static int modset_add(struct modset *s, struct mf_module *mod)
 		return 0;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
-		void *p = realloc(s->items, cap * sizeof(*s->items));
+		void *p = mf_realloc(s->items, cap * sizeof(*s->items));
 
 		if (!p)
 			return -ENOMEM;
@@ -959,9 +1050,9 @@ static int dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
 		     modset_has(&up, m) ? forced_why : "no users left");
 	}
 out:
-	free(forced_why);
-	free(up.items);
-	free(s.items);
+	mf_free(forced_why);
+	mf_free(up.items);
+	mf_free(s.items);
 	return err;
 }
 
@@ -1037,7 +1128,7 @@ static void wait_for_stops(struct mf_context *ctx, const struct modset *up)
 			emit(ctx, MF_EVENT_STOP, late.items[i],
 			     modset_has(up, late.items[i]) ? "forced unload" :
 							     "no users left");
-	free(late.items);
+	mf_free(late.items);
 }
 
 static int force_unload(struct mf_context *ctx, struct mf_module *mod)
@@ -1074,7 +1165,7 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 	}
 	ctx->stop_reason = NULL;
 out:
-	free(up.items);
+	mf_free(up.items);
 	return err;
 }
 
@@ -1170,7 +1261,7 @@ int mf_module_users(struct mf_module *mod,
 						e->user->uses[e->use].name);
 
 		fn(data, "module", e->user->name, detail ? detail : "");
-		free(detail);
+		mf_free(detail);
 	}
 	for (const struct mf_user *u = mod->objects; u; u = u->next)
 		fn(data, "object", u->label, u->cancelled ? "asked to go" : "");
@@ -1207,20 +1298,38 @@ int mf_module_deps(struct mf_module *mod,
  * will call mf_user_remove(), which frees them); at context teardown
  * (@teardown) nobody may call anything any more, so they are freed.
  */
+/* The running module started last, or NULL: stop-all without memory. */
+static struct mf_module *latest_running(struct mf_context *ctx)
+{
+	struct mf_module *best = NULL;
+
+	for (size_t i = 0; i < ctx->n_modules; i++) {
+		struct mf_module *m = ctx->modules[i];
+
+		if (m->state != MF_STATE_STOPPED &&
+		    (!best || m->start_seq > best->start_seq))
+			best = m;
+	}
+	return best;
+}
+
 static void stop_everything(struct mf_context *ctx, bool teardown)
 {
 	struct mf_module **list;
 	size_t n = 0;
 
-	list = malloc((ctx->n_modules + 1) * sizeof(*list));
+	/* Sorted once when there is memory for the list; without, the latest
+	 * started is looked for again after each stop (quadratic, but a
+	 * shutdown must not depend on an allocation). */
+	list = mf_malloc((ctx->n_modules + 1) * sizeof(*list));
 	for (size_t i = 0; list && i < ctx->n_modules; i++)
 		if (ctx->modules[i]->state != MF_STATE_STOPPED)
 			list[n++] = ctx->modules[i];
 	if (list)
 		qsort(list, n, sizeof(*list), cmp_seq_desc);
 	ctx->stop_reason = "shutdown";
-	for (size_t i = 0; i < n; i++) {
-		struct mf_module *mod = list[i];
+	for (size_t i = 0; list ? i < n : latest_running(ctx) != NULL; i++) {
+		struct mf_module *mod = list ? list[i] : latest_running(ctx);
 
 		cancel_objects(ctx, mod);
 		while (mod->objects) {
@@ -1229,8 +1338,8 @@ static void stop_everything(struct mf_context *ctx, bool teardown)
 			mod->objects = u->next;
 			u->next = NULL;
 			if (teardown) {
-				free(u->label);
-				free(u);
+				mf_free(u->label);
+				mf_free(u);
 			}
 		}
 		mod->n_objects = 0;
@@ -1242,11 +1351,10 @@ static void stop_everything(struct mf_context *ctx, bool teardown)
 		finish_stop(mod);
 		ctx->cascade_depth--;
 	}
-	for (size_t i = 0; i < ctx->n_pending; i++)
-		ctx->pending[i]->pending = false;
-	ctx->n_pending = 0;
+	while (ctx->pending)
+		pop_pending(ctx);
 	ctx->stop_reason = NULL;
-	free(list);
+	mf_free(list);
 	pthread_cond_broadcast(&ctx->idle);
 }
 

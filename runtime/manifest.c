@@ -28,6 +28,7 @@
 
 #include <manifold/manifest.h>
 
+#include "alloc.h"
 #include "ini.h"
 
 /* Biggest manifest mf_manifest_load() reads: far above any real one. */
@@ -235,14 +236,14 @@ static int ref_list_add(struct mf_ref_list *list, const char *type,
 	struct mf_ref *items, *ref;
 	char *t, *n;
 
-	t = strdup(type);
+	t = mf_strdup(type);
 	if (!t)
 		goto err;
-	n = strdup(name);
+	n = mf_strdup(name);
 	if (!n)
 		goto err_type;
 	/* Lists hold tens of entries: growing one at a time is fine. */
-	items = realloc(list->items, (list->count + 1) * sizeof(*items));
+	items = mf_realloc(list->items, (list->count + 1) * sizeof(*items));
 	if (!items)
 		goto err_name;
 	list->items = items;
@@ -254,9 +255,9 @@ static int ref_list_add(struct mf_ref_list *list, const char *type,
 	return 0;
 
 err_name:
-	free(n);
+	mf_free(n);
 err_type:
-	free(t);
+	mf_free(t);
 err:
 	return -ENOMEM;
 }
@@ -266,10 +267,10 @@ static int config_add(struct mf_manifest *m, const char *value)
 	char **configs;
 	char *c;
 
-	c = strdup(value);
+	c = mf_strdup(value);
 	if (!c)
 		goto err;
-	configs = realloc(m->configs, (m->n_configs + 1) * sizeof(*configs));
+	configs = mf_realloc(m->configs, (m->n_configs + 1) * sizeof(*configs));
 	if (!configs)
 		goto err_config;
 	m->configs = configs;
@@ -277,7 +278,7 @@ static int config_add(struct mf_manifest *m, const char *value)
 	return 0;
 
 err_config:
-	free(c);
+	mf_free(c);
 err:
 	return -ENOMEM;
 }
@@ -285,11 +286,11 @@ err:
 /* Replace *slot by a copy of @value. */
 static int set_string(struct parser *p, char **slot, const char *value)
 {
-	char *s = strdup(value);
+	char *s = mf_strdup(value);
 
 	if (!s)
 		return fail_nomem(p);
-	free(*slot);
+	mf_free(*slot);
 	*slot = s;
 	return 0;
 }
@@ -482,14 +483,14 @@ int mf_manifest_parse(const char *path, const char *buf, size_t len,
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	p.m = calloc(1, sizeof(*p.m));
+	p.m = mf_calloc(1, sizeof(*p.m));
 	if (!p.m) {
 		r = fail_nomem(&p);
 		goto err;
 	}
 	p.m->support_level = MF_SUPPORT_CORE;
 	p.m->load_priority = MF_PRIO_DEFAULT;
-	p.m->path = strdup(path);
+	p.m->path = mf_strdup(path);
 	if (!p.m->path) {
 		r = fail_nomem(&p);
 		goto err_manifest;
@@ -517,10 +518,10 @@ static void ref_list_free(struct mf_ref_list *list)
 	size_t i;
 
 	for (i = 0; i < list->count; i++) {
-		free(list->items[i].type);
-		free(list->items[i].name);
+		mf_free(list->items[i].type);
+		mf_free(list->items[i].name);
 	}
-	free(list->items);
+	mf_free(list->items);
 }
 
 void mf_manifest_free(struct mf_manifest *m)
@@ -533,13 +534,13 @@ void mf_manifest_free(struct mf_manifest *m)
 	ref_list_free(&m->canuse);
 	ref_list_free(&m->provides);
 	for (i = 0; i < m->n_configs; i++)
-		free(m->configs[i]);
-	free(m->configs);
-	free(m->description);
-	free(m->checksum);
-	free(m->name);
-	free(m->path);
-	free(m);
+		mf_free(m->configs[i]);
+	mf_free(m->configs);
+	mf_free(m->description);
+	mf_free(m->checksum);
+	mf_free(m->name);
+	mf_free(m->path);
+	mf_free(m);
 }
 
 int mf_manifest_load(const char *path, struct mf_manifest **out, char *err,
@@ -554,6 +555,6 @@ int mf_manifest_load(const char *path, struct mf_manifest **out, char *err,
 	if (r < 0)
 		return r;
 	r = mf_manifest_parse(path, buf, len, out, err, errlen);
-	free(buf);
+	mf_free(buf);
 	return r;
 }

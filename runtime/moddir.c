@@ -82,7 +82,7 @@ static void refuse(struct report *r, struct entry *e, const char *name,
 {
 	if (e->said && strcmp(e->said, why) == 0)
 		return;
-	mf_set_str(&e->said, strdup(why));
+	mf_set_str(&e->said, mf_strdup(why));
 	say(r, MF_EVENT_FAIL, name, why);
 }
 
@@ -109,8 +109,8 @@ static int cmp_str(const void *a, const void *b)
 static void free_names(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		mf_free(names[i]);
+	mf_free(names);
 }
 
 /* The base names of DIR/<base>.manifest, sorted: a deterministic order. */
@@ -134,7 +134,7 @@ static int list_manifests(const char *dir, char ***out, size_t *n_out)
 			continue;
 		if (n == cap) {
 			size_t c = cap ? cap * 2 : 32;
-			char **p = realloc(names, c * sizeof(*names));
+			char **p = mf_realloc(names, c * sizeof(*names));
 
 			if (!p) {
 				err = -ENOMEM;
@@ -143,7 +143,7 @@ static int list_manifests(const char *dir, char ***out, size_t *n_out)
 			names = p;
 			cap = c;
 		}
-		names[n] = strndup(d->d_name, len - slen);
+		names[n] = mf_strndup(d->d_name, len - slen);
 		if (!names[n]) {
 			err = -ENOMEM;
 			break;
@@ -170,11 +170,11 @@ static struct entry *entry_get(struct mf_moddir *md, const char *base)
 
 	if (e)
 		return e;
-	e = calloc(1, sizeof(*e));
+	e = mf_calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	if (mf_hash_put(&md->entries, base, e) < 0) {
-		free(e);
+		mf_free(e);
 		return NULL;
 	}
 	return e;
@@ -184,9 +184,9 @@ static void entry_free(void *value)
 {
 	struct entry *e = value;
 
-	free(e->said);
-	free(e->unavailable);
-	free(e);
+	mf_free(e->said);
+	mf_free(e->unavailable);
+	mf_free(e);
 }
 
 /* ---- applying one manifest ----------------------------------------------- */
@@ -217,16 +217,16 @@ static bool same_plan(const struct mf_manifest *a, const struct mf_manifest *b)
 	       same_refs(&a->provides, &b->provides);
 }
 
-/* Make @e's module unavailable for @why; 1 when that is news. */
+/* Make @e's module unavailable for @why; 1 when that is news, or -ENOMEM. */
 static int make_unavailable(struct report *r, struct entry *e, const char *why)
 {
 	char *text, *note;
 
 	if (e->unavailable && strcmp(e->unavailable, why) == 0)
 		return 0;
-	text = strdup(why);
+	text = mf_strdup(why);
 	if (!text)
-		return 0;
+		return -ENOMEM;
 	mf_set_str(&e->unavailable, text);
 	e->mod->unavailable = e->unavailable;
 	note = mf_strdup_printf(e->mod->state == MF_STATE_STOPPED ?
@@ -234,7 +234,7 @@ static int make_unavailable(struct report *r, struct entry *e, const char *why)
 				"%s: it keeps running, but cannot be started again once stopped",
 				why);
 	say(r, MF_EVENT_NOTE, e->mod->name, note ? note : why);
-	free(note);
+	mf_free(note);
 	return 1;
 }
 
@@ -256,12 +256,12 @@ static int update_entry(struct report *r, struct entry *e, struct mf_manifest *m
 	}
 	if ((now == NULL) != (m->checksum == NULL) ||
 	    (now && strcmp(now, m->checksum) != 0)) {
-		if (mf_loadable_set_checksum(e->ld, m->checksum) == 0) {
-			say(r, MF_EVENT_NOTE, e->mod->name,
-			    "new checksum in its manifest: the next start checks "
-			    "the module file against it");
-			changes = 1;
-		}
+		if (mf_loadable_set_checksum(e->ld, m->checksum) < 0)
+			return -ENOMEM; /* the old one stands: checked next time */
+		say(r, MF_EVENT_NOTE, e->mod->name,
+		    "new checksum in its manifest: the next start checks "
+		    "the module file against it");
+		changes = 1;
 	}
 	return changes;
 }
@@ -288,6 +288,13 @@ static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 	err = mf_loadable_new(md->dir, m, md->flags, &ld);
 	if (err == 0)
 		err = mf_catalog_add_manifest(r->ctx, m, &mf_loadable_backend, ld);
+	if (err == -ENOMEM) {
+		/* Not the file's fault: it is added by the next refresh. */
+		if (ld)
+			mf_loadable_backend.release(ld);
+		mf_manifest_free(m);
+		return err;
+	}
 	if (err < 0) {
 		snprintf(why, sizeof(why), "%s: cannot add it to the catalog: %s",
 			 m->path, strerror(-err));
@@ -326,10 +333,16 @@ static int sync_one(struct report *r, struct mf_moddir *md, const char *base)
 		goto refused;
 	}
 	err = mf_modfile_read(path, md->flags, MANIFEST_MAX, &buf, &len, why, sizeof(why));
-	if (err < 0)
-		goto refused;
-	err = mf_manifest_parse(path, buf, len, &m, why, sizeof(why));
-	free(buf);
+	if (err == 0) {
+		err = mf_manifest_parse(path, buf, len, &m, why, sizeof(why));
+		mf_free(buf);
+	}
+	if (err == -ENOMEM) {
+		/* Lack of memory says nothing about the file: leave its
+		 * module as it is, for the next refresh to read again. */
+		mf_free(path);
+		return err;
+	}
 	if (err < 0)
 		goto refused;
 	if (strcmp(m->name, base) != 0) {
@@ -339,7 +352,7 @@ static int sync_one(struct report *r, struct mf_moddir *md, const char *base)
 		mf_manifest_free(m);
 		goto refused;
 	}
-	free(path);
+	mf_free(path);
 	if (e->mod) {
 		err = update_entry(r, e, m);
 		mf_manifest_free(m);
@@ -350,7 +363,7 @@ static int sync_one(struct report *r, struct mf_moddir *md, const char *base)
 
 refused:
 	refuse(r, e, base, why);
-	free(path);
+	mf_free(path);
 	/* A module whose manifest went bad cannot be trusted to start. */
 	if (e->mod)
 		return make_unavailable(r, e,
@@ -371,7 +384,7 @@ static int forget_gone(struct report *r, struct mf_moddir *md)
 	struct mf_hash_entry **gone;
 	size_t n = 0;
 
-	gone = malloc((md->entries.count + 1) * sizeof(*gone));
+	gone = mf_malloc((md->entries.count + 1) * sizeof(*gone));
 	if (!gone)
 		return -ENOMEM;
 	for (size_t b = 0; b < md->entries.n_buckets; b++)
@@ -384,8 +397,14 @@ static int forget_gone(struct report *r, struct mf_moddir *md)
 		struct entry *e = gone[i]->value;
 
 		if (e->mod) {
-			r->changes += make_unavailable(r, e,
+			int c = make_unavailable(r, e,
 				"its manifest was removed from the module directory");
+
+			if (c < 0) {
+				mf_free(gone);
+				return c;
+			}
+			r->changes += c;
 			mf_set_str(&e->said, NULL);
 		} else {
 			/* Forget a refused file that left: should it come
@@ -393,7 +412,7 @@ static int forget_gone(struct report *r, struct mf_moddir *md)
 			entry_free(mf_hash_remove(&md->entries, gone[i]->key));
 		}
 	}
-	free(gone);
+	mf_free(gone);
 	return 0;
 }
 
@@ -407,14 +426,14 @@ int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags)
 
 	if (!dir || !dir[0])
 		return -EINVAL;
-	md = calloc(1, sizeof(*md));
+	md = mf_calloc(1, sizeof(*md));
 	if (!md)
 		return -ENOMEM;
 	len = strlen(dir);
 	/* "dir/" and "dir" are one directory; messages show "dir/x.so". */
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
-	md->dir = strndup(dir, len);
+	md->dir = mf_strndup(dir, len);
 	if (!md->dir)
 		goto err_md;
 	md->no_such = mf_strdup_printf("no such module (neither in the image "
@@ -434,11 +453,11 @@ int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags)
 	return 0;
 
 err_no_such:
-	free(md->no_such);
+	mf_free(md->no_such);
 err_dir:
-	free(md->dir);
+	mf_free(md->dir);
 err_md:
-	free(md);
+	mf_free(md);
 	return err;
 }
 
@@ -475,7 +494,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 						     "modules until it does", md->dir);
 
 			say(&r, MF_EVENT_NOTE, "module directory", why ? why : md->dir);
-			free(why);
+			mf_free(why);
 			md->missing_said = true;
 		}
 		err = 0;
@@ -484,18 +503,24 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 
 		/* Nothing is taken as removed from a directory not read. */
 		say(&r, MF_EVENT_FAIL, "module directory", why ? why : md->dir);
-		free(why);
+		mf_free(why);
 		goto out;
 	} else {
 		md->missing_said = false;
 	}
+	/* Each file is applied whole or not at all; one that could not be
+	 * for lack of memory does not keep the others from being applied,
+	 * and the refresh then says -ENOMEM: the next one finishes the job. */
 	for (size_t i = 0; i < n; i++) {
 		int c = sync_one(&r, md, names[i]);
 
 		if (c > 0)
 			r.changes += c;
+		else if (c < 0 && !err)
+			err = c;
 	}
-	err = forget_gone(&r, md);
+	if (forget_gone(&r, md) < 0 && !err)
+		err = -ENOMEM;
 out:
 	mf_unlock(ctx);
 	free_names(names, n);
@@ -517,8 +542,8 @@ void mf_moddir_free(struct mf_context *ctx)
 	if (!md)
 		return;
 	mf_hash_fini(&md->entries, entry_free);
-	free(md->dir);
-	free(md->no_such);
-	free(md);
+	mf_free(md->dir);
+	mf_free(md->no_such);
+	mf_free(md);
 	ctx->moddir = NULL;
 }

@@ -60,6 +60,15 @@ int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
 		r = -EAGAIN;
 		goto err_close;
 	}
+	/* Whoever owns a file can make it say anything, whatever its mode:
+	 * only root and the image's own user may own what the image runs. */
+	if (st.st_uid != 0 && st.st_uid != geteuid() && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
+		snprintf(err, errlen, "%s: owned by uid %u, neither root nor this "
+			 "image's user (uid %u); refused (the image's -P turns this "
+			 "check off)", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		r = -EPERM;
+		goto err_close;
+	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
 		snprintf(err, errlen, "%s: writable by group or others (mode %04o); "
 			 "refused (the image's -P turns this check off)",
@@ -84,7 +93,7 @@ int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
 	fd = mf_modfile_open(path, flags, err, errlen);
 	if (fd < 0)
 		return fd;
-	p = malloc(cap + 1);
+	p = mf_malloc(cap + 1);
 	if (!p) {
 		r = -ENOMEM;
 		goto err_close;
@@ -101,7 +110,7 @@ int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
 				goto err_free;
 			}
 			cap *= 2;
-			q = realloc(p, cap + 1);
+			q = mf_realloc(p, cap + 1);
 			if (!q) {
 				r = -ENOMEM;
 				goto err_free;
@@ -127,7 +136,7 @@ int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
 	return 0;
 
 err_free:
-	free(p);
+	mf_free(p);
 err_close:
 	close(fd);
 	if (r == -ENOMEM)

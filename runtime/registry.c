@@ -61,9 +61,9 @@ static void api_unref(struct mf_api *api)
 {
 	if (--api->refcount)
 		return;
-	free(api->type);
-	free(api->name);
-	free(api);
+	mf_free(api->type);
+	mf_free(api->name);
+	mf_free(api);
 }
 
 int mf_api_register(struct mf_module *owner, const char *type,
@@ -100,32 +100,32 @@ int mf_api_register(struct mf_module *owner, const char *type,
 	}
 	err = -ENOMEM;
 	if (!key) {
-		key = calloc(1, sizeof(*key));
+		key = mf_calloc(1, sizeof(*key));
 		if (!key)
 			goto out;
 		if (mf_hash_put(&ctx->apis, k, key) < 0) {
-			free(key);
+			mf_free(key);
 			goto out;
 		}
 	}
 	if (key->n == key->cap) {
 		size_t cap = key->cap ? key->cap * 2 : 2;
-		void *p = realloc(key->items, cap * sizeof(*key->items));
+		void *p = mf_realloc(key->items, cap * sizeof(*key->items));
 
 		if (!p)
 			goto out;
 		key->items = p;
 		key->cap = cap;
 	}
-	api = calloc(1, sizeof(*api));
+	api = mf_calloc(1, sizeof(*api));
 	if (!api)
 		goto out;
-	api->type = strdup(type);
-	api->name = strdup(name);
+	api->type = mf_strdup(type);
+	api->name = mf_strdup(name);
 	if (!api->type || !api->name) {
-		free(api->type);
-		free(api->name);
-		free(api);
+		mf_free(api->type);
+		mf_free(api->name);
+		mf_free(api);
 		goto out;
 	}
 	api->owner = owner;
@@ -271,7 +271,7 @@ int mf_api_foreach(struct mf_context *ctx, const char *type,
 	struct mf_api **list;
 
 	mf_lock(ctx);
-	list = malloc((ctx->apis.count + 1) * sizeof(*list));
+	list = mf_malloc((ctx->apis.count + 1) * sizeof(*list));
 	if (!list) {
 		mf_unlock(ctx);
 		return -ENOMEM;
@@ -290,7 +290,7 @@ int mf_api_foreach(struct mf_context *ctx, const char *type,
 	for (size_t i = 0; i < n; i++)
 		fn(data, list[i]->name, list[i]->owner->name, list[i]->iface);
 	mf_unlock(ctx);
-	free(list);
+	mf_free(list);
 	return 0;
 }
 
@@ -298,8 +298,8 @@ static void apikey_free(void *value)
 {
 	struct mf_apikey *key = value;
 
-	free(key->items);
-	free(key);
+	mf_free(key->items);
+	mf_free(key);
 }
 
 void mf_registry_free(struct mf_context *ctx)

@@ -32,7 +32,7 @@ void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan)
 
 void mf_plan_fini(struct mf_plan *plan)
 {
-	free(plan->list);
+	mf_free(plan->list);
 	plan->list = NULL;
 	plan->n = plan->cap = 0;
 }
@@ -57,7 +57,7 @@ static int plan_append(struct mf_plan *plan, struct mf_module *mod)
 {
 	if (plan->n == plan->cap) {
 		size_t cap = plan->cap ? plan->cap * 2 : 16;
-		void *p = realloc(plan->list, cap * sizeof(*plan->list));
+		void *p = mf_realloc(plan->list, cap * sizeof(*plan->list));
 
 		if (!p)
 			return -ENOMEM;
@@ -69,10 +69,26 @@ static int plan_append(struct mf_plan *plan, struct mf_module *mod)
 	return 0;
 }
 
+/* The modules being visited, for cycle paths; grown as deep as the graph. */
 struct stack {
 	struct mf_module **items;
-	size_t n;
+	size_t n, cap;
 };
+
+static int stack_push(struct stack *st, struct mf_module *mod)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 16;
+		void *p = mf_realloc(st->items, cap * sizeof(*st->items));
+
+		if (!p)
+			return -ENOMEM;
+		st->items = p;
+		st->cap = cap;
+	}
+	st->items[st->n++] = mod;
+	return 0;
+}
 
 static void cycle_message(struct mf_plan *plan, const struct stack *st,
 			  const struct mf_module *again)
@@ -203,10 +219,11 @@ static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st)
 			return mod->plan_err;
 		}
 	}
+	if (stack_push(st, mod) < 0)
+		return -ENOMEM;
 	mod->plan_gen = plan->gen;
 	mod->plan_state = PLAN_VISITING;
 	mod->plan_by = NULL;
-	st->items[st->n++] = mod;
 	for (unsigned i = 0; i < mod->n_uses; i++) {
 		err = choose(plan, mod, i, st);
 		if (err < 0)
@@ -232,7 +249,7 @@ fail:
 	} else {
 		mod->plan_state = PLAN_FAILED;
 		mod->plan_err = err;
-		mf_set_str(&mod->last_error, strdup(plan->err));
+		mf_set_str(&mod->last_error, mf_strdup(plan->err));
 	}
 	return err;
 }
@@ -240,18 +257,17 @@ fail:
 int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 {
 	size_t mark = plan->n;
-	struct stack st;
+	struct stack st = { 0 };
 	int err;
 
-	st.items = malloc((plan->ctx->n_modules + 1) * sizeof(*st.items));
-	if (!st.items)
-		return -ENOMEM;
-	st.n = 0;
+	/* Most visits end at a running module: no allocation at all then. */
 	err = visit(plan, mod, &st);
-	free(st.items);
+	mf_free(st.items);
+	if (err == -ENOMEM)
+		snprintf(plan->err, sizeof(plan->err), "out of memory");
 	if (err < 0) {
 		plan_truncate(plan, mark);
-		mf_set_str(&mod->last_error, strdup(plan->err));
+		mf_set_str(&mod->last_error, mf_strdup(plan->err));
 	}
 	return err;
 }
@@ -351,7 +367,7 @@ static void count_pred(void *data, struct mf_module *pred)
 	s->indeg[s->cur->plan_idx]++;
 	if (s->n_succ[i] == s->cap_succ[i]) {
 		size_t cap = s->cap_succ[i] ? 2 * s->cap_succ[i] : 4;
-		void *p = realloc(s->succ[i], cap * sizeof(**s->succ));
+		void *p = mf_realloc(s->succ[i], cap * sizeof(**s->succ));
 
 		if (!p) {
 			s->err = -ENOMEM;
@@ -374,12 +390,12 @@ int mf_plan_sort(struct mf_plan *plan)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		plan->list[i]->plan_idx = (unsigned)i;
-	heap = malloc(n * sizeof(*heap));
-	sorted = malloc(n * sizeof(*sorted));
-	s.indeg = calloc(n, sizeof(*s.indeg));
-	s.succ = calloc(n, sizeof(*s.succ));
-	s.n_succ = calloc(n, sizeof(*s.n_succ));
-	s.cap_succ = calloc(n, sizeof(*s.cap_succ));
+	heap = mf_malloc(n * sizeof(*heap));
+	sorted = mf_malloc(n * sizeof(*sorted));
+	s.indeg = mf_calloc(n, sizeof(*s.indeg));
+	s.succ = mf_calloc(n, sizeof(*s.succ));
+	s.n_succ = mf_calloc(n, sizeof(*s.n_succ));
+	s.cap_succ = mf_calloc(n, sizeof(*s.cap_succ));
 	if (!heap || !sorted || !s.indeg || !s.succ || !s.n_succ || !s.cap_succ)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -412,12 +428,12 @@ int mf_plan_sort(struct mf_plan *plan)
 out:
 	if (s.succ)
 		for (size_t i = 0; i < n; i++)
-			free(s.succ[i]);
-	free(s.succ);
-	free(s.n_succ);
-	free(s.cap_succ);
-	free(s.indeg);
-	free(sorted);
-	free(heap);
+			mf_free(s.succ[i]);
+	mf_free(s.succ);
+	mf_free(s.n_succ);
+	mf_free(s.cap_succ);
+	mf_free(s.indeg);
+	mf_free(sorted);
+	mf_free(heap);
 	return err;
 }

@@ -908,7 +908,7 @@ static const char *complete(const char *line)
 
 START_TEST(completion_of_commands_and_modules)
 {
-	ck_assert_str_eq(complete(""), "module api call help ");
+	ck_assert_str_eq(complete(""), "module api memory call help ");
 	ck_assert_str_eq(complete("mo"), "module ");
 	ck_assert_str_eq(complete("module w"), "why ");
 	ck_assert_str_eq(complete("module g"), "graph ");

@@ -215,6 +215,27 @@ START_TEST(bad_commands_are_refused)
 }
 END_TEST
 
+START_TEST(memory_reports_the_heap)
+{
+	struct run r = run_image("-q", "memory\nmodule unload -f func_cut\nmemory\n");
+	unsigned long before = 0, after = 0;
+	const char *p;
+
+	ck_assert_int_eq(r.status, 0);
+	p = strstr(r.out, "heap: ");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p, "heap: %lu bytes in use", &before), 1);
+	ck_assert_ptr_nonnull(strstr(p, " for 8 modules, 8 running: "));
+	p = strstr(p + 1, "heap: ");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p, "heap: %lu bytes in use", &after), 1);
+	ck_assert_ptr_nonnull(strstr(p, " for 8 modules, 6 running: "));
+	/* Two modules stopped: their instances' memory went back. */
+	ck_assert_msg(before > 0 && after < before, "before %lu, after %lu", before, after);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(bad_option_is_a_usage_error)
 {
 	struct run r = run_image("-Z", "");
@@ -368,6 +389,7 @@ Suite *make_image_suite(void)
 	tcase_add_test(tc, console_calls_module_functions);
 	tcase_add_test(tc, unload_and_load_again);
 	tcase_add_test(tc, bad_commands_are_refused);
+	tcase_add_test(tc, memory_reports_the_heap);
 	tcase_add_test(tc, bad_option_is_a_usage_error);
 	tcase_add_test(tc, modules_conf_drives_boot);
 	tcase_add_test(tc, failed_require_refuses_to_start);

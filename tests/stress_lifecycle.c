@@ -13,9 +13,12 @@
  *     STOPPED): stops go dependents first;
  *   - a STOPPED module has no users, no references and no lib (except the
  *     one that blocks its unload, which keeps one lib reference).
- * Checked at the end, after mf_stop_all(): every module STOPPED with no
- * users, references or lib references (but the blocked one), and nothing
- * left in the api registry.
+ * Checked at the end, every thread done: user counts agree with the users
+ * listed, no reference is left, every running module's providers run and
+ * every registration's owner runs; then, after mf_stop_all(): every module
+ * STOPPED with no users, references or lib references (but the blocked
+ * one), nothing left in the api registry, and once the context is gone not
+ * one byte of the runtime's heap.  `make soak` runs it for minutes.
  *
  *   stress_lifecycle [-t THREADS] [-s SECONDS] [-i ITERATIONS_PER_THREAD] [-v]
  *
@@ -30,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "fake_backend.h"
 
 #define N_SERVICES 4
@@ -439,6 +443,90 @@ static void api_left(void *data, const char *name, const char *owner,
 		  name, owner);
 }
 
+/* ---- quiescent state: every thread done, nothing stopped yet ---------------- */
+
+struct count {
+	unsigned users;
+	bool admin;
+};
+
+static void tally_user(void *data, const char *kind, const char *who,
+		       const char *detail)
+{
+	struct count *c = data;
+
+	(void)who;
+	(void)detail;
+	c->users++;
+	if (strcmp(kind, "admin") == 0)
+		c->admin = true;
+}
+
+static void dep_running(void *data, const struct mf_table_ref *use,
+			const char *provider, unsigned priority)
+{
+	const struct mf_module_info *user = data;
+	struct mf_module *p;
+
+	(void)priority;
+	if (!provider) {
+		violation("%s is running without a provider for %s=%s", user->name,
+			  use->type, use->name);
+		return;
+	}
+	if (mf_module_find(ctx, provider, &p) < 0 ||
+	    mf_module_info(p, &(struct mf_module_info){ 0 }) < 0) {
+		violation("%s uses %s, which the catalog lacks", user->name, provider);
+		return;
+	}
+	if (fake_state(ctx, provider) != MF_STATE_RUNNING)
+		violation("%s is running and uses %s, which is %s", user->name, provider,
+			  mf_state_name(fake_state(ctx, provider)));
+}
+
+static void owner_running(void *data, const char *name, const char *owner,
+			  const void *iface)
+{
+	if (!iface || fake_state(ctx, owner) != MF_STATE_RUNNING)
+		violation("%s=%s registered by %s, which is %s", (const char *)data, name,
+			  owner, mf_state_name(fake_state(ctx, owner)));
+}
+
+/*
+ * After a run, before anything is stopped: the counts agree with the lists
+ * behind them (users = admin + modules + objects, as mf_module_users()
+ * lists them), no reference is left with every thread gone, every running
+ * module's providers run, and every registration belongs to a running
+ * module.  The soak (make soak) ends with this after minutes of churn.
+ */
+static void quiescent_checks(void)
+{
+	mf_context_lock(ctx);
+	for (size_t i = 0; i < n_mods; i++) {
+		struct mf_module_info info;
+		struct count c = { 0 };
+
+		mf_module_info(mods[i], &info);
+		mf_module_users(mods[i], tally_user, &c);
+		if (c.users != info.users || c.admin != info.admin)
+			violation("%s: users=%u admin=%d, but %u listed (admin %d)", info.name,
+				  info.users, info.admin, c.users, c.admin);
+		if (info.refs)
+			violation("%s: %u references left with every thread gone", info.name,
+				  info.refs);
+		if (info.state == MF_STATE_STARTING || info.state == MF_STATE_STOPPING)
+			violation("%s: %s with no operation running", info.name,
+				  mf_state_name(info.state));
+		if (info.state == MF_STATE_RUNNING)
+			mf_module_deps(mods[i], dep_running, &info);
+		if (info.state == MF_STATE_RUNNING && !info.users)
+			violation("%s: running with no user", info.name);
+	}
+	mf_api_foreach(ctx, "service", owner_running, "service");
+	mf_api_foreach(ctx, "function", owner_running, "function");
+	mf_context_unlock(ctx);
+}
+
 static void final_checks(void)
 {
 	for (size_t i = 0; i < n_mods; i++) {
@@ -519,10 +607,17 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < n_mods; i++)
 		check_module(mods[i]);
+	quiescent_checks();
 	mf_stop_all(ctx, NULL, NULL);
 	final_checks();
 	mf_context_unref(ctx);
 	free(workers);
+	/* Minutes of churn leave the runtime holding nothing. */
+	if (mf_heap_in_use() != 0)
+		violation("%zu bytes of the runtime's heap left after the context went",
+			  mf_heap_in_use());
+	if (verbose)
+		printf("stress: runtime heap peak %zu bytes\n", mf_heap_peak());
 
 	/* A long run in which nothing ever started or stopped tested nothing. */
 	if (atomic_load(&operations) >= 10000 &&

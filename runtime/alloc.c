@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime's allocator (see alloc.h): the C library's, with a small
+ * header in front of each block that records its size, so that freeing a
+ * block knows how much the runtime gives back without asking the C library
+ * (musl has no cheap way to ask).  The header is as wide as max_align_t, so
+ * blocks keep malloc()'s alignment.
+ *
+ * The counters are process-wide atomics: contexts on several threads
+ * allocate at once, and a report wants the whole loader's figure.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+union hdr {
+	size_t size;
+	max_align_t align;
+};
+
+static atomic_size_t in_use, peak;
+static atomic_ulong fail_at, count;
+
+static bool should_fail(void)
+{
+	unsigned long nth = atomic_load_explicit(&fail_at, memory_order_relaxed);
+
+	/* Unarmed, the count is not kept: one load per allocation. */
+	if (nth == 0)
+		return false;
+	return atomic_fetch_add(&count, 1) + 1 == nth;
+}
+
+/* A block of @old bytes became one of @new bytes (0: none). */
+static void account(size_t new, size_t old)
+{
+	size_t now, top;
+
+	if (new < old) {
+		atomic_fetch_sub(&in_use, old - new);
+		return;
+	}
+	now = atomic_fetch_add(&in_use, new - old) + (new - old);
+	top = atomic_load(&peak);
+	while (now > top && !atomic_compare_exchange_weak(&peak, &top, now))
+		;
+}
+
+void *mf_malloc(size_t size)
+{
+	union hdr *h;
+
+	if (size > SIZE_MAX - sizeof(*h)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h = malloc(sizeof(*h) + size);
+	if (!h)
+		return NULL;
+	h->size = size;
+	account(size, 0);
+	return h + 1;
+}
+
+void *mf_calloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = mf_malloc(n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+void *mf_realloc(void *p, size_t size)
+{
+	union hdr *h, *nh;
+	size_t old;
+
+	if (!p)
+		return mf_malloc(size);
+	if (size > SIZE_MAX - sizeof(*h) || should_fail()) {
+		errno = ENOMEM;
+		return NULL; /* p stays valid, as with realloc() */
+	}
+	h = (union hdr *)p - 1;
+	old = h->size;
+	nh = realloc(h, sizeof(*nh) + size);
+	if (!nh)
+		return NULL;
+	nh->size = size;
+	account(size, old);
+	return nh + 1;
+}
+
+static char *copy(const char *s, size_t len)
+{
+	char *d = mf_malloc(len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+char *mf_strndup(const char *s, size_t n)
+{
+	return copy(s, strnlen(s, n));
+}
+
+char *mf_strdup(const char *s)
+{
+	return copy(s, strlen(s));
+}
+
+char *mf_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	s = mf_malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void mf_free(void *p)
+{
+	union hdr *h;
+
+	if (!p)
+		return;
+	h = (union hdr *)p - 1;
+	account(0, h->size);
+	free(h);
+}
+
+size_t mf_heap_in_use(void)
+{
+	return atomic_load(&in_use);
+}
+
+size_t mf_heap_peak(void)
+{
+	return atomic_load(&peak);
+}
+
+void mf_alloc_fail_nth(unsigned long n)
+{
+	atomic_store(&count, 0);
+	atomic_store(&fail_at, n);
+}
+
+unsigned long mf_alloc_count(void)
+{
+	return atomic_load(&count);
+}

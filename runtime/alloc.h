@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime's allocator: every block the runtime (and the parsers the
+ * generator shares with it) allocates comes from here and goes back here,
+ * never to the C library's free() directly, nor the other way round.
+ *
+ * Two reasons for one small file rather than plain malloc():
+ *  - the heap the loader holds is known at any time (mf_heap_in_use()),
+ *    which the image reports and the fault tests use to prove that a failed
+ *    operation gave back every byte it took;
+ *  - a test can make the Nth allocation fail (mf_alloc_fail_nth()), to walk
+ *    every failure point of an operation.  The hook costs one atomic load
+ *    per allocation when unarmed.
+ *
+ * Not part of the API: modules and the image use <manifold/manifold.h>.
+ */
+#ifndef MANIFOLD_ALLOC_H
+#define MANIFOLD_ALLOC_H
+
+#include <stddef.h>
+
+void *mf_malloc(size_t size);
+void *mf_calloc(size_t n, size_t size);
+void *mf_realloc(void *p, size_t size);
+char *mf_strdup(const char *s);
+char *mf_strndup(const char *s, size_t n);
+/* A new string formatted as by printf(), or NULL (no memory). */
+char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mf_free(void *p);
+
+/*
+ * Bytes the runtime holds now, and the most it ever held, whole process
+ * (every context together), as asked for: without the allocator's own
+ * bookkeeping.
+ */
+size_t mf_heap_in_use(void);
+size_t mf_heap_peak(void);
+
+/*
+ * Test hook: counting from now, the @n-th allocation fails (returns NULL as
+ * malloc() would); the others succeed.  0 disarms it.  Process-wide: tests
+ * that use it run one operation at a time.
+ */
+void mf_alloc_fail_nth(unsigned long n);
+/*
+ * Allocations attempted since the last mf_alloc_fail_nth() while armed
+ * (arm with ULONG_MAX to count an operation's allocations without failing
+ * any): an operation that ends with the count below @n never met the failure.
+ */
+unsigned long mf_alloc_count(void);
+
+#endif

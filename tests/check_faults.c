@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault injection: every allocation of an operation fails in turn.
+ *
+ * For each operation (load, dry-run load, unload, forced unload, a console
+ * command, refresh of the module directory, applying a configuration and
+ * booting from it) the walk runs it on a fresh context with the 1st
+ * allocation failing (runtime/alloc.h's hook), then the 2nd, and so on until
+ * the operation runs to its end without meeting the failure.  After each run:
+ *
+ *  - an operation that failed left every module exactly as it was: the
+ *    fields of mf_module_info (but last_error, which records the failure),
+ *    its users, what it uses from whom, its ban, and the api registry;
+ *  - an operation that succeeded although an allocation failed (it had a
+ *    way around it) left the state a clean run leaves;
+ *  - once the context is released, the runtime holds not one byte more
+ *    than before it was created (mf_heap_in_use()), so nothing leaked on
+ *    any failure path.
+ *
+ * Module callbacks fail through the fake backend (tests/fake_backend.h);
+ * the walks here are the allocation side.  Run it under valgrind or
+ * LeakSanitizer as well: a leak of the C library's own blocks (outside the
+ * runtime's allocator) would show there.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <manifold/config.h>
+#include <manifold/console.h>
+#include <manifold/moddir.h>
+
+#include "alloc.h"
+#include "fake_backend.h"
+
+/*
+ * top uses a, b, c; a and d use shared; b uses the function a provides; c
+ * uses d, which uses deep.  bystander uses a; timer users elect the best of
+ * two providers; watcher can use top.
+ */
+static const char graph[] =
+	"[module]\nname=top\ndescription=the top\n[uses]\nmodule=a\nmodule=b\nmodule=c\n"
+	"[module]\nname=a\nload_priority=10\n[uses]\nmodule=shared\n[provides]\nfunction=AFUNC\n"
+	"[module]\nname=b\nload_priority=20\n[uses]\nfunction=AFUNC\nservice=timer\n"
+	"[provides]\nservice=bsvc\n"
+	"[module]\nname=c\nload_priority=30\nconfig=c.conf\n[uses]\nmodule=d\n"
+	"[module]\nname=d\nload_priority=40\n[uses]\nmodule=deep\nmodule=shared\n"
+	"[module]\nname=deep\nload_priority=50\n"
+	"[module]\nname=shared\n[provides]\napplication=Shared\n"
+	"[module]\nname=bystander\n[uses]\nmodule=a\n"
+	"[module]\nname=t_hi\n[provides]\nservice=timer:200\n"
+	"[module]\nname=t_lo\n[provides]\nservice=timer:100\n"
+	"[module]\nname=watcher\n[canuse]\nmodule=top\n"
+	"[module]\nname=rt\n[provides]\nrealtime=sqlite3\n"
+	"[module]\nname=solo\n";
+
+/* ---- the state of a context, as text ------------------------------------ */
+
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(n, 0);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->buf = realloc(t->buf, t->cap);
+		ck_assert_ptr_nonnull(t->buf);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+static void snap_user(void *data, const char *kind, const char *who,
+		      const char *detail)
+{
+	add(data, "  user %s %s %s\n", kind, who, detail ? detail : "-");
+}
+
+static void snap_dep(void *data, const struct mf_table_ref *use,
+		     const char *provider, unsigned priority)
+{
+	add(data, "  uses %s=%s from %s:%u\n", use->type, use->name,
+	    provider ? provider : "-", priority);
+}
+
+static void snap_api(void *data, const char *name, const char *owner,
+		     const void *iface)
+{
+	add(data, "api %s by %s %s\n", name, owner, iface ? "set" : "null");
+}
+
+static int snap_module(struct mf_module *mod, void *data)
+{
+	struct text *t = data;
+	struct mf_module_info i;
+	const char *ban;
+
+	ck_assert_int_eq(mf_module_info(mod, &i), 0);
+	ban = mf_module_neverload(mod);
+	add(t, "%s [%s] %s level=%d prio=%u %s users=%u refs=%u lib=%u%s%s why=%s%s%s\n",
+	    i.name, i.description ? i.description : "", i.backend,
+	    (int)i.support_level, i.load_priority, mf_state_name(i.state), i.users,
+	    i.refs, i.lib_refs, i.admin ? " admin" : "",
+	    i.unload_blocked ? " blocked" : "", i.why ? i.why : "-",
+	    ban ? " banned at " : "", ban ? ban : "");
+	mf_module_users(mod, snap_user, t);
+	mf_module_deps(mod, snap_dep, t);
+	if (i.state == MF_STATE_STOPPED) {
+		char why[MF_ERR_MAX];
+		int r = mf_module_can_start(mod, why, sizeof(why));
+
+		add(t, "  can start: %d%s%s\n", r, r ? " " : "", r ? why : "");
+	}
+	return 0;
+}
+
+/* Every module, its users and uses, and the registry; the caller frees it. */
+static char *snapshot(struct mf_context *ctx)
+{
+	static const char *const types[] = { "function", "application", "service",
+					     "realtime" };
+	struct text t = { 0 };
+
+	add(&t, "%s", "");
+	mf_context_lock(ctx);
+	mf_module_foreach(ctx, snap_module, &t);
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+		add(&t, "%s:\n", types[k]);
+		mf_api_foreach(ctx, types[k], snap_api, &t);
+	}
+	mf_context_unlock(ctx);
+	return t.buf;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+/*
+ * One scenario: @setup makes a context and brings it to the state the
+ * operation starts from (no allocation fails there); @op is the operation
+ * walked; @teardown returns the context to nothing before it is released.
+ */
+struct scenario {
+	const char *name;
+	void (*setup)(struct mf_context **ctx);
+	int (*op)(struct mf_context *ctx);
+	/* optional: a state the operation may fail into other than the one it
+	 * started from (boot: the configuration applied, nothing started) */
+	int (*partial)(struct mf_context *ctx);
+	/*
+	 * The operation is made of independent steps, each applied whole or
+	 * not at all (refresh: one per file): a failed run may have applied
+	 * some.  Then every line of the state is one of before or after, and
+	 * running the operation once more gives the state of a clean run.
+	 */
+	bool stepwise;
+};
+
+/*
+ * Every line of @now is a line of @a or of @b, but whether a module could
+ * start: that depends on the other modules (a user applied, its provider
+ * not yet).
+ */
+static bool lines_from(const char *now, const char *a, const char *b)
+{
+	for (const char *p = now; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+		char *line = strndup(p, len);
+		bool found = strstr(a, line) || strstr(b, line) ||
+			     strncmp(line, "  can start:", 12) == 0;
+
+		if (!found)
+			fprintf(stderr, "line of neither state: %s", line);
+		free(line);
+		if (!found)
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+static struct mf_context *fresh(void)
+{
+	struct mf_context *ctx;
+
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(fake_add_all(ctx, graph), 0);
+	/* A forced unload gives up quickly on a user that does not go. */
+	mf_context_set_cancel_timeout(ctx, 20);
+	return ctx;
+}
+
+/* The user of setup_stuck(), which goes only when its holder is done. */
+static struct mf_user *stuck;
+
+static void release(struct mf_context *ctx)
+{
+	mf_stop_all(ctx, NULL, NULL);
+	/* Stopped modules left their users behind; the handles stay valid
+	 * until their holders remove them. */
+	mf_user_remove(stuck);
+	stuck = NULL;
+	ck_assert_ptr_null(mf_context_unref(ctx));
+}
+
+/* The states a clean run goes through: before, (partial,) after. */
+static void clean_run(const struct scenario *s, char **before, char **partial,
+		      char **after, char **journal, int *result)
+{
+	struct mf_context *ctx;
+
+	s->setup(&ctx);
+	*before = snapshot(ctx);
+	fake_journal_clear();
+	*result = s->op(ctx);
+	*after = snapshot(ctx);
+	*journal = strdup(fake_journal());
+	release(ctx);
+	*partial = NULL;
+	if (s->partial) {
+		s->setup(&ctx);
+		ck_assert_int_eq(s->partial(ctx), 0);
+		*partial = snapshot(ctx);
+		release(ctx);
+	}
+}
+
+static void walk(const struct scenario *s)
+{
+	char *before, *partial, *after, *journal;
+	size_t heap0 = mf_heap_in_use();
+	unsigned long n;
+	int clean;
+
+	clean_run(s, &before, &partial, &after, &journal, &clean);
+	ck_assert_msg(mf_heap_in_use() == heap0, "%s: clean run leaked %zu bytes",
+		      s->name, mf_heap_in_use() - heap0);
+	for (n = 1;; n++) {
+		struct mf_context *ctx;
+		unsigned long count;
+		char *now;
+		int r;
+
+		s->setup(&ctx);
+		now = snapshot(ctx);
+		ck_assert_str_eq(now, before);
+		free(now);
+		fake_journal_clear();
+		mf_alloc_fail_nth(n);
+		r = s->op(ctx);
+		count = mf_alloc_count();
+		mf_alloc_fail_nth(0);
+		now = snapshot(ctx);
+		if (count < n) {
+			/* The operation ended before its nth allocation: the
+			 * walk is over, and this run was a clean one. */
+			ck_assert_int_eq(r, clean);
+			ck_assert_str_eq(now, after);
+			free(now);
+			release(ctx);
+			break;
+		}
+		/* Callbacks ran as in a clean run: same ones, same order. */
+		if (r == clean)
+			ck_assert_msg(strcmp(fake_journal(), journal) == 0,
+				      "%s, allocation %lu failed: callbacks \"%s\", want \"%s\"",
+				      s->name, n, fake_journal(), journal);
+		if (r == clean && strcmp(now, after) != 0) {
+			fprintf(stderr, "%s\n---- want:\n%s", now, after);
+			ck_abort_msg("%s, allocation %lu failed, result %d as a clean "
+				     "run, but the state differs (see stderr)",
+				     s->name, n, r);
+		}
+		if (r != clean && s->stepwise) {
+			ck_assert_msg(r == -ENOMEM, "%s, allocation %lu failed: result %d",
+				      s->name, n, r);
+			ck_assert_msg(lines_from(now, before, after),
+				      "%s, allocation %lu failed: a step was half done",
+				      s->name, n);
+			free(now);
+			s->op(ctx);
+			now = snapshot(ctx);
+			if (strcmp(now, after) != 0) {
+				fprintf(stderr, "%s\n---- want:\n%s", now, after);
+				ck_abort_msg("%s, allocation %lu failed: running it again "
+					     "did not finish the job", s->name, n);
+			}
+		} else if (r != clean && strcmp(now, before) != 0 &&
+		    !(partial && strcmp(now, partial) == 0)) {
+			fprintf(stderr, "%s\n---- was:\n%s", now, before);
+			ck_abort_msg("%s, allocation %lu failed (result %d): the state "
+				     "changed (see stderr)", s->name, n, r);
+		}
+		free(now);
+		release(ctx);
+		ck_assert_msg(mf_heap_in_use() == heap0,
+			      "%s, allocation %lu failed: %zu bytes leaked", s->name, n,
+			      mf_heap_in_use() - heap0);
+	}
+	/* Each test runs in a process of its own: say it here. */
+	printf("faults: %-40s %3lu failure points, result %d\n", s->name, n - 1, clean);
+	fflush(stdout);
+	free(before);
+	free(partial);
+	free(after);
+	free(journal);
+}
+
+/* ---- scenarios ------------------------------------------------------------ */
+
+static void setup_empty(struct mf_context **ctx)
+{
+	*ctx = fresh();
+}
+
+/* shared and bystander (so a) run; the timers are loaded too. */
+static void setup_some(struct mf_context **ctx)
+{
+	*ctx = fresh();
+	ck_assert_int_eq(fake_load(*ctx, "shared bystander t_lo watcher", NULL), 0);
+}
+
+static void setup_top(struct mf_context **ctx)
+{
+	setup_some(ctx);
+	ck_assert_int_eq(fake_load(*ctx, "top", NULL), 0);
+}
+
+static void cancel_now(struct mf_user *user, void *data)
+{
+	(void)data;
+	mf_user_remove(user);
+}
+
+static void cancel_never(struct mf_user *user, void *data)
+{
+	(void)user;
+	(void)data;
+}
+
+/* top runs, and shared has an object user that goes when asked. */
+static void setup_users(struct mf_context **ctx)
+{
+	struct mf_user *u;
+
+	setup_top(ctx);
+	ck_assert_int_eq(mf_user_add(fake_mod(*ctx, "shared"), "channel 1",
+				     cancel_now, NULL, &u), 0);
+}
+
+static int op_load_top(struct mf_context *ctx)
+{
+	return fake_load(ctx, "top", NULL);
+}
+
+static int op_load_several(struct mf_context *ctx)
+{
+	return fake_load(ctx, "b solo rt", NULL);
+}
+
+static int op_dry_run(struct mf_context *ctx)
+{
+	static struct fake_events ev;
+
+	/* The events are what a dry run is for: they go somewhere. */
+	fake_events_clear(&ev);
+	return fake_load_flags(ctx, "top", MF_OP_DRY_RUN, &ev);
+}
+
+static int op_unload_top(struct mf_context *ctx)
+{
+	return mf_unload(ctx, "top", 0, NULL, NULL);
+}
+
+static int op_unload_held(struct mf_context *ctx)
+{
+	/* a is held by bystander and top: only the admin's hold goes */
+	return mf_unload(ctx, "shared", 0, NULL, NULL);
+}
+
+static int op_force_shared(struct mf_context *ctx)
+{
+	return mf_unload(ctx, "shared", MF_OP_FORCE, NULL, NULL);
+}
+
+static int op_force_deep(struct mf_context *ctx)
+{
+	return mf_unload(ctx, "deep", MF_OP_FORCE, NULL, NULL);
+}
+
+static void discard(void *data, const char *text)
+{
+	(void)data;
+	(void)text;
+}
+
+static int op_console_load(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module load top solo", discard, NULL);
+}
+
+static int op_console_why(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module why d", discard, NULL);
+}
+
+static int op_console_show(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module show -j", discard, NULL);
+}
+
+static int op_console_graph(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module graph", discard, NULL);
+}
+
+/* ---- boot ------------------------------------------------------------------ */
+
+static const char boot_conf[] =
+	"[modules]\nautoload=no\nrequire=top\nload=solo\nneverload=watcher\n"
+	"[uses]\nbystander=t_hi\ntype=function\ndeep=AFUNC\n";
+static const char boot_ext[] = "[settings]\nc.conf => sqlite3,db\n";
+
+static struct mf_config *parse_config(const char *conf, const char *ext)
+{
+	struct mf_config *cfg;
+	char err[MF_ERR_MAX];
+
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	ck_assert_msg(mf_config_parse_modules(cfg, "faults/modules.conf", conf,
+					      strlen(conf), err, sizeof(err)) == 0,
+		      "%s", err);
+	if (ext)
+		ck_assert_msg(mf_config_parse_extconfig(cfg, "faults/extconfig.conf", ext,
+							strlen(ext), err, sizeof(err)) == 0,
+			      "%s", err);
+	return cfg;
+}
+
+/* The configuration is parsed outside the walk: parsing has walks of its own
+ * (check_config's allocation tests). */
+static struct mf_config *boot_cfg;
+
+static int op_apply(struct mf_context *ctx)
+{
+	return mf_config_apply(ctx, boot_cfg, NULL, NULL);
+}
+
+static int op_apply_boot(struct mf_context *ctx)
+{
+	int err = mf_config_apply(ctx, boot_cfg, NULL, NULL);
+
+	return err < 0 ? err : mf_boot(ctx, boot_cfg, NULL, NULL);
+}
+
+static void with_boot_cfg(const struct scenario *s, const char *conf, const char *ext)
+{
+	boot_cfg = parse_config(conf, ext);
+	walk(s);
+	mf_config_free(boot_cfg);
+	boot_cfg = NULL;
+}
+
+/* ---- catalog ---------------------------------------------------------------- */
+
+/* The administrator has [uses] lines for a module the catalog gets later. */
+static void setup_admin_uses(struct mf_context **ctx)
+{
+	struct mf_config *cfg = parse_config("[modules]\nautoload=no\n[uses]\n"
+					     "newmod=solo\ntype=function\nnewmod=AFUNC\n",
+					     NULL);
+
+	*ctx = fresh();
+	ck_assert_int_eq(mf_config_apply(*ctx, cfg, NULL, NULL), 0);
+	mf_config_free(cfg);
+}
+
+static int op_catalog_add(struct mf_context *ctx)
+{
+	return fake_add(ctx, "[module]\nname=newmod\n[uses]\nmodule=shared\n"
+			"[canuse]\nservice=timer\n[provides]\nservice=news:5\n", NULL);
+}
+
+/* ---- module directory -------------------------------------------------------- */
+
+static char moddir[64];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", moddir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+}
+
+static void remove_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", moddir, name);
+	unlink(path);
+}
+
+static const char *const moddir_files[] = {
+	"la.manifest", "lb.manifest", "gone.manifest", "keep.manifest",
+	"Bad.manifest", "other.manifest", "solo.manifest",
+};
+
+/*
+ * The directory as the first refresh found it: gone, keep and a refused
+ * file; then changed as an administrator would, for the refresh walked:
+ * two new modules (one using the other), one removed, a new checksum, a bad
+ * name, a manifest naming another module, a name the catalog has.
+ */
+static void setup_moddir(struct mf_context **ctx)
+{
+	char pattern[] = "/tmp/mf-faults-XXXXXX";
+
+	if (!moddir[0]) {
+		ck_assert_ptr_nonnull(mkdtemp(pattern));
+		snprintf(moddir, sizeof(moddir), "%s", pattern);
+	}
+	for (size_t i = 0; i < sizeof(moddir_files) / sizeof(moddir_files[0]); i++)
+		remove_file(moddir_files[i]);
+	write_file("gone.manifest", "[module]\nname=gone\n");
+	write_file("keep.manifest", "[module]\nname=keep\nchecksum=00\n");
+	write_file("other.manifest", "[module]\nname=someone\n");
+	*ctx = fresh();
+	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
+	ck_assert_int_ge(mf_moddir_refresh(*ctx, NULL, NULL), 0);
+	remove_file("gone.manifest");
+	write_file("keep.manifest", "[module]\nname=keep\nchecksum=11\n");
+	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
+	write_file("lb.manifest", "[module]\nname=lb\ndescription=uses la\n[uses]\nservice=lsvc\n");
+	write_file("Bad.manifest", "[module]\nname=bad\n");
+	write_file("solo.manifest", "[module]\nname=solo\n");
+}
+
+static int op_refresh(struct mf_context *ctx)
+{
+	return mf_moddir_refresh(ctx, NULL, NULL);
+}
+
+static void moddir_cleanup(void)
+{
+	for (size_t i = 0; i < sizeof(moddir_files) / sizeof(moddir_files[0]); i++)
+		remove_file(moddir_files[i]);
+	if (moddir[0])
+		rmdir(moddir);
+	moddir[0] = '\0';
+}
+
+/* ---- module files ---------------------------------------------------------- */
+
+/*
+ * The fixtures of tests/fixtures/ (MANIFOLD_FIXTURES, built by `make
+ * unit-tests`) resolve the journal and this knob from the test program,
+ * which is linked with -rdynamic as the image is.
+ */
+int fx_load_error(const char *module);
+
+int fx_load_error(const char *module)
+{
+	(void)module;
+	return 0;
+}
+
+static void copy_fixture(const char *name, const char *suffix)
+{
+	char from[512], to[512], buf[65536];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(from, sizeof(from), "%s/%s%s", getenv("MANIFOLD_FIXTURES"), name, suffix);
+	snprintf(to, sizeof(to), "%s/%s%s", moddir, name, suffix);
+	in = fopen(from, "rb");
+	ck_assert_msg(in != NULL, "%s: missing (make unit-tests builds it)", from);
+	out = fopen(to, "wb");
+	ck_assert_ptr_nonnull(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_int_eq(chmod(to, 0644), 0);
+}
+
+static const char *const fx_names[] = { "fx_base", "fx_mid", "fx_top" };
+
+/* fx_top uses fx_mid, which uses fx_base: three files to check and map. */
+static void setup_files(struct mf_context **ctx)
+{
+	char pattern[] = "/tmp/mf-faults-XXXXXX";
+
+	if (!moddir[0]) {
+		ck_assert_ptr_nonnull(mkdtemp(pattern));
+		snprintf(moddir, sizeof(moddir), "%s", pattern);
+		for (size_t i = 0; i < sizeof(fx_names) / sizeof(fx_names[0]); i++) {
+			copy_fixture(fx_names[i], ".so");
+			copy_fixture(fx_names[i], ".manifest");
+		}
+	}
+	*ctx = fresh();
+	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
+	ck_assert_int_ge(mf_moddir_refresh(*ctx, NULL, NULL), 0);
+}
+
+static int op_load_file(struct mf_context *ctx)
+{
+	return fake_load(ctx, "fx_top", NULL);
+}
+
+static void files_cleanup(void)
+{
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(fx_names) / sizeof(fx_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.so", moddir, fx_names[i]);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.manifest", moddir, fx_names[i]);
+		unlink(path);
+	}
+	rmdir(moddir);
+	moddir[0] = '\0';
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+/* A board without loadable modules (CONFIG_MODULES=n) has no directory. */
+static bool have_moddir(void)
+{
+	struct mf_context *ctx;
+	bool ok;
+
+	ck_assert_int_eq(mf_context_new(&ctx), 0);
+	ok = mf_moddir_set(ctx, "/nonexistent", 0) == 0;
+	mf_context_unref(ctx);
+	return ok;
+}
+
+static void teardown(void)
+{
+	mf_alloc_fail_nth(0);
+}
+
+START_TEST(load_from_nothing)
+{
+	walk(&(struct scenario){ .name = "load top", .setup = setup_empty, .op = op_load_top });
+}
+END_TEST
+
+START_TEST(load_beside_running)
+{
+	walk(&(struct scenario){ .name = "load top beside running modules", .setup = setup_some, .op = op_load_top });
+}
+END_TEST
+
+START_TEST(load_several)
+{
+	walk(&(struct scenario){ .name = "load b solo rt", .setup = setup_some, .op = op_load_several });
+}
+END_TEST
+
+START_TEST(dry_run)
+{
+	walk(&(struct scenario){ .name = "load -n top", .setup = setup_some, .op = op_dry_run });
+}
+END_TEST
+
+START_TEST(unload_cascade)
+{
+	walk(&(struct scenario){ .name = "unload top", .setup = setup_top, .op = op_unload_top });
+}
+END_TEST
+
+START_TEST(unload_held)
+{
+	walk(&(struct scenario){ .name = "unload shared (held)", .setup = setup_top, .op = op_unload_held });
+}
+END_TEST
+
+START_TEST(forced_unload)
+{
+	walk(&(struct scenario){ .name = "unload -f shared", .setup = setup_users, .op = op_force_shared });
+}
+END_TEST
+
+START_TEST(console_commands)
+{
+	walk(&(struct scenario){ .name = "console: module load", .setup = setup_some, .op = op_console_load });
+	walk(&(struct scenario){ .name = "console: module why", .setup = setup_top, .op = op_console_why });
+	walk(&(struct scenario){ .name = "console: module show -j", .setup = setup_top, .op = op_console_show });
+	walk(&(struct scenario){ .name = "console: module graph", .setup = setup_top, .op = op_console_graph });
+}
+END_TEST
+
+START_TEST(load_files)
+{
+	if (!have_moddir() || !getenv("MANIFOLD_FIXTURES")) {
+		printf("faults: module files: no fixtures here (MANIFOLD_FIXTURES unset "
+		       "or no loadable modules), walk skipped\n");
+		return;
+	}
+	walk(&(struct scenario){ .name = "load fx_top (module files)",
+				 .setup = setup_files, .op = op_load_file });
+	files_cleanup();
+}
+END_TEST
+
+START_TEST(refresh)
+{
+	if (!have_moddir()) {
+		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+		return;
+	}
+	walk(&(struct scenario){ .name = "refresh", .setup = setup_moddir, .op = op_refresh, .stepwise = true });
+	moddir_cleanup();
+}
+END_TEST
+
+START_TEST(catalog_add)
+{
+	walk(&(struct scenario){ .name = "catalog add (with admin uses)",
+				 .setup = setup_admin_uses, .op = op_catalog_add });
+}
+END_TEST
+
+START_TEST(config_apply)
+{
+	with_boot_cfg(&(struct scenario){ .name = "config apply", .setup = setup_empty, .op = op_apply },
+		      boot_conf, boot_ext);
+}
+END_TEST
+
+START_TEST(boot_require)
+{
+	/* A boot that fails has either not applied the configuration (apply
+	 * failed) or applied it and started nothing (a require= failed). */
+	with_boot_cfg(&(struct scenario){ .name = "apply + boot", .setup = setup_empty, .op = op_apply_boot, .partial = op_apply },
+		      boot_conf, boot_ext);
+}
+END_TEST
+
+START_TEST(boot_autoload)
+{
+	/* autoload and load= lines are one mf_load(): out of memory, it
+	 * starts nothing. */
+	with_boot_cfg(&(struct scenario){ .name = "apply + boot (autoload)",
+					  .setup = setup_empty, .op = op_apply_boot,
+					  .partial = op_apply },
+		      "[modules]\nautoload=yes\nload=solo\nneverload=watcher\n"
+		      "neverload=t_lo\n[uses]\nsolo=rt\n", NULL);
+}
+END_TEST
+
+/* A user that never goes: the forced unload gives up and says so, still
+ * without a leak or a change, on every failure point. */
+static void setup_stuck(struct mf_context **ctx)
+{
+	setup_top(ctx);
+	ck_assert_int_eq(mf_user_add(fake_mod(*ctx, "deep"), "stuck call", cancel_never,
+				     NULL, &stuck), 0);
+}
+
+static int op_stop_all(struct mf_context *ctx)
+{
+	mf_stop_all(ctx, NULL, NULL);
+	return 0;
+}
+
+/* Shutdown needs no memory: without it, modules still stop in reverse
+ * start order and every user is let go. */
+START_TEST(stop_all)
+{
+	walk(&(struct scenario){ .name = "stop all", .setup = setup_users, .op = op_stop_all });
+	walk(&(struct scenario){ .name = "stop all (user never goes)", .setup = setup_stuck, .op = op_stop_all });
+}
+END_TEST
+
+START_TEST(forced_unload_stuck_user)
+{
+	walk(&(struct scenario){ .name = "unload -f deep (user never goes)", .setup = setup_stuck, .op = op_force_deep });
+}
+END_TEST
+
+/* What the administrator is told when the loader runs out of memory. */
+START_TEST(out_of_memory_is_reported)
+{
+	struct mf_context *ctx = fresh();
+	static struct fake_events ev;
+	char buf[MF_ERR_MAX];
+	size_t heap0;
+	char *before, *after;
+
+	before = snapshot(ctx);
+	heap0 = mf_heap_in_use();
+	fake_events_clear(&ev);
+	fake_journal_clear();
+	/* The 1st allocation is the request list (nothing reported yet); the
+	 * 2nd is planning. */
+	mf_alloc_fail_nth(2);
+	ck_assert_int_eq(fake_load(ctx, "top", &ev), -ENOMEM);
+	mf_alloc_fail_nth(0);
+	ck_assert_str_eq(fake_events_detail(&ev, MF_EVENT_FAIL, "top", buf, sizeof(buf)),
+			 "out of memory: nothing of this load was started");
+	ck_assert_str_eq(fake_journal(), "");
+	after = snapshot(ctx);
+	ck_assert_str_eq(after, before);
+	/* All that stays is why top did not start (its last error). */
+	ck_assert_str_eq(fake_info(ctx, "top").last_error, "out of memory");
+	ck_assert_uint_eq(mf_heap_in_use(), heap0 + sizeof("out of memory"));
+	free(before);
+	free(after);
+	release(ctx);
+}
+END_TEST
+
+/* The walks themselves: the hook fails exactly the nth allocation. */
+START_TEST(hook_fails_the_nth)
+{
+	size_t heap0 = mf_heap_in_use();
+	void *a, *b, *c;
+
+	mf_alloc_fail_nth(2);
+	a = mf_malloc(10);
+	b = mf_strdup("x");
+	c = mf_calloc(2, 8);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_null(b);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(mf_alloc_count(), 3);
+	mf_alloc_fail_nth(0);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0 + 26);
+	ck_assert_uint_ge(mf_heap_peak(), heap0 + 26);
+	a = mf_realloc(a, 100);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0 + 116);
+	mf_alloc_fail_nth(1);
+	ck_assert_ptr_null(mf_realloc(a, 1000)); /* a stays valid */
+	mf_alloc_fail_nth(0);
+	mf_free(a);
+	mf_free(c);
+	mf_free(NULL);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+	ck_assert_ptr_null(mf_calloc((size_t)-1, 16));
+}
+END_TEST
+
+/* One case per walk, so that one can be run alone: CK_RUN_CASE=refresh. */
+static void add_case(Suite *s, const char *name, const TTest *test)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	/* A walk runs its operation a few hundred times (more under valgrind). */
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
+Suite *make_faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+
+	add_case(s, "hook", hook_fails_the_nth);
+	add_case(s, "oom_message", out_of_memory_is_reported);
+	add_case(s, "load", load_from_nothing);
+	add_case(s, "load_beside", load_beside_running);
+	add_case(s, "load_several", load_several);
+	add_case(s, "dry_run", dry_run);
+	add_case(s, "unload", unload_cascade);
+	add_case(s, "unload_held", unload_held);
+	add_case(s, "forced_unload", forced_unload);
+	add_case(s, "forced_stuck", forced_unload_stuck_user);
+	add_case(s, "stop_all", stop_all);
+	add_case(s, "console", console_commands);
+	add_case(s, "refresh", refresh);
+	add_case(s, "load_files", load_files);
+	add_case(s, "catalog_add", catalog_add);
+	add_case(s, "config_apply", config_apply);
+	add_case(s, "boot", boot_require);
+	add_case(s, "boot_autoload", boot_autoload);
+	return s;
+}
+
+#ifndef MF_CHECK_NO_MAIN
+int main(void)
+{
+	SRunner *sr = srunner_create(make_faults_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+#endif

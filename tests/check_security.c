@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Security review, the cases no other suite covers (docs/reliability.md
+ * lists every security test and where it lives):
+ *
+ *  - neverload through the console's `module load`, and for a module that
+ *    is installed in the module directory after boot under the banned name:
+ *    a refresh adds it to the catalog, banned, and no way of starting it
+ *    (console, API, dependency, autoload) gets past the ban;
+ *  - a manifest cannot make a name reach outside the module directory;
+ *  - a manifest or module file owned by a user other than root and the
+ *    image's own is refused, as a group-writable one is.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <manifold/config.h>
+#include <manifold/console.h>
+#include <manifold/moddir.h>
+
+#include "fake_backend.h"
+
+static struct mf_context *ctx;
+static struct mf_config *cfg;
+static struct fake_events ev;
+static char dir[64];
+static char out[16384];
+static bool have_dir; /* false on a board without loadable modules */
+
+static const char catalog[] =
+	"[module]\nname=app_system\n[provides]\napplication=System\n"
+	"[module]\nname=needs_system\n[uses]\napplication=System\n"
+	"[module]\nname=app_other\n";
+
+static const char conf[] = "[modules]\nautoload=no\nneverload=app_system\nneverload=late\n";
+
+static void collect(void *data, const char *text)
+{
+	size_t len = strlen(out);
+
+	(void)data;
+	snprintf(out + len, sizeof(out) - len, "%s", text);
+}
+
+static int run(const char *line)
+{
+	out[0] = '\0';
+	return mf_console_exec(ctx, line, collect, NULL);
+}
+
+#define ck_assert_out_has(s) \
+	ck_assert_msg(strstr(out, s) != NULL, "output lacks \"%s\":\n%s", s, out)
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void setup(void)
+{
+	char pattern[] = "/tmp/mf-security-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(pattern));
+	snprintf(dir, sizeof(dir), "%s", pattern);
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(fake_add_all(ctx, catalog), 0);
+	have_dir = mf_moddir_set(ctx, dir, 0) == 0;
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	ck_assert_int_eq(mf_config_parse_modules(cfg, "sec.conf", conf, strlen(conf), NULL, 0),
+			 0);
+	ck_assert_int_eq(mf_config_apply(ctx, cfg, NULL, NULL), 0);
+	ck_assert_int_eq(mf_boot(ctx, cfg, NULL, NULL), 0);
+	fake_events_clear(&ev);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	ck_assert_ptr_null(mf_context_unref(ctx));
+	mf_config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The tests that need a module directory skip on a board without one. */
+#define NEED_DIR()                                                             \
+	do {                                                                   \
+		if (!have_dir) {                                               \
+			printf("check_security: no loadable modules here, %s skipped\n", \
+			       __func__);                                      \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
+/* ---- neverload ------------------------------------------------------------- */
+
+START_TEST(console_load_of_a_banned_module)
+{
+	ck_assert_int_eq(run("module load app_system"), -EPERM);
+	ck_assert_out_has("app_system is neverloaded (sec.conf:3)");
+	ck_assert_int_eq(run("module load needs_system"), -EPERM);
+	ck_assert_out_has("needs_system uses application=System: app_system is "
+			  "neverloaded (sec.conf:3)");
+	/* A dry run says the same, and nothing starts either way. */
+	ck_assert_int_eq(run("module load -n app_system"), -EPERM);
+	ck_assert_out_has("app_system is neverloaded (sec.conf:3)");
+	ck_assert_int_eq(fake_state(ctx, "app_system"), MF_STATE_STOPPED);
+	ck_assert_int_eq(fake_state(ctx, "needs_system"), MF_STATE_STOPPED);
+	ck_assert_str_eq(fake_journal(), "");
+}
+END_TEST
+
+/*
+ * The ban names a module the image did not have at boot; it is installed in
+ * the module directory afterwards, with a module that uses it.
+ */
+START_TEST(banned_name_installed_later_in_the_directory)
+{
+	struct mf_module *late;
+	char buf[512];
+
+	NEED_DIR();
+
+	write_file("late.manifest", "[module]\nname=late\n[provides]\nfunction=LATE\n", 0644);
+	write_file("uses_late.manifest", "[module]\nname=uses_late\n[uses]\nfunction=LATE\n",
+		   0644);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2);
+	ck_assert_int_eq(mf_module_find(ctx, "late", &late), 0);
+	ck_assert_str_eq(mf_module_neverload(late), "sec.conf:4");
+
+	/* The API, the console (which reads the directory again first), a
+	 * dependency, and boot with autoload=yes. */
+	ck_assert_int_eq(fake_load(ctx, "late", &ev), -EPERM);
+	ck_assert_str_eq(fake_events_detail(&ev, MF_EVENT_FAIL, "late", buf, sizeof(buf)),
+			 "late is neverloaded (sec.conf:4)");
+	ck_assert_int_eq(run("module load late"), -EPERM);
+	ck_assert_out_has("late is neverloaded (sec.conf:4)");
+	ck_assert_int_eq(run("module load uses_late"), -EPERM);
+	ck_assert_out_has("uses_late uses function=LATE: late is neverloaded (sec.conf:4)");
+	cfg->autoload = true;
+	ck_assert_int_eq(mf_boot(ctx, cfg, NULL, NULL), -EIO);
+	ck_assert_int_eq(fake_state(ctx, "late"), MF_STATE_STOPPED);
+	ck_assert_int_eq(fake_state(ctx, "uses_late"), MF_STATE_STOPPED);
+	ck_assert_int_eq(fake_state(ctx, "app_system"), MF_STATE_STOPPED);
+	ck_assert_int_eq(fake_state(ctx, "app_other"), MF_STATE_RUNNING);
+}
+END_TEST
+
+/* Reading the directory again, with the manifest changed or removed and put
+ * back, never lifts the ban. */
+START_TEST(refresh_does_not_lift_a_ban)
+{
+	struct mf_module *late;
+	char path[256];
+
+	NEED_DIR();
+
+	write_file("late.manifest", "[module]\nname=late\n", 0644);
+	ck_assert_int_ge(run("module refresh"), 0);
+	write_file("late.manifest", "[module]\nname=late\ndescription=new\n", 0644);
+	ck_assert_int_ge(run("module refresh"), 0);
+	snprintf(path, sizeof(path), "%s/late.manifest", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_ge(run("module refresh"), 0);
+	write_file("late.manifest", "[module]\nname=late\n", 0644);
+	ck_assert_int_ge(run("module refresh"), 0);
+	ck_assert_int_eq(mf_module_find(ctx, "late", &late), 0);
+	ck_assert_str_eq(mf_module_neverload(late), "sec.conf:4");
+	ck_assert_int_eq(run("module load late"), -EPERM);
+	ck_assert_out_has("late is neverloaded (sec.conf:4)");
+}
+END_TEST
+
+/* ---- names ------------------------------------------------------------------- */
+
+START_TEST(names_never_leave_the_directory)
+{
+	static const char *const bad[] = { "../late", "/etc/passwd", ".hidden", "a/b", "..",
+					   "late/../../x" };
+	struct mf_module *mod;
+	char buf[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(mf_module_find(ctx, bad[i], &mod), -EINVAL);
+		ck_assert_int_eq(fake_load(ctx, bad[i], &ev), -EINVAL);
+		ck_assert_str_eq(fake_events_detail(&ev, MF_EVENT_FAIL, bad[i], buf, sizeof(buf)),
+				 "invalid module name (names are not paths)");
+	}
+	NEED_DIR();
+	/* A manifest cannot name a path either: its module's file would be
+	 * <dir>/<name>.so. */
+	write_file("evil.manifest", "[module]\nname=../../tmp/evil\n", 0644);
+	write_file("Evil.manifest", "[module]\nname=evil\n", 0644);
+	write_file("ev.il.manifest", "[module]\nname=evil\n", 0644);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	ck_assert_msg(strstr(ev.seq, "fail:Evil") && strstr(ev.seq, "fail:ev.il") &&
+			      strstr(ev.seq, "fail:evil"),
+		      "refusals: %s", ev.seq);
+	ck_assert_ptr_nonnull(strstr(ev.lines, "/evil.manifest:2: bad module name "
+					       "'../../tmp/evil'"));
+	ck_assert_ptr_nonnull(strstr(ev.lines, "/Evil.manifest: 'Evil' is not a module name "
+					       "(a-z, 0-9 and _, at most 63): ignored"));
+	ck_assert_int_eq(mf_module_find(ctx, "evil", &mod), -ENOENT);
+}
+END_TEST
+
+/* ---- ownership and permissions -------------------------------------------------- */
+
+START_TEST(files_of_another_owner_are_refused)
+{
+	char path[256], want[512];
+	struct mf_module *mod;
+
+	NEED_DIR();
+	if (geteuid() != 0) {
+		/* Only root can give a file away; CI runs as root. */
+		printf("check_security: not root, ownership test skipped\n");
+		return;
+	}
+	write_file("theirs.manifest", "[module]\nname=theirs\n", 0644);
+	snprintf(path, sizeof(path), "%s/theirs.manifest", dir);
+	ck_assert_int_eq(chown(path, 4242, 4242), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither root nor "
+		 "this image's user (uid 0); refused (the image's -P turns this check off)\n",
+		 path);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_int_eq(mf_module_find(ctx, "theirs", &mod), -ENOENT);
+
+	/* Given back to root, it is accepted at the next refresh. */
+	ck_assert_int_eq(chown(path, 0, 0), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_int_eq(mf_module_find(ctx, "theirs", &mod), 0);
+}
+END_TEST
+
+START_TEST(group_writable_manifest_is_refused)
+{
+	char path[256], want[512];
+	struct mf_module *mod;
+
+	NEED_DIR();
+
+	write_file("open.manifest", "[module]\nname=open\n", 0664);
+	snprintf(path, sizeof(path), "%s/open.manifest", dir);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	snprintf(want, sizeof(want), "fail open: %s: writable by group or others (mode 0664); "
+		 "refused (the image's -P turns this check off)\n", path);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_int_eq(mf_module_find(ctx, "open", &mod), -ENOENT);
+}
+END_TEST
+
+Suite *make_security_suite(void)
+{
+	Suite *s = suite_create("security");
+	TCase *tc = tcase_create("security");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, console_load_of_a_banned_module);
+	tcase_add_test(tc, banned_name_installed_later_in_the_directory);
+	tcase_add_test(tc, refresh_does_not_lift_a_ban);
+	tcase_add_test(tc, names_never_leave_the_directory);
+	tcase_add_test(tc, files_of_another_owner_are_refused);
+	tcase_add_test(tc, group_writable_manifest_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+#ifndef MF_CHECK_NO_MAIN
+int main(void)
+{
+	SRunner *sr = srunner_create(make_security_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+#endif

@@ -1,0 +1,3 @@
+/*** MODULEINFO
+	<support_level>Core</support_level>
+ ***/

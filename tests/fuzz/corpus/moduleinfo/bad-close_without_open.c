@@ -1,0 +1,3 @@
+/*** MODULEINFO
+	<support_level>core</support_level></depend>
+ ***/

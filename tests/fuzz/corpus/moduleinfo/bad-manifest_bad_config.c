@@ -1,0 +1,5 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+	<config>ok.conf</config>
+	<config>sub/dir.conf</config>
+ ***/

@@ -1,0 +1,4 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+	<canuse>res_odbc.so</canuse>
+ ***/

@@ -1,0 +1,6 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+	<depend>
+		<name>func_cut</name>
+	</depend>
+ ***/

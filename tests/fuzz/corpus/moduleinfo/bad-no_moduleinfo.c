@@ -1,0 +1,3 @@
+/*** DOCUMENTATION
+	<function name="X"/>
+ ***/

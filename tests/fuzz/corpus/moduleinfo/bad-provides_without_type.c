@@ -1,0 +1,4 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+	<provides priority="3">timer</provides>
+ ***/

@@ -1,0 +1,7 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+ ***/
+
+/*** MODULEINFO
+	<support_level>core</support_level>
+ ***/
