@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "loadable.h"
@@ -52,6 +54,7 @@ struct mf_moddir {
 	unsigned flags;
 	unsigned scan;	   /* scans made so far */
 	bool missing_said; /* "directory does not exist" reported */
+	bool unsafe_said;  /* "directory refused" reported */
 	char *no_such;	   /* mf_moddir_no_such_module() */
 	struct mf_hash entries; /* base name -> struct entry */
 };
@@ -187,6 +190,35 @@ static void entry_free(void *value)
 	mf_free(e->said);
 	mf_free(e->unavailable);
 	mf_free(e);
+}
+
+/*
+ * Whoever may create, rename or remove files in the directory decides what
+ * the image runs, whatever the files' own modes: the directory too must
+ * belong to root or the image's user, and group and others may write it only
+ * with the sticky bit (then they cannot touch files that are not theirs, and
+ * theirs are refused by the file checks).  0, or -EPERM with the reason.
+ */
+static int dir_unsafe(const struct mf_moddir *md, char *why, size_t len)
+{
+	struct stat st;
+
+	if (md->flags & MF_MODDIR_NO_PERM_CHECK || stat(md->dir, &st) < 0)
+		return 0; /* a missing directory is reported when read */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(why, len, "%s: owned by uid %u, neither root nor this image's "
+			 "user (uid %u); nothing in it is loaded (the image's -P turns "
+			 "this check off)", md->dir, (unsigned)st.st_uid,
+			 (unsigned)geteuid());
+		return -EPERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(why, len, "%s: writable by group or others without the sticky "
+			 "bit (mode %04o); nothing in it is loaded (the image's -P turns "
+			 "this check off)", md->dir, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* ---- applying one manifest ----------------------------------------------- */
@@ -474,6 +506,7 @@ const char *mf_moddir_no_such_module(struct mf_context *ctx)
 int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	struct report r = { ctx, ev, data, 0 };
+	char why_dir[MF_ERR_MAX];
 	struct mf_moddir *md;
 	char **names = NULL;
 	size_t n = 0;
@@ -486,6 +519,15 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		return -ENOENT;
 	}
 	md->scan++;
+	err = dir_unsafe(md, why_dir, sizeof(why_dir));
+	if (err < 0) {
+		/* Nothing is taken as removed from a directory not read. */
+		if (!md->unsafe_said)
+			say(&r, MF_EVENT_FAIL, "module directory", why_dir);
+		md->unsafe_said = true;
+		goto out;
+	}
+	md->unsafe_said = false;
 	err = list_manifests(md->dir, &names, &n);
 	if (err == -ENOENT) {
 		/* Nothing installed yet is a directory with nothing in it. */

@@ -674,13 +674,15 @@ END_TEST
 
 START_TEST(load_beside_running)
 {
-	walk(&(struct scenario){ .name = "load top beside running modules", .setup = setup_some, .op = op_load_top });
+	walk(&(struct scenario){ .name = "load top beside running modules", .setup = setup_some,
+				 .op = op_load_top });
 }
 END_TEST
 
 START_TEST(load_several)
 {
-	walk(&(struct scenario){ .name = "load b solo rt", .setup = setup_some, .op = op_load_several });
+	walk(&(struct scenario){ .name = "load b solo rt", .setup = setup_some,
+				 .op = op_load_several });
 }
 END_TEST
 
@@ -698,22 +700,28 @@ END_TEST
 
 START_TEST(unload_held)
 {
-	walk(&(struct scenario){ .name = "unload shared (held)", .setup = setup_top, .op = op_unload_held });
+	walk(&(struct scenario){ .name = "unload shared (held)", .setup = setup_top,
+				 .op = op_unload_held });
 }
 END_TEST
 
 START_TEST(forced_unload)
 {
-	walk(&(struct scenario){ .name = "unload -f shared", .setup = setup_users, .op = op_force_shared });
+	walk(&(struct scenario){ .name = "unload -f shared", .setup = setup_users,
+				 .op = op_force_shared });
 }
 END_TEST
 
 START_TEST(console_commands)
 {
-	walk(&(struct scenario){ .name = "console: module load", .setup = setup_some, .op = op_console_load });
-	walk(&(struct scenario){ .name = "console: module why", .setup = setup_top, .op = op_console_why });
-	walk(&(struct scenario){ .name = "console: module show -j", .setup = setup_top, .op = op_console_show });
-	walk(&(struct scenario){ .name = "console: module graph", .setup = setup_top, .op = op_console_graph });
+	walk(&(struct scenario){ .name = "console: module load", .setup = setup_some,
+				 .op = op_console_load });
+	walk(&(struct scenario){ .name = "console: module why", .setup = setup_top,
+				 .op = op_console_why });
+	walk(&(struct scenario){ .name = "console: module show -j", .setup = setup_top,
+				 .op = op_console_show });
+	walk(&(struct scenario){ .name = "console: module graph", .setup = setup_top,
+				 .op = op_console_graph });
 }
 END_TEST
 
@@ -736,7 +744,8 @@ START_TEST(refresh)
 		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
 		return;
 	}
-	walk(&(struct scenario){ .name = "refresh", .setup = setup_moddir, .op = op_refresh, .stepwise = true });
+	walk(&(struct scenario){ .name = "refresh", .setup = setup_moddir, .op = op_refresh,
+				 .stepwise = true });
 	moddir_cleanup();
 }
 END_TEST
@@ -750,7 +759,8 @@ END_TEST
 
 START_TEST(config_apply)
 {
-	with_boot_cfg(&(struct scenario){ .name = "config apply", .setup = setup_empty, .op = op_apply },
+	with_boot_cfg(&(struct scenario){ .name = "config apply", .setup = setup_empty,
+					  .op = op_apply },
 		      boot_conf, boot_ext);
 }
 END_TEST
@@ -759,7 +769,8 @@ START_TEST(boot_require)
 {
 	/* A boot that fails has either not applied the configuration (apply
 	 * failed) or applied it and started nothing (a require= failed). */
-	with_boot_cfg(&(struct scenario){ .name = "apply + boot", .setup = setup_empty, .op = op_apply_boot, .partial = op_apply },
+	with_boot_cfg(&(struct scenario){ .name = "apply + boot", .setup = setup_empty,
+					  .op = op_apply_boot, .partial = op_apply },
 		      boot_conf, boot_ext);
 }
 END_TEST
@@ -796,13 +807,15 @@ static int op_stop_all(struct mf_context *ctx)
 START_TEST(stop_all)
 {
 	walk(&(struct scenario){ .name = "stop all", .setup = setup_users, .op = op_stop_all });
-	walk(&(struct scenario){ .name = "stop all (user never goes)", .setup = setup_stuck, .op = op_stop_all });
+	walk(&(struct scenario){ .name = "stop all (user never goes)", .setup = setup_stuck,
+				 .op = op_stop_all });
 }
 END_TEST
 
 START_TEST(forced_unload_stuck_user)
 {
-	walk(&(struct scenario){ .name = "unload -f deep (user never goes)", .setup = setup_stuck, .op = op_force_deep });
+	walk(&(struct scenario){ .name = "unload -f deep (user never goes)",
+				 .setup = setup_stuck, .op = op_force_deep });
 }
 END_TEST
 

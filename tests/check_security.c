@@ -9,7 +9,8 @@
  *    (console, API, dependency, autoload) gets past the ban;
  *  - a manifest cannot make a name reach outside the module directory;
  *  - a manifest or module file owned by a user other than root and the
- *    image's own is refused, as a group-writable one is.
+ *    image's own is refused, as a group-writable one is, and so is a
+ *    module directory that others could change.
  */
 #include <check.h>
 #include <errno.h>
@@ -266,6 +267,46 @@ START_TEST(group_writable_manifest_is_refused)
 }
 END_TEST
 
+/* Whoever may replace files in the directory decides what the image runs. */
+START_TEST(unsafe_directory_is_refused)
+{
+	char want[512];
+	struct mf_module *mod;
+
+	NEED_DIR();
+	write_file("mine.manifest", "[module]\nname=mine\n", 0644);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), -EPERM);
+	snprintf(want, sizeof(want), "fail module directory: %s: writable by group or others "
+		 "without the sticky bit (mode 0777); nothing in it is loaded (the image's -P "
+		 "turns this check off)\n", dir);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_int_eq(mf_module_find(ctx, "mine", &mod), -ENOENT);
+	/* Said once, however often the directory is read. */
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), -EPERM);
+	ck_assert_uint_eq(ev.count, 0);
+
+	/* With the sticky bit others cannot touch the files that are not
+	 * theirs (and theirs are refused): /tmp-like is fine. */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_int_eq(mf_module_find(ctx, "mine", &mod), 0);
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(dir, 0755), 0);
+		ck_assert_int_eq(chown(dir, 4242, 4242), 0);
+		fake_events_clear(&ev);
+		ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), -EPERM);
+		snprintf(want, sizeof(want), "fail module directory: %s: owned by uid 4242, "
+			 "neither root nor this image's user (uid 0); nothing in it is loaded "
+			 "(the image's -P turns this check off)\n", dir);
+		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+		ck_assert_int_eq(chown(dir, 0, 0), 0);
+	}
+}
+END_TEST
+
 Suite *make_security_suite(void)
 {
 	Suite *s = suite_create("security");
@@ -278,6 +319,7 @@ Suite *make_security_suite(void)
 	tcase_add_test(tc, names_never_leave_the_directory);
 	tcase_add_test(tc, files_of_another_owner_are_refused);
 	tcase_add_test(tc, group_writable_manifest_is_refused);
+	tcase_add_test(tc, unsafe_directory_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
