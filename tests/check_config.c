@@ -16,6 +16,8 @@
 #include <manifold/config.h>
 #include <manifold/manifest.h>
 
+#include "fault_inject.h"
+
 #ifndef MF_TEST_DATA_DIR
 #define MF_TEST_DATA_DIR "tests/data/config"
 #endif
@@ -1013,111 +1015,7 @@ END_TEST
 /* Out of memory: fail each allocation in turn                         */
 /* ------------------------------------------------------------------ */
 
-/*
- * As in check_manifest.c: the stand-alone program replaces malloc() to fail
- * the Nth allocation and to count blocks still live.  A runner that links
- * every suite together (MF_CHECK_NO_MAIN) keeps the C library's malloc and
- * skips these tests.
- */
-#ifndef MF_CHECK_NO_MAIN
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-extern void __libc_free(void *p);
-
-static struct {
-	bool armed;
-	long countdown; /* allocations left before the failing one */
-	long calls;	/* allocations attempted while armed */
-	long live;	/* blocks allocated minus blocks freed while armed */
-} fi;
-
-static bool fi_fail_now(void)
-{
-	if (!fi.armed)
-		return false;
-	fi.calls++;
-	return fi.countdown-- == 0;
-}
-
-void *malloc(size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_malloc(size);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_calloc(n, size);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *realloc(void *old, size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_realloc(old, size);
-	if (p && !old && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && fi.armed)
-		fi.live--;
-	__libc_free(p);
-}
-
-static void fi_arm(long fail_at)
-{
-	fi.calls = 0;
-	fi.live = 0;
-	fi.countdown = fail_at;
-	fi.armed = true;
-}
-
-static void fi_disarm(void)
-{
-	fi.armed = false;
-}
-
-/* Under valgrind malloc() is not ours: nothing to inject, valgrind checks. */
-static bool fi_active(void)
-{
-	void *(*volatile alloc)(size_t) = malloc;
-	void *p;
-
-	fi_arm(0);
-	p = alloc(1);
-	fi_disarm();
-	if (p) {
-		free(p);
-		fprintf(stderr, "check_config: malloc() is not ours (valgrind?): "
-				"allocation failures not injected\n");
-	}
-	return p == NULL;
-}
+/* The runtime's allocation hook fails one allocation at a time. */
 
 /*
  * Parse into a configuration that already holds the seed's modules.conf and
@@ -1133,8 +1031,6 @@ static void check_each_parse_allocation(bool ext, const char *text, size_t len)
 	long n, live;
 	int r;
 
-	if (!fi_active())
-		return;
 	for (n = 0;; n++) {
 		cfg = modules_ok(seed_modules, STR_LEN(seed_modules));
 		ck_assert_int_eq(mf_config_parse_extconfig(cfg, "old.conf",
@@ -1150,14 +1046,14 @@ static void check_each_parse_allocation(bool ext, const char *text, size_t len)
 		else
 			r = mf_config_parse_modules(cfg, "m.conf", text, len,
 						    err, sizeof(err));
-		live = fi.live;
+		live = fi_live();
 		fi_disarm();
 		if (r == 0) {
 			mf_config_free(cfg);
 			break;
 		}
 		ck_assert_msg(r == -ENOMEM, "got %d failing allocation %ld", r, n);
-		ck_assert_msg(live == 0, "%ld blocks leaked failing allocation %ld",
+		ck_assert_msg(live == 0, "%ld bytes leaked failing allocation %ld",
 			      live, n);
 		ck_assert_msg(strstr(err, ": out of memory") &&
 				      strncmp(err, ext ? "e.conf:" : "m.conf:", 7) == 0,
@@ -1180,8 +1076,6 @@ static void check_each_load_allocation(const char *modules_conf,
 	long n, live;
 	int r;
 
-	if (!fi_active())
-		return;
 	for (n = 0;; n++) {
 		err[0] = '\0';
 		cfg = (struct mf_config *)&cfg;
@@ -1190,9 +1084,9 @@ static void check_each_load_allocation(const char *modules_conf,
 				   sizeof(err));
 		if (r == 0)
 			mf_config_free(cfg);
-		live = fi.live;
+		live = fi_live();
 		fi_disarm();
-		ck_assert_msg(live == 0, "%ld blocks leaked failing allocation %ld",
+		ck_assert_msg(live == 0, "%ld bytes leaked failing allocation %ld",
 			      live, n);
 		if (r == 0)
 			break;
@@ -1238,12 +1132,6 @@ static void add_enomem_tests(Suite *s)
 	tcase_add_test(tc, test_enomem_load);
 	suite_add_tcase(s, tc);
 }
-#else
-static void add_enomem_tests(Suite *s)
-{
-	(void)s;
-}
-#endif
 
 /* ------------------------------------------------------------------ */
 

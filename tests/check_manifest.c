@@ -15,6 +15,8 @@
 
 #include <manifold/manifest.h>
 
+#include "fault_inject.h"
+
 #ifndef MF_TEST_DATA_DIR
 #define MF_TEST_DATA_DIR "tests/data/manifest"
 #endif
@@ -954,116 +956,7 @@ END_TEST
 /* Out of memory: fail each allocation in turn                         */
 /* ------------------------------------------------------------------ */
 
-/*
- * The stand-alone test program replaces malloc() to fail the Nth allocation
- * and to count blocks still live.  A runner that links every suite together
- * (MF_CHECK_NO_MAIN) keeps the C library's malloc and skips these tests, so
- * that no two suites fight over the symbol.
- */
-#ifndef MF_CHECK_NO_MAIN
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-extern void __libc_free(void *p);
-
-static struct {
-	bool armed;
-	long countdown; /* allocations left before the failing one */
-	long calls;	/* allocations attempted while armed */
-	long live;	/* blocks allocated minus blocks freed while armed */
-} fi;
-
-static bool fi_fail_now(void)
-{
-	if (!fi.armed)
-		return false;
-	fi.calls++;
-	return fi.countdown-- == 0;
-}
-
-void *malloc(size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_malloc(size);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_calloc(n, size);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *realloc(void *old, size_t size)
-{
-	void *p;
-
-	if (fi_fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = __libc_realloc(old, size);
-	if (p && !old && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && fi.armed)
-		fi.live--;
-	__libc_free(p);
-}
-
-static void fi_arm(long fail_at)
-{
-	fi.calls = 0;
-	fi.live = 0;
-	fi.countdown = fail_at;
-	fi.armed = true;
-}
-
-static void fi_disarm(void)
-{
-	fi.armed = false;
-}
-
-/*
- * Valgrind replaces malloc() in the program too, which takes these wrappers
- * out of play: then there is nothing to inject, and valgrind checks leaks.
- */
-static bool fi_active(void)
-{
-	/* Called through a volatile pointer: the compiler may drop a plain
-	 * malloc()/free() pair. */
-	void *(*volatile alloc)(size_t) = malloc;
-	void *p;
-
-	fi_arm(0);
-	p = alloc(1);
-	fi_disarm();
-	if (p) {
-		free(p);
-		fprintf(stderr, "check_manifest: malloc() is not ours (valgrind?): "
-				"allocation failures not injected\n");
-	}
-	return p == NULL;
-}
+/* The runtime's allocation hook fails one allocation at a time. */
 
 /*
  * Run @op with allocation 0, 1, 2 ... failing until it succeeds; each failed
@@ -1079,8 +972,6 @@ static void check_each_allocation(const char *what,
 	long n, live;
 	int r;
 
-	if (!fi_active())
-		return;
 	for (n = 0;; n++) {
 		err[0] = '\0';
 		m = (struct mf_manifest *)&m;
@@ -1088,9 +979,9 @@ static void check_each_allocation(const char *what,
 		r = op(&m, err, sizeof(err));
 		if (r == 0)
 			mf_manifest_free(m);
-		live = fi.live;
+		live = fi_live();
 		fi_disarm();
-		ck_assert_msg(live == 0, "%s: %ld blocks leaked failing allocation %ld",
+		ck_assert_msg(live == 0, "%s: %ld bytes leaked failing allocation %ld",
 			      what, live, n);
 		if (r == 0)
 			break;
@@ -1145,12 +1036,6 @@ static void add_enomem_tests(Suite *s)
 	tcase_add_test(tc, test_enomem_load);
 	suite_add_tcase(s, tc);
 }
-#else
-static void add_enomem_tests(Suite *s)
-{
-	(void)s;
-}
-#endif
 
 /* ------------------------------------------------------------------ */
 
