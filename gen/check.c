@@ -9,7 +9,7 @@
  * of the menu `manifold-gen kconfig` writes, so a .config that kconfig-conf
  * produced from that menu always passes.
  */
-#define _GNU_SOURCE /* asprintf, vasprintf */
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -208,6 +208,31 @@ static void check_missing(const struct depgraph *g, struct report *rp)
 	}
 }
 
+/* Lists are written to a memory stream: building them by repeated asprintf
+ * would copy the list so far for each name, quadratic in a long list. */
+static FILE *list_open(char **list, size_t *len, struct report *rp)
+{
+	FILE *fp = open_memstream(list, len);
+
+	if (!fp)
+		rp->nomem = 1;
+	return fp;
+}
+
+/* 0, or -ENOMEM with rp->nomem set and *list freed. */
+static int list_close(FILE *fp, char **list, struct report *rp)
+{
+	int bad = ferror(fp);
+
+	if (fclose(fp) != 0 || bad) {
+		rp->nomem = 1;
+		free(*list);
+		*list = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Two providers of one type=name at one priority: the loader cannot tell
  * which one to prefer. */
 static void check_ambiguous(const struct depgraph *g, struct report *rp)
@@ -217,8 +242,9 @@ static void check_ambiguous(const struct depgraph *g, struct report *rp)
 	while (i < g->n_provs) {
 		const struct dg_provision *a = &g->provs[i];
 		const struct dg_provision *at = NULL;
-		char *list = NULL, *tmp;
-		size_t n = 0;
+		char *list = NULL;
+		size_t n = 0, len;
+		FILE *fp;
 
 		for (j = i; j < g->n_provs; j++) {
 			const struct dg_provision *b = &g->provs[j];
@@ -227,34 +253,40 @@ static void check_ambiguous(const struct depgraph *g, struct report *rp)
 			    a->priority != b->priority)
 				break;
 		}
+		/* Count first: most things have a single provider. */
 		for (k = i; k < j; k++) {
 			const struct dg_provision *b = &g->provs[k];
-			const char *name = g->mods[b->module].m->name;
-			const char *sep = k + 1 == j ? " and " : ", ";
 
 			/* One module providing a thing twice is no rivalry. */
 			if (k > i && g->provs[k - 1].module == b->module)
 				continue;
 			if (!at && b->line)
 				at = b;
-			if (asprintf(&tmp, "%s%s%s", list ? list : "",
-				     list ? sep : "", name) < 0) {
-				rp->nomem = 1;
-				break;
-			}
-			free(list);
-			list = tmp;
 			n++;
 		}
-		if (n > 1) {
-			if (!at)
-				at = a;
-			report_add(rp, g->mods[at->module].m->path, at->line,
-				   "ambiguous: %s=%s is provided by %s at "
-				   "priority %u",
-				   a->type, a->name, list, a->priority);
+		if (n > 1 && (fp = list_open(&list, &len, rp))) {
+			n = 0;
+			for (k = i; k < j; k++) {
+				const struct dg_provision *b = &g->provs[k];
+				const char *sep = k + 1 == j ? " and " : ", ";
+
+				if (k > i && g->provs[k - 1].module == b->module)
+					continue;
+				fprintf(fp, "%s%s", n ? sep : "",
+					g->mods[b->module].m->name);
+				n++;
+			}
+			if (list_close(fp, &list, rp) == 0) {
+				if (!at)
+					at = a;
+				report_add(rp, g->mods[at->module].m->path,
+					   at->line,
+					   "ambiguous: %s=%s is provided by %s at "
+					   "priority %u",
+					   a->type, a->name, list, a->priority);
+			}
+			free(list);
 		}
-		free(list);
 		i = j;
 	}
 }
@@ -457,7 +489,9 @@ static void check_selection(const struct depgraph *g,
 		for (k = 0; k < mod->n_needs; k++) {
 			const struct dg_need *need = &mod->needs[k];
 			enum dg_tristate best = DG_N;
-			char *list = NULL, *tmp;
+			char *list = NULL;
+			size_t len;
+			FILE *fp;
 
 			if (!need->n_providers)
 				continue; /* reported whatever the config */
@@ -466,33 +500,32 @@ static void check_selection(const struct depgraph *g,
 					best = sel->state[need->providers[j]];
 			if (best >= s)
 				continue;
+			fp = list_open(&list, &len, rp);
+			if (!fp)
+				continue;
 			for (j = 0; j < need->n_providers; j++) {
 				size_t p = need->providers[j];
 
-				if (asprintf(&tmp, "%s%s%s (%s)",
-					     list ? list : "", list ? ", " : "",
-					     g->mods[p].m->name,
-					     tristate_name(sel->state[p])) < 0) {
-					rp->nomem = 1;
-					break;
-				}
-				free(list);
-				list = tmp;
+				fprintf(fp, "%s%s (%s)", j ? ", " : "",
+					g->mods[p].m->name,
+					tristate_name(sel->state[p]));
 			}
+			if (list_close(fp, &list, rp) < 0)
+				continue;
 			if (best == DG_M)
 				report_add(rp, mod->m->path, need->ref->line,
 					   "%s is %s but %s=%s is only provided "
 					   "by m modules: %s",
 					   mod->m->name, tristate_name(s),
 					   need->ref->type, need->ref->name,
-					   list ? list : "");
+					   list);
 			else
 				report_add(rp, mod->m->path, need->ref->line,
 					   "%s is %s but %s=%s is provided by "
 					   "no selected module: %s",
 					   mod->m->name, tristate_name(s),
 					   need->ref->type, need->ref->name,
-					   list ? list : "");
+					   list);
 			free(list);
 		}
 	}

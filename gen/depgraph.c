@@ -98,18 +98,6 @@ static int size_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Does module @mi provide type=name itself?  Then the need is no edge. */
-static bool provides_self(const struct depgraph *g, size_t mi,
-			  const struct mf_ref *use)
-{
-	size_t first, k, cnt = dg_lookup(g, use->type, use->name, &first);
-
-	for (k = 0; k < cnt; k++)
-		if (g->provs[first + k].module == mi)
-			return true;
-	return false;
-}
-
 static int build_needs(struct depgraph *g, size_t mi)
 {
 	struct dg_module *mod = &g->mods[mi];
@@ -124,10 +112,14 @@ static int build_needs(struct depgraph *g, size_t mi)
 		struct dg_need *need = &mod->needs[mod->n_needs];
 		size_t first, cnt, k, w;
 
-		if (provides_self(g, mi, use))
+		cnt = dg_lookup(g, use->type, use->name, &first);
+		/* Provided by the module itself: no edge. */
+		for (k = 0; k < cnt; k++)
+			if (g->provs[first + k].module == mi)
+				break;
+		if (k < cnt)
 			continue;
 		need->ref = use;
-		cnt = dg_lookup(g, use->type, use->name, &first);
 		mod->n_needs++;
 		if (cnt == 0)
 			continue;
@@ -228,7 +220,17 @@ void dg_free(struct depgraph *g)
  *
  * This is Horn-clause propagation: a counter per need of how many of its
  * providers are not trapped yet, and a reverse index from a provider to the
- * needs it meets, so one pass per M costs O(edges).
+ * needs it meets.
+ *
+ * Doing that from every M would cost O(modules * edges), and does for a long
+ * acyclic chain, where everything upstream of M is trapped.  But a trapped
+ * module reaches M, so a trapped provider of a need of M (or of anything M
+ * reaches) lies in M's strongly connected component of the graph "module ->
+ * every provider of each of its needs".  So only a module in a component of
+ * two or more can be cyclic, and propagating inside its component finds the
+ * same answer: the components come first, found without recursion (a chain
+ * can be as deep as the set is large), and each M's propagation is undone
+ * after its walk, at the cost of the propagation itself.
  *
  * The cycles reported for M are the elementary cycles through M that use only
  * "closed" needs (all providers trapped): those are the ways every choice can
@@ -240,6 +242,11 @@ struct dg_rev {
 	size_t need;
 };
 
+/* One module on the walk's path: the providers still to try from it. */
+struct walk_frame {
+	size_t lo, cur, hi; /* a range of cycle_ctx.cand */
+};
+
 struct cycle_ctx {
 	const struct depgraph *g;
 	struct dg_rev **rev; /* rev[p]: the needs p meets */
@@ -247,9 +254,16 @@ struct cycle_ctx {
 	size_t **left; /* left[m][k]: providers of need k not trapped yet */
 	bool *trapped;
 	size_t *queue;
+	size_t n_queued; /* the last trap(), for untrap() */
+	size_t *comp;	 /* strongly connected component of each module */
+	bool *may_cycle; /* in a component of two or more, or a self edge */
 	/* path search */
 	size_t *path;
 	bool *on_path;
+	struct walk_frame *frames;
+	size_t *cand;	/* the frames' providers: at most every edge once */
+	size_t *mark;	/* mark[p] == stamp: p already a candidate */
+	size_t stamp;
 	size_t root;
 	/* results */
 	struct dg_cycle *out;
@@ -262,18 +276,98 @@ static bool need_closed(const struct cycle_ctx *c, size_t m, size_t k)
 	return c->g->mods[m].needs[k].n_providers > 0 && c->left[m][k] == 0;
 }
 
-/* Trap everything that cannot avoid @root; true when root is cyclic. */
-static bool trap(struct cycle_ctx *c, size_t root)
+struct scc_frame {
+	size_t v, k, j; /* module, and the next need and provider to follow */
+};
+
+/*
+ * Tarjan's strongly connected components, with an explicit stack of frames
+ * instead of recursion.  Sets c->comp and c->may_cycle.
+ */
+static int find_components(struct cycle_ctx *c)
 {
 	const struct depgraph *g = c->g;
-	size_t head = 0, tail = 0, i, k;
+	size_t n = g->n ? g->n : 1, next = 1, top = 0, sp, i, n_comp = 0;
+	size_t *idx = calloc(n, sizeof(*idx)); /* 0: not visited yet */
+	size_t *low = calloc(n, sizeof(*low));
+	size_t *stack = calloc(n, sizeof(*stack));
+	struct scc_frame *fr = calloc(n, sizeof(*fr));
+	bool *on_stack = calloc(n, sizeof(*on_stack));
+	int r = -ENOMEM;
+
+	if (!idx || !low || !stack || !fr || !on_stack)
+		goto out;
+	for (i = 0; i < g->n; i++) {
+		if (idx[i])
+			continue;
+		idx[i] = low[i] = next++;
+		stack[top++] = i;
+		on_stack[i] = true;
+		fr[0] = (struct scc_frame){.v = i};
+		sp = 1;
+		while (sp) {
+			struct scc_frame *f = &fr[sp - 1];
+			const struct dg_module *mod = &g->mods[f->v];
+			size_t v = f->v, w;
+
+			if (f->k < mod->n_needs) {
+				const struct dg_need *need = &mod->needs[f->k];
+
+				if (f->j == need->n_providers) {
+					f->k++;
+					f->j = 0;
+					continue;
+				}
+				w = need->providers[f->j++];
+				if (w == v)
+					c->may_cycle[v] = true;
+				if (!idx[w]) {
+					idx[w] = low[w] = next++;
+					stack[top++] = w;
+					on_stack[w] = true;
+					fr[sp++] = (struct scc_frame){.v = w};
+				} else if (on_stack[w] && idx[w] < low[v]) {
+					low[v] = idx[w];
+				}
+				continue;
+			}
+			if (low[v] == idx[v]) {
+				size_t size = 0, bottom = top;
+
+				do {
+					w = stack[--bottom];
+					on_stack[w] = false;
+					c->comp[w] = n_comp;
+					size++;
+				} while (w != v);
+				if (size > 1)
+					while (bottom < top)
+						c->may_cycle[stack[bottom++]] = true;
+				top -= size;
+				n_comp++;
+			}
+			sp--;
+			if (sp && low[v] < low[fr[sp - 1].v])
+				low[fr[sp - 1].v] = low[v];
+		}
+	}
+	r = 0;
+out:
+	free(idx);
+	free(low);
+	free(stack);
+	free(fr);
+	free(on_stack);
+	return r;
+}
+
+/* Trap everything in root's component that cannot avoid @root; true when
+ * root is cyclic. */
+static bool trap(struct cycle_ctx *c, size_t root)
+{
+	size_t head = 0, tail = 0, i;
 	bool cyclic = false;
 
-	for (i = 0; i < g->n; i++) {
-		c->trapped[i] = false;
-		for (k = 0; k < g->mods[i].n_needs; k++)
-			c->left[i][k] = g->mods[i].needs[k].n_providers;
-	}
 	c->trapped[root] = true;
 	c->queue[tail++] = root;
 	while (head < tail) {
@@ -282,6 +376,9 @@ static bool trap(struct cycle_ctx *c, size_t root)
 		for (i = 0; i < c->n_rev[p]; i++) {
 			const struct dg_rev *r = &c->rev[p][i];
 
+			/* Outside the component nothing is trapped: see above. */
+			if (c->comp[r->module] != c->comp[root])
+				continue;
 			if (--c->left[r->module][r->need] != 0)
 				continue;
 			if (r->module == root)
@@ -292,7 +389,29 @@ static bool trap(struct cycle_ctx *c, size_t root)
 			}
 		}
 	}
+	c->n_queued = tail;
 	return cyclic;
+}
+
+/* Undo the last trap(): exactly the counters it lowered. */
+static void untrap(struct cycle_ctx *c, size_t root)
+{
+	const struct depgraph *g = c->g;
+	size_t q, i;
+
+	for (q = 0; q < c->n_queued; q++) {
+		size_t p = c->queue[q];
+
+		c->trapped[p] = false;
+		for (i = 0; i < c->n_rev[p]; i++) {
+			const struct dg_rev *r = &c->rev[p][i];
+
+			if (c->comp[r->module] == c->comp[root])
+				c->left[r->module][r->need] =
+					g->mods[r->module].needs[r->need].n_providers;
+		}
+	}
+	c->n_queued = 0;
 }
 
 static int cycle_add(struct cycle_ctx *c, size_t len)
@@ -338,55 +457,82 @@ static int cycle_add(struct cycle_ctx *c, size_t len)
 	return 0;
 }
 
-/* Depth-first over closed needs, from path[depth-1] back to the root. */
-static int walk(struct cycle_ctx *c, size_t depth)
+/*
+ * Where the walk may go from @at: the providers of its closed needs, in
+ * [uses] order, each once (two closed needs reaching one provider make one
+ * cycle, not two).  Written to @dst; returns how many.
+ */
+static size_t candidates(struct cycle_ctx *c, size_t at, size_t *dst)
 {
-	const struct depgraph *g = c->g;
-	size_t at = c->path[depth - 1], k, i, j;
-	int r;
+	const struct dg_module *mod = &c->g->mods[at];
+	size_t k, i, n = 0;
 
-	for (k = 0; k < g->mods[at].n_needs; k++) {
-		const struct dg_need *need = &g->mods[at].needs[k];
+	c->stamp++;
+	for (k = 0; k < mod->n_needs; k++) {
+		const struct dg_need *need = &mod->needs[k];
 
 		if (!need_closed(c, at, k))
 			continue;
 		for (i = 0; i < need->n_providers; i++) {
 			size_t p = need->providers[i];
-			bool seen = false;
 
-			/* Another closed need of this module may reach p too:
-			 * the cycle is the same, take it once. */
-			for (j = 0; j < k && !seen; j++) {
-				const struct dg_need *o = &g->mods[at].needs[j];
-				size_t q;
-
-				if (!need_closed(c, at, j))
-					continue;
-				for (q = 0; q < o->n_providers; q++)
-					if (o->providers[q] == p)
-						seen = true;
-			}
-			if (seen)
+			if (c->mark[p] == c->stamp)
 				continue;
-			if (p == c->root) {
-				r = cycle_add(c, depth);
-				if (r < 0)
-					return r;
-				continue;
-			}
-			if (c->on_path[p] || !c->trapped[p])
-				continue;
-			if (c->truncated)
-				return 0;
-			c->on_path[p] = true;
-			c->path[depth] = p;
-			r = walk(c, depth + 1);
-			c->on_path[p] = false;
-			if (r < 0)
-				return r;
+			c->mark[p] = c->stamp;
+			dst[n++] = p;
 		}
 	}
-	return 0;
+	return n;
+}
+
+/*
+ * Depth-first over closed needs, from the root back to it, with a frame per
+ * module on the path instead of recursion.  The frames on the path hold
+ * distinct modules, so their candidates fit in one array of every edge.
+ */
+static int walk(struct cycle_ctx *c)
+{
+	size_t depth = 1, used, i;
+	int r;
+
+	c->path[0] = c->root;
+	c->on_path[c->root] = true;
+	used = candidates(c, c->root, c->cand);
+	c->frames[0] = (struct walk_frame){.lo = 0, .cur = 0, .hi = used};
+	while (depth > 0) {
+		struct walk_frame *f = &c->frames[depth - 1];
+		size_t p;
+
+		if (f->cur == f->hi) {
+			c->on_path[c->path[depth - 1]] = false;
+			used = f->lo;
+			depth--;
+			continue;
+		}
+		p = c->cand[f->cur++];
+		if (p == c->root) {
+			r = cycle_add(c, depth);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (c->on_path[p] || !c->trapped[p])
+			continue;
+		if (c->truncated)
+			break; /* nothing more will be listed */
+		c->on_path[p] = true;
+		c->path[depth] = p;
+		c->frames[depth] = (struct walk_frame){
+			.lo = used, .cur = used,
+			.hi = used + candidates(c, p, c->cand + used)};
+		used = c->frames[depth].hi;
+		depth++;
+	}
+	r = 0;
+out:
+	for (i = 0; i < depth; i++)
+		c->on_path[c->path[i]] = false;
+	return r;
 }
 
 static int cycle_cmp(const void *a, const void *b)
@@ -400,15 +546,21 @@ static int cycle_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* The reverse index, the counters at rest and the walk's candidate array. */
 static int build_rev(struct cycle_ctx *c)
 {
 	const struct depgraph *g = c->g;
-	size_t i, k, j;
+	size_t i, k, j, edges = 0;
 
 	for (i = 0; i < g->n; i++)
-		for (k = 0; k < g->mods[i].n_needs; k++)
+		for (k = 0; k < g->mods[i].n_needs; k++) {
+			edges += g->mods[i].needs[k].n_providers;
 			for (j = 0; j < g->mods[i].needs[k].n_providers; j++)
 				c->n_rev[g->mods[i].needs[k].providers[j]]++;
+		}
+	c->cand = calloc(edges ? edges : 1, sizeof(*c->cand));
+	if (!c->cand)
+		return -ENOMEM;
 	for (i = 0; i < g->n; i++) {
 		c->rev[i] = malloc((c->n_rev[i] ? c->n_rev[i] : 1) *
 				   sizeof(**c->rev));
@@ -425,10 +577,14 @@ static int build_rev(struct cycle_ctx *c)
 					(struct dg_rev){.module = i, .need = k};
 			}
 	for (i = 0; i < g->n; i++) {
-		c->left[i] = calloc(g->mods[i].n_needs ? g->mods[i].n_needs : 1,
+		const struct dg_module *mod = &g->mods[i];
+
+		c->left[i] = malloc((mod->n_needs ? mod->n_needs : 1) *
 				    sizeof(size_t));
 		if (!c->left[i])
 			return -ENOMEM;
+		for (k = 0; k < mod->n_needs; k++)
+			c->left[i][k] = mod->needs[k].n_providers;
 	}
 	return 0;
 }
@@ -448,8 +604,13 @@ static void ctx_free(struct cycle_ctx *c)
 	free(c->left);
 	free(c->trapped);
 	free(c->queue);
+	free(c->comp);
+	free(c->may_cycle);
 	free(c->path);
 	free(c->on_path);
+	free(c->frames);
+	free(c->cand);
+	free(c->mark);
 }
 
 int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
@@ -467,24 +628,32 @@ int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
 	c.left = calloc(n, sizeof(*c.left));
 	c.trapped = calloc(n, sizeof(*c.trapped));
 	c.queue = calloc(n, sizeof(*c.queue));
+	c.comp = calloc(n, sizeof(*c.comp));
+	c.may_cycle = calloc(n, sizeof(*c.may_cycle));
 	c.path = calloc(n, sizeof(*c.path));
 	c.on_path = calloc(n, sizeof(*c.on_path));
+	c.frames = calloc(n, sizeof(*c.frames));
+	c.mark = calloc(n, sizeof(*c.mark));
 	if (!c.rev || !c.n_rev || !c.left || !c.trapped || !c.queue ||
-	    !c.path || !c.on_path)
+	    !c.comp || !c.may_cycle || !c.path || !c.on_path || !c.frames ||
+	    !c.mark)
+		goto err;
+	r = find_components(&c);
+	if (r < 0)
 		goto err;
 	r = build_rev(&c);
 	if (r < 0)
 		goto err;
 	for (i = 0; i < g->n && !c.truncated; i++) {
-		if (!trap(&c, i))
+		if (!c.may_cycle[i])
 			continue;
-		c.root = i;
-		c.path[0] = i;
-		c.on_path[i] = true;
-		r = walk(&c, 1);
-		c.on_path[i] = false;
-		if (r < 0)
-			goto err;
+		if (trap(&c, i)) {
+			c.root = i;
+			r = walk(&c);
+			if (r < 0)
+				goto err;
+		}
+		untrap(&c, i);
 	}
 	/* The same cycle is found from each of its cyclic modules. */
 	if (c.n_out)

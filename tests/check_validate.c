@@ -548,11 +548,127 @@ START_TEST(test_cycle_limit)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Large graphs                                                        */
+/* ------------------------------------------------------------------ */
+
+/* A chain c00000 -> c00001 -> ... of @n modules, each using the next by
+ * module=, and, when back_from < n, module c<back_from> also using
+ * c<back_to>.  The [uses] lines are 4 (next) and 5 (back). */
+struct chain {
+	struct mf_manifest **m;
+	size_t n;
+	struct depgraph g;
+};
+
+static void chain_build(struct chain *c, size_t n, size_t back_from,
+			size_t back_to)
+{
+	char err[MF_ERR_MAX], text[128], name[16];
+	size_t i;
+
+	c->n = n;
+	c->m = calloc(n, sizeof(*c->m));
+	ck_assert_ptr_nonnull(c->m);
+	for (i = 0; i < n; i++) {
+		int len = snprintf(text, sizeof(text), "[module]\nname=c%05zu\n",
+				   i);
+
+		if (i + 1 < n)
+			len += snprintf(text + len, sizeof(text) - (size_t)len,
+					"[uses]\nmodule=c%05zu\n", i + 1);
+		if (i == back_from)
+			len += snprintf(text + len, sizeof(text) - (size_t)len,
+					"module=c%05zu\n", back_to);
+		ck_assert_uint_lt((size_t)len, sizeof(text));
+		snprintf(name, sizeof(name), "c%05zu", i);
+		ck_assert_msg(mf_manifest_parse(name, text, (size_t)len,
+						&c->m[i], err,
+						sizeof(err)) == 0,
+			      "%s", err);
+	}
+	ck_assert_int_eq(dg_build(&c->g, c->m, n), 0);
+}
+
+static void chain_free(struct chain *c)
+{
+	size_t i;
+
+	dg_free(&c->g);
+	for (i = 0; i < c->n; i++)
+		mf_manifest_free(c->m[i]);
+	free(c->m);
+}
+
+START_TEST(test_long_chain_acyclic)
+{
+	/* Every module is forced down the chain, yet none comes back: no
+	 * cycle, and (a search per module over all the others being what
+	 * made `check` quadratic) an answer in linear time. */
+	struct chain c;
+	struct dg_cycle *cy;
+	size_t n;
+	int truncated;
+
+	chain_build(&c, 5000, (size_t)-1, 0);
+	ck_assert_uint_eq(c.g.mods[0].n_needs, 1);
+	ck_assert_int_eq(dg_cycles(&c.g, 1000, &cy, &n, &truncated), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(truncated, 0);
+	dg_cycles_free(cy, n);
+	chain_free(&c);
+}
+END_TEST
+
+START_TEST(test_cycle_inside_large_graph)
+{
+	/* c02499 comes back to c02000: those 500 modules are one cycle,
+	 * with acyclic chains before and after it.  (Each of them finds it,
+	 * and the finds count towards the limit before they are merged, so
+	 * the cycle stays shorter than the limit.) */
+	struct chain c;
+	struct dg_cycle *cy;
+	size_t n, k;
+	int truncated;
+
+	chain_build(&c, 5000, 2499, 2000);
+	ck_assert_int_eq(dg_cycles(&c.g, 1000, &cy, &n, &truncated), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(truncated, 0);
+	ck_assert_uint_eq(cy[0].len, 500);
+	for (k = 0; k < cy[0].len; k++)
+		ck_assert_uint_eq(cy[0].path[k], 2000 + k);
+	ck_assert_uint_eq(cy[0].line, 4); /* c02000's module=c02001 */
+	dg_cycles_free(cy, n);
+	chain_free(&c);
+}
+END_TEST
+
+START_TEST(test_short_cycle_inside_large_graph)
+{
+	/* A three-module cycle in the middle of the chain, found alone. */
+	struct chain c;
+	struct mset s = {0};
+	char *got;
+	int truncated;
+
+	chain_build(&c, 5000, 2502, 2500);
+	/* cycles_text() reads the names through an mset. */
+	s.g = c.g;
+	got = cycles_text(&s, &truncated);
+	ck_assert_str_eq(got, "c02500>c02501>c02502;");
+	ck_assert_int_eq(truncated, 0);
+	free(got);
+	chain_free(&c);
+}
+END_TEST
+
 Suite *make_validate_suite(void)
 {
 	Suite *s = suite_create("validate");
 	TCase *files = tcase_create("report");
 	TCase *graph = tcase_create("graph");
+	TCase *large = tcase_create("large");
 
 	tcase_add_test(files, test_set_report);
 	tcase_add_test(files, test_config_y_needs_m);
@@ -574,6 +690,13 @@ Suite *make_validate_suite(void)
 	tcase_add_test(graph, test_build_rejects_unsorted);
 	tcase_add_test(graph, test_cycle_limit);
 	suite_add_tcase(s, graph);
+
+	tcase_add_test(large, test_long_chain_acyclic);
+	tcase_add_test(large, test_cycle_inside_large_graph);
+	tcase_add_test(large, test_short_cycle_inside_large_graph);
+	/* Thousands of modules: generous for a run under valgrind. */
+	tcase_set_timeout(large, 60);
+	suite_add_tcase(s, large);
 	return s;
 }
 
