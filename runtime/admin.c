@@ -79,7 +79,6 @@ void mf_module_free_admin_uses(struct mf_module *mod)
 static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 {
 	unsigned n = mod->n_uses + 1;
-	struct mf_module **chosen, **plan_choice;
 	struct mf_table_ref *refs;
 	char **why, *type, *name, *w;
 
@@ -94,14 +93,8 @@ static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 		for (unsigned i = 0; i < n; i++)
 			why[i] = NULL;
 	mod->use_why = why;
-	chosen = mf_realloc(mod->chosen, n * sizeof(*chosen));
-	if (!chosen)
+	if (mf_module_reserve_uses(mod, n) < 0)
 		return -ENOMEM;
-	mod->chosen = chosen;
-	plan_choice = mf_realloc(mod->plan_choice, n * sizeof(*plan_choice));
-	if (!plan_choice)
-		return -ENOMEM;
-	mod->plan_choice = plan_choice;
 	refs = mf_malloc(n * sizeof(*refs));
 	type = mf_strdup(u->type);
 	name = mf_strdup(u->name);
@@ -116,8 +109,9 @@ static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 	memcpy(refs, mod->uses, (n - 1) * sizeof(*refs));
 	refs[n - 1] = (struct mf_table_ref){ .type = type, .name = name };
 	why[n - 1] = w;
-	chosen[n - 1] = NULL;
-	plan_choice[n - 1] = NULL;
+	mod->chosen[n - 1] = NULL;
+	mod->plan_choice[n - 1] = NULL;
+	mod->use_keys[n - 1] = NULL;
 	if (!mod->uses_owned)
 		mod->n_base_uses = mod->n_uses;
 	mf_free(mod->uses_owned);
@@ -367,6 +361,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	struct boot_req *br = mf_calloc(cap, sizeof(*br));
 	struct mf_request *reqs = mf_calloc(cap, sizeof(*reqs));
 	bool require_failed = false, load_failed = false;
+	char *autoload_why = NULL;
 	int err = 0;
 
 	if (!br || !reqs) {
@@ -404,6 +399,11 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		/* Only require= and load= lines can name a module twice. */
 		size_t n_explicit = n;
 
+		/* Every autoloaded module has the same reason: one string. */
+		autoload_why = cfg->autoload_line ?
+			mf_strdup_printf("%s:%u autoload", path, cfg->autoload_line) :
+			mf_strdup("autoload");
+
 		for (size_t k = 0; k < ctx->n_modules; k++) {
 			const char *name = ctx->modules[k]->name;
 			bool dup = false;
@@ -415,9 +415,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 			if (dup)
 				continue;
 			br[n].req.name = name;
-			br[n++].why = cfg->autoload_line ?
-				mf_strdup_printf("%s:%u autoload", path, cfg->autoload_line) :
-				mf_strdup("autoload");
+			br[n++].why = autoload_why;
 		}
 	}
 	mf_unlock(ctx);
@@ -457,7 +455,9 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	}
 out:
 	for (size_t i = 0; br && i < n; i++)
-		mf_free(br[i].why);
+		if (br[i].why != autoload_why)
+			mf_free(br[i].why);
+	mf_free(autoload_why);
 	mf_free(br);
 	mf_free(reqs);
 	return err;

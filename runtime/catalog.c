@@ -74,16 +74,44 @@ static int grow_array(void **items, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* Room for one more provider; the first one lives in the key itself. */
+static int reserve_provider(struct mf_provkey *pk)
+{
+	struct mf_provider *p;
+	size_t cap;
+
+	if (pk->n_providers < pk->cap_providers)
+		return 0;
+	if (pk->cap_providers == 0) {
+		pk->providers = &pk->first;
+		pk->cap_providers = 1;
+		return 0;
+	}
+	cap = pk->cap_providers * 2;
+	if (pk->providers == &pk->first) {
+		p = mf_malloc(cap * sizeof(*p));
+		if (p)
+			p[0] = pk->first;
+	} else {
+		p = mf_realloc(pk->providers, cap * sizeof(*p));
+	}
+	if (!p)
+		return -ENOMEM;
+	pk->providers = p;
+	pk->cap_providers = cap;
+	return 0;
+}
+
 /* Insert keeping best-first order; generated tables arrive sorted already. */
 static int index_provider(struct mf_context *ctx, struct mf_module *mod,
-			  const char *type, const char *name, unsigned priority)
+			  const char *type, const char *name, unsigned priority,
+			  struct mf_provkey **out)
 {
 	struct mf_provkey *pk = provkey_get(ctx, type, name, true);
 	struct mf_provider p = { mod, priority };
 	size_t i;
 
-	if (!pk || grow_array((void **)&pk->providers, &pk->cap_providers,
-			      pk->n_providers + 1, sizeof(p)) < 0)
+	if (!pk || reserve_provider(pk) < 0)
 		return -ENOMEM;
 	i = pk->n_providers;
 	while (i > 0 && cmp_provider(&pk->providers[i - 1], &p) > 0) {
@@ -92,11 +120,12 @@ static int index_provider(struct mf_context *ctx, struct mf_module *mod,
 	}
 	pk->providers[i] = p;
 	pk->n_providers++;
+	*out = pk;
 	return 0;
 }
 
 static int index_watcher(struct mf_context *ctx, struct mf_module *mod,
-			 const struct mf_table_ref *ref)
+			 const struct mf_table_ref *ref, struct mf_provkey **out)
 {
 	struct mf_provkey *pk = provkey_get(ctx, ref->type, ref->name, true);
 
@@ -104,41 +133,46 @@ static int index_watcher(struct mf_context *ctx, struct mf_module *mod,
 			      pk->n_watchers + 1, sizeof(mod)) < 0)
 		return -ENOMEM;
 	pk->watchers[pk->n_watchers++] = mod;
+	*out = pk;
 	return 0;
 }
 
-static void unindex(struct mf_context *ctx, struct mf_module *mod)
+/* Take @mod out of the keys it was indexed under (a failed insert). */
+static void unindex(struct mf_module *mod)
 {
-	for (size_t k = 0; k < ctx->provkeys.n_buckets; k++) {
-		for (struct mf_hash_entry *e = ctx->provkeys.buckets[k]; e; e = e->next) {
-			struct mf_provkey *pk = e->value;
-			size_t j = 0;
+	for (unsigned k = 0; k < 1 + mod->n_provides + mod->n_canuse; k++) {
+		struct mf_provkey *pk = mod->keys[k];
+		size_t j = 0;
 
-			for (size_t i = 0; i < pk->n_providers; i++)
-				if (pk->providers[i].mod != mod)
-					pk->providers[j++] = pk->providers[i];
-			pk->n_providers = j;
-			j = 0;
-			for (size_t i = 0; i < pk->n_watchers; i++)
-				if (pk->watchers[i] != mod)
-					pk->watchers[j++] = pk->watchers[i];
-			pk->n_watchers = j;
-		}
+		if (!pk)
+			continue;
+		for (size_t i = 0; i < pk->n_providers; i++)
+			if (pk->providers[i].mod != mod)
+				pk->providers[j++] = pk->providers[i];
+		pk->n_providers = j;
+		j = 0;
+		for (size_t i = 0; i < pk->n_watchers; i++)
+			if (pk->watchers[i] != mod)
+				pk->watchers[j++] = pk->watchers[i];
+		pk->n_watchers = j;
+		mod->keys[k] = NULL;
 	}
 }
 
 static int index_module(struct mf_context *ctx, struct mf_module *mod)
 {
-	int err = index_provider(ctx, mod, "module", mod->name, 0);
+	struct mf_provkey **keys = mod->keys;
+	int err = index_provider(ctx, mod, "module", mod->name, 0, &keys[0]);
 
 	for (unsigned i = 0; !err && i < mod->n_provides; i++)
 		err = index_provider(ctx, mod, mod->provides[i].type,
 				     mod->provides[i].name,
-				     mod->provides[i].priority);
+				     mod->provides[i].priority, &keys[1 + i]);
 	for (unsigned i = 0; !err && i < mod->n_canuse; i++)
-		err = index_watcher(ctx, mod, &mod->canuse[i]);
+		err = index_watcher(ctx, mod, &mod->canuse[i],
+				    &keys[1 + mod->n_provides + i]);
 	if (err)
-		unindex(ctx, mod);
+		unindex(mod);
 	return err;
 }
 
@@ -148,8 +182,8 @@ static void module_free(struct mf_module *mod)
 		return;
 	if (mod->backend && mod->backend->release)
 		mod->backend->release(mod->backend_data);
-	mf_free(mod->chosen);
-	mf_free(mod->plan_choice);
+	if (!mod->uses_inline)
+		mf_free(mod->chosen);
 	mf_free(mod->dependents);
 	mf_free(mod->admin_why);
 	mf_free(mod->start_why);
@@ -160,22 +194,61 @@ static void module_free(struct mf_module *mod)
 	mf_free(mod);
 }
 
-static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
+/* Point chosen, plan_choice and use_keys into @block, @cap lines each. */
+static void set_use_block(struct mf_module *mod, void **block, unsigned cap)
 {
-	struct mf_module *mod = mf_calloc(1, sizeof(*mod));
+	mod->chosen = (struct mf_module **)block;
+	mod->plan_choice = (struct mf_module **)(block + cap);
+	mod->use_keys = (struct mf_provkey **)(block + 2 * (size_t)cap);
+	mod->cap_uses = cap;
+}
+
+int mf_module_reserve_uses(struct mf_module *mod, unsigned n)
+{
+	struct mf_module **chosen = mod->chosen, **plan_choice = mod->plan_choice;
+	struct mf_provkey **use_keys = mod->use_keys;
+	unsigned cap = mod->cap_uses ? mod->cap_uses : 1;
+	void **block;
+
+	if (n <= mod->cap_uses)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	block = mf_calloc(3 * (size_t)cap, sizeof(*block));
+	if (!block)
+		return -ENOMEM;
+	set_use_block(mod, block, cap);
+	memcpy(mod->chosen, chosen, mod->n_uses * sizeof(*chosen));
+	memcpy(mod->plan_choice, plan_choice, mod->n_uses * sizeof(*plan_choice));
+	memcpy(mod->use_keys, use_keys, mod->n_uses * sizeof(*use_keys));
+	if (!mod->uses_inline)
+		mf_free(chosen);
+	mod->uses_inline = false;
+	return 0;
+}
+
+/*
+ * One allocation a module: the struct, its per-use block and its keys.  A
+ * boot adds every module of the image at once, and the allocator was the
+ * largest item of its profile.
+ */
+static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
+				    unsigned n_provides, unsigned n_canuse)
+{
+	size_t n_ptrs = 3 * (size_t)n_uses + 1 + n_provides + n_canuse;
+	struct mf_module *mod = mf_calloc(1, sizeof(*mod) + n_ptrs * sizeof(void *));
+	void **block;
 
 	if (!mod)
 		return NULL;
+	block = (void **)(mod + 1);
 	mod->ctx = ctx;
 	mod->state = MF_STATE_STOPPED;
 	atomic_init(&mod->refs, MF_REFS_CLOSED);
 	atomic_init(&mod->orphan, false);
-	mod->chosen = mf_calloc(n_uses ? n_uses : 1, sizeof(*mod->chosen));
-	mod->plan_choice = mf_calloc(n_uses ? n_uses : 1, sizeof(*mod->plan_choice));
-	if (!mod->chosen || !mod->plan_choice) {
-		module_free(mod);
-		return NULL;
-	}
+	set_use_block(mod, block, n_uses);
+	mod->uses_inline = true;
+	mod->keys = (struct mf_provkey **)(block + 3 * (size_t)n_uses);
 	return mod;
 }
 
@@ -233,6 +306,10 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		return -EPROTO;
 	}
 	mf_lock(ctx);
+	/* Sized once: growing a hash of thousands means rehashing it ten
+	 * times.  Reserving is only a hint; inserting copes without it. */
+	mf_hash_reserve(&ctx->by_name, ctx->by_name.count + table->n_modules);
+	mf_hash_reserve(&ctx->provkeys, ctx->provkeys.count + table->n_providers);
 	for (unsigned i = 0; i < table->n_modules; i++) {
 		const struct mf_table_module *t = &table->modules[i];
 		struct mf_module *mod;
@@ -243,7 +320,7 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		 * manifest in the module directory. */
 		if (!t->descriptor)
 			continue;
-		mod = module_new(ctx, t->n_uses);
+		mod = module_new(ctx, t->n_uses, t->n_provides, t->n_canuse);
 		if (!mod) {
 			err = -ENOMEM;
 			break;
@@ -272,7 +349,15 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 				err = r;
 		}
 	}
-	qsort(ctx->modules, ctx->n_modules, sizeof(*ctx->modules), cmp_module_name);
+	/* A table is sorted by name already: into an empty catalog it needs
+	 * no sort, which would still compare every name. */
+	for (size_t i = 1; i < ctx->n_modules; i++) {
+		if (strcmp(ctx->modules[i - 1]->name, ctx->modules[i]->name) > 0) {
+			qsort(ctx->modules, ctx->n_modules, sizeof(*ctx->modules),
+			      cmp_module_name);
+			break;
+		}
+	}
 	mf_unlock(ctx);
 	return err;
 }
@@ -290,7 +375,9 @@ int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
 			    const struct mf_backend_ops *ops, void *data)
 {
 	size_t n_refs = m->uses.count + m->canuse.count + m->provides.count;
-	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count);
+	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count,
+					   (unsigned)m->provides.count,
+					   (unsigned)m->canuse.count);
 	int err;
 
 	if (!mod)
@@ -345,7 +432,8 @@ static void provkey_free(void *value)
 {
 	struct mf_provkey *pk = value;
 
-	mf_free(pk->providers);
+	if (pk->providers != &pk->first)
+		mf_free(pk->providers);
 	mf_free(pk->watchers);
 	mf_free(pk);
 }

@@ -63,11 +63,15 @@ void *mf_hash_get(const struct mf_hash *h, const char *key)
 	return e ? e->value : NULL;
 }
 
-static int grow(struct mf_hash *h)
+/* Rehash into at least @want buckets (a power of two). */
+static int rehash(struct mf_hash *h, size_t want)
 {
-	size_t n = h->n_buckets ? h->n_buckets * 2 : 64;
-	struct mf_hash_entry **b = mf_calloc(n, sizeof(*b));
+	size_t n = h->n_buckets ? h->n_buckets : 64;
+	struct mf_hash_entry **b;
 
+	while (n < want)
+		n *= 2;
+	b = mf_calloc(n, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n_buckets; i++) {
@@ -95,7 +99,7 @@ int mf_hash_put(struct mf_hash *h, const char *key, void *value)
 
 	if (find(h, key, hash))
 		return -EEXIST;
-	if (h->count >= h->n_buckets && grow(h) < 0)
+	if (h->count >= h->n_buckets && rehash(h, 2 * h->n_buckets) < 0)
 		return -ENOMEM;
 	e = mf_malloc(sizeof(*e) + len + 1);
 	if (!e)
@@ -107,6 +111,12 @@ int mf_hash_put(struct mf_hash *h, const char *key, void *value)
 	h->buckets[hash & (h->n_buckets - 1)] = e;
 	h->count++;
 	return 0;
+}
+
+int mf_hash_reserve(struct mf_hash *h, size_t n)
+{
+	/* One bucket an entry, as mf_hash_put() keeps it. */
+	return n > h->n_buckets ? rehash(h, n) : 0;
 }
 
 void *mf_hash_remove(struct mf_hash *h, const char *key)

@@ -30,6 +30,8 @@ void *mf_hash_get(const struct mf_hash *h, const char *key);
 /* 0, -EEXIST (the old value stays), -ENOMEM. */
 int mf_hash_put(struct mf_hash *h, const char *key, void *value);
 /* Returns the removed value, or NULL. */
+/* Room for @n entries without rehashing: a table added at once. */
+int mf_hash_reserve(struct mf_hash *h, size_t n);
 void *mf_hash_remove(struct mf_hash *h, const char *key);
 
 /* Build "type=name" into buf; returns buf, or NULL when it does not fit. */

@@ -53,6 +53,9 @@ struct mf_provider {
 struct mf_provkey {
 	struct mf_provider *providers; /* best first: priority desc, then name */
 	size_t n_providers, cap_providers;
+	/* Most keys have one provider (every module=<name>): it lives here,
+	 * which saves the catalog an allocation per module. */
+	struct mf_provider first;
 	struct mf_module **watchers; /* modules with this key in [canuse] */
 	size_t n_watchers, cap_watchers;
 };
@@ -90,6 +93,22 @@ struct mf_module {
 	struct mf_table_ref *owned_refs; /* uses+canuse+provides of a manifest */
 	const struct mf_backend_ops *backend;
 	void *backend_data;
+	/*
+	 * The catalog's provider-index entries this module's lines name, so
+	 * that planning and canuse notices never format and hash a key:
+	 * keys[0] is module=<name>, keys[1 + i] provides[i] and
+	 * keys[1 + n_provides + i] canuse[i], all set when the module enters
+	 * the catalog; use_keys[i] is found on the first plan that needs it
+	 * (NULL until then, or while nothing provides it).  Keys live as
+	 * long as the catalog.
+	 */
+	struct mf_provkey **keys;
+	struct mf_provkey **use_keys;
+	/* chosen, plan_choice and use_keys share one block with room for
+	 * cap_uses lines; uses_inline: that block is part of the module's
+	 * own allocation (catalog.c) */
+	unsigned cap_uses;
+	bool uses_inline;
 	/* why it cannot start any more (its manifest left the module
 	 * directory), or NULL; set by moddir.c, checked by the resolver */
 	const char *unavailable;
@@ -174,6 +193,8 @@ struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
 				   const char *name);
 void mf_catalog_free(struct mf_context *ctx);
 bool mf_name_is_valid(const char *name);
+/* Make room for @n [uses] lines in chosen, plan_choice and use_keys. */
+int mf_module_reserve_uses(struct mf_module *mod, unsigned n);
 unsigned mf_module_provides_priority(const struct mf_module *mod,
 				     const char *type, const char *name);
 
@@ -183,6 +204,9 @@ struct mf_plan {
 	unsigned gen;
 	struct mf_module **list; /* modules to start, dependencies first */
 	size_t n, cap;
+	/* A load plans again before each module it starts, and most of those
+	 * plans hold a module or two: they fit here, no allocation. */
+	struct mf_module *small[8];
 	char err[MF_ERR_MAX];
 };
 void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan);

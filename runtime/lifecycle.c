@@ -251,12 +251,10 @@ static void release_providers(struct mf_module *mod, unsigned n)
 
 /* ---- canuse ------------------------------------------------------------- */
 
-static void notify_watchers_of(struct mf_module *mod, const char *type,
-			       const char *name, bool running)
+static void notify_watchers_of(struct mf_module *mod, struct mf_provkey *pk,
+			       bool running)
 {
-	struct mf_provkey *pk = mf_provkey_find(mod->ctx, type, name);
-
-	for (size_t i = 0; pk && i < pk->n_watchers; i++) {
+	for (size_t i = 0; i < pk->n_watchers; i++) {
 		struct mf_module *w = pk->watchers[i];
 
 		if (w != mod && w->state == MF_STATE_RUNNING && w->desc &&
@@ -268,10 +266,8 @@ static void notify_watchers_of(struct mf_module *mod, const char *type,
 /* Tell the modules that canuse what @mod provides that it came or goes. */
 static void notify_watchers(struct mf_module *mod, bool running)
 {
-	notify_watchers_of(mod, "module", mod->name, running);
-	for (unsigned i = 0; i < mod->n_provides; i++)
-		notify_watchers_of(mod, mod->provides[i].type,
-				   mod->provides[i].name, running);
+	for (unsigned i = 0; i < 1 + mod->n_provides; i++)
+		notify_watchers_of(mod, mod->keys[i], running);
 }
 
 /* Tell a module that just started which of its canuse targets run already. */
@@ -280,10 +276,9 @@ static void notify_started_watcher(struct mf_module *mod)
 	if (!mod->desc->canuse_changed)
 		return;
 	for (unsigned i = 0; i < mod->n_canuse; i++) {
-		struct mf_provkey *pk = mf_provkey_find(mod->ctx, mod->canuse[i].type,
-							mod->canuse[i].name);
+		struct mf_provkey *pk = mod->keys[1 + mod->n_provides + i];
 
-		for (size_t k = 0; pk && k < pk->n_providers; k++) {
+		for (size_t k = 0; k < pk->n_providers; k++) {
 			struct mf_module *p = pk->providers[k].mod;
 
 			if (p != mod && p->state == MF_STATE_RUNNING)
@@ -695,7 +690,8 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 
 struct planned {
 	struct mf_module *mod;
-	char *why;
+	const char *why;
+	char *own_why; /* why, when made here rather than the request's */
 };
 
 /* What each request of a load that ran out of memory says. */
@@ -721,7 +717,10 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	    unsigned flags, mf_event_fn ev, void *data)
 {
-	struct mf_module **mods = mf_calloc(n ? n : 1, sizeof(*mods));
+	/* mods[i]: the module request i starts; found[i]: the one it named
+	 * (also when it cannot start), whose op_req is cleared at the end */
+	struct mf_module **mods = mf_calloc(n ? 2 * n : 1, sizeof(*mods));
+	struct mf_module **found = mods + n;
 	char **admin;
 	struct planned *order = NULL;
 	struct batch b = { 0 };
@@ -760,6 +759,7 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 			mods[i] = NULL;
 			continue;
 		}
+		found[i] = mods[i];
 		if (!mods[i]->op_req)
 			mods[i]->op_req = &reqs[i];
 		reqs[i].result = mf_plan_add(&plan, mods[i]);
@@ -790,7 +790,10 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		if (mod->op_req)
 			req_why = mod->op_req->why ? mod->op_req->why : "requested";
 		order[n_order].mod = mod;
-		order[n_order].why = req_why ? mf_strdup(req_why) : used_by_why(mod);
+		/* A request's why outlives the load: borrow it. */
+		if (!req_why)
+			req_why = order[n_order].own_why = used_by_why(mod);
+		order[n_order].why = req_why;
 		if (!order[n_order++].why) {
 			first_err = -ENOMEM;
 			goto out_nomem;
@@ -869,6 +872,10 @@ out_nomem:
 			continue;
 		reqs[i].result = -ENOMEM;
 		emit_named(ctx, MF_EVENT_FAIL, reqs[i].name, mods[i], OUT_OF_MEMORY);
+		/* `module show` says why it is not running, whichever of the
+		 * load's allocations it was that failed. */
+		if (found[i])
+			mf_set_str(&found[i]->last_error, mf_strdup("out of memory"));
 	}
 out:
 	/* 4. Drop the operation's holds: what only a failed request needed stops. */
@@ -876,15 +883,13 @@ out:
 	batch_release(&b, 0);
 	ctx->stop_reason = NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct mf_module *mod;
-
 		if (reqs[i].result < 0 && !first_err)
 			first_err = reqs[i].result;
-		if (mf_module_find(ctx, reqs[i].name, &mod) == 0)
-			mod->op_req = NULL;
+		if (found[i])
+			found[i]->op_req = NULL;
 	}
 	for (size_t i = 0; i < n_order; i++)
-		mf_free(order[i].why);
+		mf_free(order[i].own_why);
 	mf_free(order);
 	mf_free(b.items);
 	mf_plan_fini(&plan);

@@ -25,16 +25,21 @@ enum { PLAN_NONE, PLAN_VISITING, PLAN_DONE, PLAN_FAILED };
 
 void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan)
 {
-	memset(plan, 0, sizeof(*plan));
 	plan->ctx = ctx;
 	plan->gen = ++ctx->plan_gen;
+	plan->list = plan->small;
+	plan->n = 0;
+	plan->cap = sizeof(plan->small) / sizeof(plan->small[0]);
+	plan->err[0] = '\0';
 }
 
 void mf_plan_fini(struct mf_plan *plan)
 {
-	mf_free(plan->list);
-	plan->list = NULL;
-	plan->n = plan->cap = 0;
+	if (plan->list != plan->small)
+		mf_free(plan->list);
+	plan->list = plan->small;
+	plan->n = 0;
+	plan->cap = sizeof(plan->small) / sizeof(plan->small[0]);
 }
 
 static bool in_plan(const struct mf_plan *plan, const struct mf_module *mod)
@@ -56,9 +61,16 @@ static void plan_truncate(struct mf_plan *plan, size_t mark)
 static int plan_append(struct mf_plan *plan, struct mf_module *mod)
 {
 	if (plan->n == plan->cap) {
-		size_t cap = plan->cap ? plan->cap * 2 : 16;
-		void *p = mf_realloc(plan->list, cap * sizeof(*plan->list));
+		size_t cap = plan->cap * 2;
+		struct mf_module **p;
 
+		if (plan->list == plan->small) {
+			p = mf_malloc(cap * sizeof(*p));
+			if (p)
+				memcpy(p, plan->small, sizeof(plan->small));
+		} else {
+			p = mf_realloc(plan->list, cap * sizeof(*p));
+		}
 		if (!p)
 			return -ENOMEM;
 		plan->list = p;
@@ -69,18 +81,42 @@ static int plan_append(struct mf_plan *plan, struct mf_module *mod)
 	return 0;
 }
 
-/* The modules being visited, for cycle paths; grown as deep as the graph. */
+/*
+ * The modules being visited, for cycle paths; grown as deep as the graph.
+ * Graphs are rarely deeper than small[]: no allocation then.
+ */
 struct stack {
 	struct mf_module **items;
 	size_t n, cap;
+	struct mf_module *small[32];
 };
+
+static void stack_init(struct stack *st)
+{
+	st->items = st->small;
+	st->n = 0;
+	st->cap = sizeof(st->small) / sizeof(st->small[0]);
+}
+
+static void stack_fini(struct stack *st)
+{
+	if (st->items != st->small)
+		mf_free(st->items);
+}
 
 static int stack_push(struct stack *st, struct mf_module *mod)
 {
 	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		void *p = mf_realloc(st->items, cap * sizeof(*st->items));
+		size_t cap = st->cap * 2;
+		struct mf_module **p;
 
+		if (st->items == st->small) {
+			p = mf_malloc(cap * sizeof(*p));
+			if (p)
+				memcpy(p, st->small, sizeof(st->small));
+		} else {
+			p = mf_realloc(st->items, cap * sizeof(*p));
+		}
 		if (!p)
 			return -ENOMEM;
 		st->items = p;
@@ -118,13 +154,18 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 		  struct stack *st)
 {
 	const struct mf_table_ref *use = &mod->uses[i];
-	struct mf_provkey *pk = mf_provkey_find(plan->ctx, use->type, use->name);
+	struct mf_provkey *pk = mod->use_keys[i];
 	char tried[MF_ERR_MAX] = "";
 	size_t tlen = 0;
 	bool loop = false;
 	unsigned ntried = 0;
 	int err = -ENOENT;
 
+	if (!pk) {
+		/* Keys are never freed before the catalog: remember it. */
+		pk = mf_provkey_find(plan->ctx, use->type, use->name);
+		mod->use_keys[i] = pk;
+	}
 	if (!pk || pk->n_providers == 0) {
 		snprintf(plan->err, sizeof(plan->err),
 			 "%s uses %s=%s, which no module provides", mod->name,
@@ -257,12 +298,12 @@ fail:
 int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 {
 	size_t mark = plan->n;
-	struct stack st = { 0 };
+	struct stack st;
 	int err;
 
-	/* Most visits end at a running module: no allocation at all then. */
+	stack_init(&st);
 	err = visit(plan, mod, &st);
-	mf_free(st.items);
+	stack_fini(&st);
 	if (err == -ENOMEM)
 		snprintf(plan->err, sizeof(plan->err), "out of memory");
 	if (err < 0) {
@@ -333,8 +374,7 @@ static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mo
 			fn(data, p);
 	}
 	for (unsigned i = 0; i < mod->n_canuse; i++) {
-		struct mf_provkey *pk = mf_provkey_find(
-			plan->ctx, mod->canuse[i].type, mod->canuse[i].name);
+		struct mf_provkey *pk = mod->keys[1 + mod->n_provides + i];
 
 		for (size_t k = 0; pk && k < pk->n_providers; k++) {
 			struct mf_module *p = pk->providers[k].mod;
@@ -350,33 +390,32 @@ static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mo
 	}
 }
 
+/*
+ * The successors of every planned module in one array (compressed rows):
+ * a first pass counts each module's, a second fills them in.  One
+ * allocation for the whole plan, not one per module.
+ */
 struct sort_state {
 	unsigned *indeg;
-	struct mf_module ***succ; /* per index: modules that wait for it */
-	size_t *n_succ, *cap_succ;
+	size_t *row;		  /* [n + 1]: successors of i at succ[row[i]..] */
+	size_t *fill;		  /* next free slot of each row (second pass) */
+	struct mf_module **succ;  /* modules that wait for each one */
 	struct mf_module *cur;
-	int err;
 };
 
 static void count_pred(void *data, struct mf_module *pred)
 {
 	struct sort_state *s = data;
-	size_t i = pred->plan_idx;
 
-	(void)pred;
 	s->indeg[s->cur->plan_idx]++;
-	if (s->n_succ[i] == s->cap_succ[i]) {
-		size_t cap = s->cap_succ[i] ? 2 * s->cap_succ[i] : 4;
-		void *p = mf_realloc(s->succ[i], cap * sizeof(**s->succ));
+	s->row[pred->plan_idx + 1]++;
+}
 
-		if (!p) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->succ[i] = p;
-		s->cap_succ[i] = cap;
-	}
-	s->succ[i][s->n_succ[i]++] = s->cur;
+static void fill_succ(void *data, struct mf_module *pred)
+{
+	struct sort_state *s = data;
+
+	s->succ[s->fill[pred->plan_idx]++] = s->cur;
 }
 
 int mf_plan_sort(struct mf_plan *plan)
@@ -393,17 +432,25 @@ int mf_plan_sort(struct mf_plan *plan)
 	heap = mf_malloc(n * sizeof(*heap));
 	sorted = mf_malloc(n * sizeof(*sorted));
 	s.indeg = mf_calloc(n, sizeof(*s.indeg));
-	s.succ = mf_calloc(n, sizeof(*s.succ));
-	s.n_succ = mf_calloc(n, sizeof(*s.n_succ));
-	s.cap_succ = mf_calloc(n, sizeof(*s.cap_succ));
-	if (!heap || !sorted || !s.indeg || !s.succ || !s.n_succ || !s.cap_succ)
+	s.row = mf_calloc(n + 1, sizeof(*s.row));
+	s.fill = mf_malloc(n * sizeof(*s.fill));
+	if (!heap || !sorted || !s.indeg || !s.row || !s.fill)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		s.cur = plan->list[i];
 		for_each_pred(plan, s.cur, count_pred, &s);
 	}
-	if (s.err)
+	for (size_t i = 0; i < n; i++) {
+		s.row[i + 1] += s.row[i];
+		s.fill[i] = s.row[i];
+	}
+	s.succ = mf_malloc((s.row[n] ? s.row[n] : 1) * sizeof(*s.succ));
+	if (!s.succ)
 		goto out;
+	for (size_t i = 0; i < n; i++) {
+		s.cur = plan->list[i];
+		for_each_pred(plan, s.cur, fill_succ, &s);
+	}
 	for (size_t i = 0; i < n; i++)
 		if (s.indeg[i] == 0)
 			heap_push(heap, &nheap, plan->list[i]);
@@ -412,9 +459,9 @@ int mf_plan_sort(struct mf_plan *plan)
 		size_t i = m->plan_idx;
 
 		sorted[out++] = m;
-		for (size_t k = 0; k < s.n_succ[i]; k++)
-			if (--s.indeg[s.succ[i][k]->plan_idx] == 0)
-				heap_push(heap, &nheap, s.succ[i][k]);
+		for (size_t k = s.row[i]; k < s.row[i + 1]; k++)
+			if (--s.indeg[s.succ[k]->plan_idx] == 0)
+				heap_push(heap, &nheap, s.succ[k]);
 	}
 	/* The plan is acyclic by construction; canuse edges may close a loop
 	 * (a canuses b, b uses a): then the post-order stands for those. */
@@ -426,12 +473,9 @@ int mf_plan_sort(struct mf_plan *plan)
 		plan->list[i]->plan_idx = (unsigned)i;
 	err = 0;
 out:
-	if (s.succ)
-		for (size_t i = 0; i < n; i++)
-			mf_free(s.succ[i]);
 	mf_free(s.succ);
-	mf_free(s.n_succ);
-	mf_free(s.cap_succ);
+	mf_free(s.fill);
+	mf_free(s.row);
 	mf_free(s.indeg);
 	mf_free(sorted);
 	mf_free(heap);

@@ -24,12 +24,14 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <manifold/config.h>
@@ -574,6 +576,52 @@ static void moddir_cleanup(void)
 	moddir[0] = '\0';
 }
 
+/*
+ * Files the directory was given some time ago.  moddir.c remembers what a
+ * file was when it read it, and reads it again only when it changed; but it
+ * does not trust files changed within the last two seconds (a change within
+ * one tick of the file system's clock may keep the file's times), so these
+ * are written once and then left alone for longer than that.
+ */
+static const char *const settled_files[] = {
+	"la.manifest", "lb.manifest", "Bad.manifest", "other.manifest",
+	"solo.manifest", "open.manifest",
+};
+
+static void write_settled_files(void)
+{
+	char pattern[] = "/tmp/mf-faults-XXXXXX", path[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(pattern));
+	snprintf(moddir, sizeof(moddir), "%s", pattern);
+	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
+	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
+	write_file("Bad.manifest", "[module]\nname=bad\n");
+	write_file("other.manifest", "[module]\nname=someone\n");
+	write_file("solo.manifest", "[module]\nname=solo\n");
+	/* Refused for its mode: remembered as refused. */
+	write_file("open.manifest", "[module]\nname=open\n");
+	snprintf(path, sizeof(path), "%s/open.manifest", moddir);
+	ck_assert_int_eq(chmod(path, 0664), 0);
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+}
+
+static void settled_cleanup(void)
+{
+	for (size_t i = 0; i < sizeof(settled_files) / sizeof(settled_files[0]); i++)
+		remove_file(settled_files[i]);
+	rmdir(moddir);
+	moddir[0] = '\0';
+}
+
+/* A context that has not read the directory yet: the walk's refresh reads
+ * every file, and the files it could not read it must read next time. */
+static void setup_settled(struct mf_context **ctx)
+{
+	*ctx = fresh();
+	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
+}
+
 /* ---- module files ---------------------------------------------------------- */
 
 /*
@@ -750,6 +798,44 @@ START_TEST(refresh)
 }
 END_TEST
 
+/*
+ * A file not read for lack of memory is not taken as read: each failure
+ * point of a first refresh of settled files, and the refresh after it adds
+ * what the failed one did not.  And a directory that did not change costs a
+ * refresh no allocation at all: nothing of it is read again.
+ */
+START_TEST(refresh_settled)
+{
+	static struct fake_events ev;
+	struct mf_context *ctx;
+	unsigned long count;
+	int r;
+
+	if (!have_moddir()) {
+		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+		return;
+	}
+	write_settled_files();
+	walk(&(struct scenario){ .name = "refresh (settled files)", .setup = setup_settled,
+				 .op = op_refresh, .stepwise = true });
+
+	setup_settled(&ctx);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2); /* la, lb */
+	ck_assert_uint_eq(ev.count, 4); /* refused: Bad, open, other, solo */
+	fake_events_clear(&ev);
+	mf_alloc_fail_nth(ULONG_MAX);
+	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
+	count = mf_alloc_count();
+	mf_alloc_fail_nth(0);
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(ev.count, 0);
+	ck_assert_msg(count == 0, "refresh of an unchanged directory: %lu allocations", count);
+	release(ctx);
+	settled_cleanup();
+}
+END_TEST
+
 START_TEST(catalog_add)
 {
 	walk(&(struct scenario){ .name = "catalog add (with admin uses)",
@@ -833,7 +919,7 @@ START_TEST(out_of_memory_is_reported)
 	fake_events_clear(&ev);
 	fake_journal_clear();
 	/* The 1st allocation is the request list (nothing reported yet); the
-	 * 2nd is planning. */
+	 * 2nd is the first of the load itself. */
 	mf_alloc_fail_nth(2);
 	ck_assert_int_eq(fake_load(ctx, "top", &ev), -ENOMEM);
 	mf_alloc_fail_nth(0);
@@ -910,6 +996,7 @@ Suite *make_faults_suite(void)
 	add_case(s, "stop_all", stop_all);
 	add_case(s, "console", console_commands);
 	add_case(s, "refresh", refresh);
+	add_case(s, "refresh_settled", refresh_settled);
 	add_case(s, "load_files", load_files);
 	add_case(s, "catalog_add", catalog_add);
 	add_case(s, "config_apply", config_apply);
