@@ -5,6 +5,11 @@
 #   make check               every test: units (Check), golden files, image
 #   make <board>_defconfig   write build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig | olddefconfig | savedefconfig
+#   make BOARD=<board> check one board's suites only (also check-board, unit-tests,
+#                            image-tests, check-sanitizers, check-image-asan)
+#   make size                text/data/bss of the image and table bytes per module
+#   make bench               benchmarks against same-run floors (docs/performance.md)
+#   make fuzz | soak         long libFuzzer and TSan stress runs (FUZZ_SECONDS, SOAK_SECONDS)
 #   make deps                install the Debian packages the build needs
 #   make V=1                 show the commands
 #
@@ -546,6 +551,6 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,13s/^# \{0,1\}//p' Makefile
+	@sed -n '2,17s/^# \{0,1\}//p' Makefile
 
 FORCE:
