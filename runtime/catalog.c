@@ -34,21 +34,16 @@ static struct mf_provkey *provkey_get(struct mf_context *ctx, const char *type,
 				      const char *name, bool create)
 {
 	char key[256];
-	struct mf_provkey *pk;
+	bool created;
 
 	if (!mf_hash_key2(key, sizeof(key), type, name))
 		return NULL;
-	pk = mf_hash_get(&ctx->provkeys, key);
-	if (pk || !create)
-		return pk;
-	pk = mf_calloc(1, sizeof(*pk));
-	if (!pk)
-		return NULL;
-	if (mf_hash_put(&ctx->provkeys, key, pk) < 0) {
-		mf_free(pk);
-		return NULL;
-	}
-	return pk;
+	if (!create)
+		return mf_hash_get(&ctx->provkeys, key);
+	/* A key and its entry are one allocation, found or made with one
+	 * hash of "type=name": every module adds one or two at boot. */
+	return mf_hash_intern(&ctx->provkeys, key, sizeof(struct mf_provkey),
+			      &created);
 }
 
 struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
@@ -435,7 +430,7 @@ static void provkey_free(void *value)
 	if (pk->providers != &pk->first)
 		mf_free(pk->providers);
 	mf_free(pk->watchers);
-	mf_free(pk);
+	/* pk itself lives in its hash entry (mf_hash_intern()). */
 }
 
 void mf_catalog_free(struct mf_context *ctx)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,33 @@ int mf_hash_put(struct mf_hash *h, const char *key, void *value)
 	h->buckets[hash & (h->n_buckets - 1)] = e;
 	h->count++;
 	return 0;
+}
+
+void *mf_hash_intern(struct mf_hash *h, const char *key, size_t size,
+		     bool *created)
+{
+	const size_t align = _Alignof(max_align_t);
+	unsigned hash = hash_string(key);
+	struct mf_hash_entry *e = find(h, key, hash);
+	size_t len = strlen(key), at;
+
+	*created = false;
+	if (e)
+		return e->value;
+	if (h->count >= h->n_buckets && rehash(h, 2 * h->n_buckets) < 0)
+		return NULL;
+	at = (sizeof(*e) + len + 1 + align - 1) / align * align;
+	e = mf_calloc(1, at + size);
+	if (!e)
+		return NULL;
+	memcpy(e->key, key, len + 1);
+	e->hash = hash;
+	e->value = (char *)e + at;
+	e->next = h->buckets[hash & (h->n_buckets - 1)];
+	h->buckets[hash & (h->n_buckets - 1)] = e;
+	h->count++;
+	*created = true;
+	return e->value;
 }
 
 int mf_hash_reserve(struct mf_hash *h, size_t n)

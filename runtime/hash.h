@@ -8,6 +8,7 @@
 #ifndef MANIFOLD_HASH_H
 #define MANIFOLD_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mf_hash_entry {
@@ -30,6 +31,15 @@ void *mf_hash_get(const struct mf_hash *h, const char *key);
 /* 0, -EEXIST (the old value stays), -ENOMEM. */
 int mf_hash_put(struct mf_hash *h, const char *key, void *value);
 /* Returns the removed value, or NULL. */
+/*
+ * The value stored under @key; when there is none, a new entry whose value
+ * is @size zeroed bytes allocated with the entry itself (*created = true):
+ * one allocation, one hash of the key.  NULL when out of memory.  Such
+ * values go with their entries: mf_hash_fini()'s free_value must not free
+ * them, only what they point to.
+ */
+void *mf_hash_intern(struct mf_hash *h, const char *key, size_t size,
+		     bool *created);
 /* Room for @n entries without rehashing: a table added at once. */
 int mf_hash_reserve(struct mf_hash *h, size_t n);
 void *mf_hash_remove(struct mf_hash *h, const char *key);
