@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <manifold/moddir.h>
 
@@ -26,9 +27,24 @@
  */
 int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen);
 
-/* The whole of a checked file, NUL-terminated; the caller frees *buf. */
-int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
-		    size_t *len, char *err, size_t errlen);
+/*
+ * The same for @name in the directory open as @dirfd (AT_FDCWD: @name is a
+ * path); @path names the file in messages only.  When @seen is not NULL it
+ * gets what the checks saw, whatever they decided: the lstat() of @name
+ * once that worked, then the fstat() of the descriptor once it is open;
+ * seen->st_mode is 0 when they saw nothing.  The module directory keeps it
+ * to know the file unchanged next time without reading it again.
+ */
+int mf_modfile_openat(int dirfd, const char *name, const char *path,
+		      unsigned flags, struct stat *seen, char *err, size_t errlen);
+
+/*
+ * The whole of a checked file (see mf_modfile_openat()), NUL-terminated;
+ * the caller frees *buf.  -EFBIG when it is larger than @max bytes.
+ */
+int mf_modfile_readat(int dirfd, const char *name, const char *path,
+		      unsigned flags, size_t max, char **buf, size_t *len,
+		      struct stat *seen, char *err, size_t errlen);
 
 /* The checksum ("sha256:<hex>") of a checked file. */
 int mf_modfile_checksum(const char *path, unsigned flags,

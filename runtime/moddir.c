@@ -25,13 +25,26 @@
  * refused.  A name that the image has built in is an error too, and the
  * embedded module is kept.  Each refusal is reported once, however often the
  * directory is read, until the file changes its story.
+ *
+ * Reading the directory must cost little, as it happens before every load:
+ * a file is read only when it is new or changed.  Each entry remembers what
+ * its file was when last read (struct file_id) and a refresh compares that
+ * with one fstatat() of the file, its name taken from the open directory:
+ * no path is built and nothing is read or parsed for a file that is as it
+ * was, and its entry keeps its state (in the catalog, unavailable, or
+ * refused and reported).  What is remembered is only ever what the file
+ * alone decided: a file that could not be read for lack of memory or
+ * descriptors is read again by the next refresh.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -40,6 +53,30 @@
 /* Far more than any manifest needs; a bigger file is not one. */
 #define MANIFEST_MAX (1024 * 1024)
 
+/*
+ * A file as it was when last read.  Which file (a file renamed into place
+ * is another inode), its size and times to the nanosecond (a write moves
+ * both), and what the safety checks judged: its type, mode and owner.
+ * chmod and chown move the ctime too, so a manifest made group-writable or
+ * given away is read, and refused, again.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	mode_t mode;
+	uid_t uid;
+};
+
+/*
+ * A change within one tick of the file system's clock may keep a file's
+ * size and times: clocks stamp files every few milliseconds, FAT every two
+ * seconds.  A file younger than this when it was read is not remembered:
+ * every refresh reads it again until it has been left alone that long.
+ */
+#define SETTLE_SEC 2
+
 /* One *.manifest file of the directory, known by its base name. */
 struct entry {
 	struct mf_module *mod;	/* its catalog entry, once added */
@@ -47,12 +84,15 @@ struct entry {
 	char *said;		/* the last refusal reported for this file */
 	char *unavailable;	/* why mod cannot start (mod->unavailable) */
 	unsigned seen;		/* scan number that last found the file */
+	bool known;		/* id is the file whose reading made this state */
+	struct file_id id;
 };
 
 struct mf_moddir {
 	char *dir;
 	unsigned flags;
 	unsigned scan;	   /* scans made so far */
+	size_t n_seen;	   /* entries the current scan found */
 	bool missing_said; /* "directory does not exist" reported */
 	bool unsafe_said;  /* "directory refused" reported */
 	char *no_such;	   /* mf_moddir_no_such_module() */
@@ -104,66 +144,141 @@ static bool file_name_ok(const char *name)
 
 /* ---- reading the directory ------------------------------------------------ */
 
-static int cmp_str(const void *a, const void *b)
+static bool same_time(const struct timespec *a, const struct timespec *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static void free_names(char **names, size_t n)
+static bool same_file(const struct file_id *id, const struct stat *st)
 {
-	for (size_t i = 0; i < n; i++)
-		mf_free(names[i]);
-	mf_free(names);
+	return id->dev == st->st_dev && id->ino == st->st_ino &&
+	       id->size == st->st_size && id->mode == st->st_mode &&
+	       id->uid == st->st_uid && same_time(&id->mtime, &st->st_mtim) &&
+	       same_time(&id->ctime, &st->st_ctim);
 }
 
-/* The base names of DIR/<base>.manifest, sorted: a deterministic order. */
-static int list_manifests(const char *dir, char ***out, size_t *n_out)
+/* @t is SETTLE_SEC seconds or more before @now. */
+static bool settled(const struct timespec *t, const struct timespec *now)
+{
+	time_t limit = now->tv_sec - SETTLE_SEC;
+
+	return t->tv_sec < limit || (t->tv_sec == limit && t->tv_nsec <= now->tv_nsec);
+}
+
+static void mark_seen(struct mf_moddir *md, struct entry *e)
+{
+	if (e->seen != md->scan) {
+		e->seen = md->scan;
+		md->n_seen++;
+	}
+}
+
+/* The files of one scan that must be read: new or changed since last time. */
+struct todo {
+	DIR *dp;	  /* the directory, open until they are read */
+	char *text;	  /* their base names, one after the other */
+	size_t used, cap; /* of text */
+	union name {
+		size_t off;	  /* into text, while it grows */
+		const char *base; /* once it is complete */
+	} *names;
+	size_t n, cap_names;
+};
+
+static int todo_add(struct todo *t, const char *base, size_t len)
+{
+	if (t->n == t->cap_names) {
+		size_t c = t->cap_names ? t->cap_names * 2 : 64;
+		union name *p = mf_realloc(t->names, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->names = p;
+		t->cap_names = c;
+	}
+	if (t->cap - t->used < len + 1) {
+		size_t c = t->cap ? t->cap : 1024;
+		char *p;
+
+		while (c - t->used < len + 1)
+			c *= 2;
+		p = mf_realloc(t->text, c);
+		if (!p)
+			return -ENOMEM;
+		t->text = p;
+		t->cap = c;
+	}
+	memcpy(t->text + t->used, base, len);
+	t->text[t->used + len] = '\0';
+	t->names[t->n++].off = t->used;
+	t->used += len + 1;
+	return 0;
+}
+
+static void todo_free(struct todo *t)
+{
+	if (t->dp)
+		closedir(t->dp);
+	mf_free(t->text);
+	mf_free(t->names);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const union name *)a)->base, ((const union name *)b)->base);
+}
+
+/*
+ * Go through DIR/<base>.manifest: a file that is still the one last read
+ * is marked seen and left alone; the others go to @t, sorted, so that what
+ * their reading says comes in name order.  Nothing is sorted, allocated or
+ * built per file that did not change.
+ */
+static int scan_dir(struct mf_moddir *md, struct todo *t)
 {
 	static const char suffix[] = ".manifest";
 	const size_t slen = sizeof(suffix) - 1;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	char base[NAME_MAX + 1];
 	struct dirent *d;
-	DIR *dp;
-	int err = 0;
+	int fd, err = 0;
 
-	dp = opendir(dir);
-	if (!dp)
+	fd = open(md->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	while ((errno = 0, d = readdir(dp))) {
-		size_t len = strlen(d->d_name);
-
-		if (len <= slen || strcmp(d->d_name + len - slen, suffix) != 0)
-			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 32;
-			char **p = mf_realloc(names, c * sizeof(*names));
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			names = p;
-			cap = c;
-		}
-		names[n] = mf_strndup(d->d_name, len - slen);
-		if (!names[n]) {
-			err = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	if (!err && errno)
+	t->dp = fdopendir(fd);
+	if (!t->dp) {
 		err = -errno;
-	closedir(dp);
-	if (err) {
-		free_names(names, n);
+		close(fd);
 		return err;
 	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	*out = names;
-	*n_out = n;
+	while ((errno = 0, d = readdir(t->dp))) {
+		size_t len = strlen(d->d_name);
+		struct entry *e;
+		struct stat st;
+
+		if (len <= slen || len - slen >= sizeof(base) ||
+		    strcmp(d->d_name + len - slen, suffix) != 0)
+			continue;
+		len -= slen;
+		memcpy(base, d->d_name, len);
+		base[len] = '\0';
+		e = mf_hash_get(&md->entries, base);
+		if (e && e->known &&
+		    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    same_file(&e->id, &st)) {
+			mark_seen(md, e);
+			continue;
+		}
+		err = todo_add(t, base, len);
+		if (err)
+			return err;
+	}
+	if (errno)
+		return -errno;
+	for (size_t i = 0; i < t->n; i++)
+		t->names[i].base = t->text + t->names[i].off;
+	if (t->n > 1)
+		qsort(t->names, t->n, sizeof(*t->names), cmp_name);
 	return 0;
 }
 
@@ -344,30 +459,68 @@ static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 	return 1;
 }
 
-static int sync_one(struct report *r, struct mf_moddir *md, const char *base)
+/*
+ * Whether a failure to read a file is the file's own doing, which reading
+ * it again would only repeat (see mf_modfile_openat()): a symbolic link,
+ * not a regular file, unsafe mode or owner, too big, not readable.  Lack of
+ * memory or descriptors, a file replaced while checked, I/O errors: not.
+ */
+static bool file_says(int err)
+{
+	return err == -ELOOP || err == -EINVAL || err == -EPERM || err == -EFBIG ||
+	       err == -EACCES;
+}
+
+/* @e's state came from the file @st describes, and from nothing else. */
+static void remember(struct entry *e, const struct stat *st,
+		     const struct timespec *now)
+{
+	if (st->st_mode == 0 || !settled(&st->st_mtim, now) ||
+	    !settled(&st->st_ctim, now))
+		return;
+	e->id = (struct file_id){
+		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+		.mtime = st->st_mtim, .ctime = st->st_ctim,
+		.mode = st->st_mode, .uid = st->st_uid,
+	};
+	e->known = true;
+}
+
+static int sync_one(struct report *r, struct mf_moddir *md, int dirfd,
+		    const char *base, const struct timespec *now)
 {
 	struct entry *e = entry_get(md, base);
-	char why[MF_ERR_MAX], *path = NULL, *buf = NULL;
+	char why[MF_ERR_MAX], file[NAME_MAX + 1], *path = NULL, *buf = NULL;
 	struct mf_manifest *m = NULL;
+	struct stat st = { 0 };
+	bool keep = false; /* the outcome is the file's: remember it */
 	size_t len;
-	int err;
+	int err, c;
 
 	if (!e)
 		return -ENOMEM;
-	e->seen = md->scan;
+	mark_seen(md, e);
+	/* Until this reading is done, the file is as good as unknown. */
+	e->known = false;
 	path = mf_strdup_printf("%s/%s.manifest", md->dir, base);
 	if (!path)
 		return -ENOMEM;
+	snprintf(file, sizeof(file), "%s.manifest", base);
 	if (!file_name_ok(base)) {
+		/* Its name alone decides, whatever the file says. */
+		keep = fstatat(dirfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0;
 		snprintf(why, sizeof(why),
 			 "%s: '%s' is not a module name (a-z, 0-9 and _, at most "
 			 "63): ignored", path, base);
 		goto refused;
 	}
-	err = mf_modfile_read(path, md->flags, MANIFEST_MAX, &buf, &len, why, sizeof(why));
+	err = mf_modfile_readat(dirfd, file, path, md->flags, MANIFEST_MAX, &buf,
+				&len, &st, why, sizeof(why));
+	keep = file_says(err);
 	if (err == 0) {
 		err = mf_manifest_parse(path, buf, len, &m, why, sizeof(why));
 		mf_free(buf);
+		keep = err != -ENOMEM;
 	}
 	if (err == -ENOMEM) {
 		/* Lack of memory says nothing about the file: leave its
@@ -386,21 +539,27 @@ static int sync_one(struct report *r, struct mf_moddir *md, const char *base)
 	}
 	mf_free(path);
 	if (e->mod) {
-		err = update_entry(r, e, m);
+		c = update_entry(r, e, m);
 		mf_manifest_free(m);
 		mf_set_str(&e->said, NULL);
-		return err;
+	} else {
+		/* A refusal here (a name the catalog has) stands as long
+		 * as the file: catalog entries never leave. */
+		c = add_entry(r, md, e, m);
 	}
-	return add_entry(r, md, e, m);
+	if (c >= 0)
+		remember(e, &st, now);
+	return c;
 
 refused:
 	refuse(r, e, base, why);
 	mf_free(path);
 	/* A module whose manifest went bad cannot be trusted to start. */
-	if (e->mod)
-		return make_unavailable(r, e,
-			"its manifest is refused (see the module directory's messages)");
-	return 0;
+	c = e->mod ? make_unavailable(r, e, "its manifest is refused (see the "
+				      "module directory's messages)") : 0;
+	if (c >= 0 && keep)
+		remember(e, &st, now);
+	return c;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -416,18 +575,23 @@ static int forget_gone(struct report *r, struct mf_moddir *md)
 	struct mf_hash_entry **gone;
 	size_t n = 0;
 
-	gone = mf_malloc((md->entries.count + 1) * sizeof(*gone));
+	/* The usual case, and the one every load meets: nothing went. */
+	if (md->n_seen == md->entries.count)
+		return 0;
+	gone = mf_malloc((md->entries.count - md->n_seen) * sizeof(*gone));
 	if (!gone)
 		return -ENOMEM;
 	for (size_t b = 0; b < md->entries.n_buckets; b++)
 		for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next)
 			if (((struct entry *)h->value)->seen != md->scan)
 				gone[n++] = h;
-	if (n)
+	if (n > 1)
 		qsort(gone, n, sizeof(*gone), cmp_key);
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = gone[i]->value;
 
+		/* Should it come back, even as it was, it is read again. */
+		e->known = false;
 		if (e->mod) {
 			int c = make_unavailable(r, e,
 				"its manifest was removed from the module directory");
@@ -507,11 +671,13 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	struct report r = { ctx, ev, data, 0 };
 	char why_dir[MF_ERR_MAX];
+	struct todo todo = { 0 };
 	struct mf_moddir *md;
-	char **names = NULL;
-	size_t n = 0;
+	struct timespec now;
 	int err;
 
+	/* Taken before any file is looked at: see SETTLE_SEC. */
+	clock_gettime(CLOCK_REALTIME, &now);
 	mf_lock(ctx);
 	md = ctx->moddir;
 	if (!md) {
@@ -519,6 +685,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		return -ENOENT;
 	}
 	md->scan++;
+	md->n_seen = 0;
 	err = dir_unsafe(md, why_dir, sizeof(why_dir));
 	if (err < 0) {
 		/* Nothing is taken as removed from a directory not read. */
@@ -528,7 +695,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		goto out;
 	}
 	md->unsafe_said = false;
-	err = list_manifests(md->dir, &names, &n);
+	err = scan_dir(md, &todo);
 	if (err == -ENOENT) {
 		/* Nothing installed yet is a directory with nothing in it. */
 		if (!md->missing_said) {
@@ -553,8 +720,8 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	/* Each file is applied whole or not at all; one that could not be
 	 * for lack of memory does not keep the others from being applied,
 	 * and the refresh then says -ENOMEM: the next one finishes the job. */
-	for (size_t i = 0; i < n; i++) {
-		int c = sync_one(&r, md, names[i]);
+	for (size_t i = 0; i < todo.n; i++) {
+		int c = sync_one(&r, md, dirfd(todo.dp), todo.names[i].base, &now);
 
 		if (c > 0)
 			r.changes += c;
@@ -565,7 +732,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		err = -ENOMEM;
 out:
 	mf_unlock(ctx);
-	free_names(names, n);
+	todo_free(&todo);
 	return err < 0 ? err : r.changes;
 }
 

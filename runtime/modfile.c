@@ -9,7 +9,10 @@
  * check off (MF_MODDIR_NO_PERM_CHECK, the image's -P), never the others.
  *
  * The checks are made on the descriptor that is then read, not only on the
- * path, so a file swapped between the check and the read is caught.
+ * path, so a file swapped between the check and the read is caught.  The
+ * module directory names its manifests from the directory it holds open
+ * (mf_modfile_openat()), so that what it checks, reads and later compares
+ * (moddir.c) is one and the same file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,16 +25,21 @@
 #include "internal.h"
 #include "loadable.h"
 
-int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
+int mf_modfile_openat(int dirfd, const char *name, const char *path,
+		      unsigned flags, struct stat *seen, char *err, size_t errlen)
 {
 	struct stat lst, st;
 	int fd, r;
 
-	if (lstat(path, &lst) < 0) {
+	if (seen)
+		seen->st_mode = 0;
+	if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
+	if (seen)
+		*seen = lst;
 	if (S_ISLNK(lst.st_mode)) {
 		snprintf(err, errlen, "%s: is a symbolic link; module files and "
 			 "manifests must be regular files", path);
@@ -43,7 +51,7 @@ int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
 	}
 	/* O_NONBLOCK: should a FIFO take the file's place after lstat, the
 	 * open must not wait for a writer. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path,
@@ -55,6 +63,8 @@ int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto err_close;
 	}
+	if (seen)
+		*seen = st;
 	if (!S_ISREG(st.st_mode) || st.st_dev != lst.st_dev || st.st_ino != lst.st_ino) {
 		snprintf(err, errlen, "%s: replaced while being checked", path);
 		r = -EAGAIN;
@@ -83,14 +93,20 @@ err_close:
 	return r;
 }
 
-int mf_modfile_read(const char *path, unsigned flags, size_t max, char **buf,
-		    size_t *len, char *err, size_t errlen)
+int mf_modfile_open(const char *path, unsigned flags, char *err, size_t errlen)
+{
+	return mf_modfile_openat(AT_FDCWD, path, path, flags, NULL, err, errlen);
+}
+
+int mf_modfile_readat(int dirfd, const char *name, const char *path,
+		      unsigned flags, size_t max, char **buf, size_t *len,
+		      struct stat *seen, char *err, size_t errlen)
 {
 	size_t have = 0, cap = 4096;
 	char *p = NULL;
 	int fd, r;
 
-	fd = mf_modfile_open(path, flags, err, errlen);
+	fd = mf_modfile_openat(dirfd, name, path, flags, seen, err, errlen);
 	if (fd < 0)
 		return fd;
 	p = mf_malloc(cap + 1);

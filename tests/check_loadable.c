@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <manifold/moddir.h>
@@ -735,6 +736,89 @@ START_TEST(file_changed_after_mapping_needs_a_restart)
 }
 END_TEST
 
+/*
+ * The directory reads a file again only when it changed, and trusts that
+ * only of files left alone for two seconds (moddir.c: a change within one
+ * tick of the file system's clock may keep the file's times): wait that.
+ */
+static void settle(void)
+{
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+}
+
+/* Rewrite @path in place: same inode, same size, new times. */
+static void rewrite_in_place(const char *path, const char *text)
+{
+	struct stat before, after;
+	int fd;
+
+	ck_assert_int_eq(stat(path, &before), 0);
+	ck_assert_uint_eq((size_t)before.st_size, strlen(text));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert(after.st_ino == before.st_ino && after.st_size == before.st_size);
+}
+
+START_TEST(settled_files_are_read_again_when_they_change)
+{
+	char base[512], mid[512], top[512], sum[MF_SHA256_TEXT_SIZE];
+	char *text, *p;
+	int r;
+
+	install(dir, "fx_base");
+	install(dir, "fx_mid");
+	install(dir, "fx_top");
+	settle();
+	use_dir(0);
+	ck_assert_int_eq(fake_load(ctx, "fx_mid", NULL), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	ck_assert_uint_eq(ev.count, 0);
+
+	/* Content rewritten in place, to the byte as long: only its times
+	 * tell (a checksum as long as the one it replaces). */
+	path_of(top, sizeof(top), dir, "fx_top", ".manifest");
+	path_of(mid, sizeof(mid), dir, "fx_mid", ".so");
+	file_checksum(mid, sum);
+	text = slurp(top, NULL);
+	p = strstr(text, "\nchecksum=");
+	ck_assert(p != NULL && strlen(sum) == strcspn(p + 10, "\n"));
+	memcpy(p + 10, sum, strlen(sum));
+	rewrite_in_place(top, text);
+	free(text);
+	/* Replaced by a new file renamed into place. */
+	path_of(mid, sizeof(mid), dir, "fx_top", ".so");
+	file_checksum(mid, sum);
+	path_of(mid, sizeof(mid), dir, "fx_mid", ".manifest");
+	set_manifest_checksum(mid, sum);
+	/* A running module's manifest made group-writable: refused. */
+	path_of(base, sizeof(base), dir, "fx_base", ".manifest");
+	ck_assert_int_eq(chmod(base, 0664), 0);
+
+	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
+	ck_assert_msg(r == 3, "%d changes:\n%s", r, ev.lines);
+	ck_assert_str_eq(ev.seq, "fail:fx_base note:fx_base note:fx_mid note:fx_top");
+	ck_assert_has(detail(MF_EVENT_FAIL, "fx_base"),
+		      "fx_base.manifest: writable by group or others (mode 0664); refused");
+	ck_assert_str_eq(detail(MF_EVENT_NOTE, "fx_base"),
+			 "its manifest is refused (see the module directory's messages): "
+			 "it keeps running, but cannot be started again once stopped");
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_mid"), "new checksum in its manifest");
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_top"), "new checksum in its manifest");
+	/* Said once. */
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	ck_assert_uint_eq(ev.count, 0);
+
+	/* Safe again: available again. */
+	ck_assert_int_eq(chmod(base, 0644), 0);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_str_eq(detail(MF_EVENT_NOTE, "fx_base"), "back in the module directory");
+}
+END_TEST
+
 /* A table with one embedded module, fx_base, as an image would have. */
 static const struct manifold_module embedded_desc = {
 	.abi_version = MANIFOLD_ABI_VERSION,
@@ -844,6 +928,7 @@ Suite *make_loadable_suite(void)
 	tcase_add_test(files, module_installed_later_becomes_loadable);
 	tcase_add_test(files, removed_module_cannot_be_loaded_again);
 	tcase_add_test(files, file_changed_after_mapping_needs_a_restart);
+	tcase_add_test(files, settled_files_are_read_again_when_they_change);
 	tcase_add_test(files, name_of_an_embedded_module_is_reported_once);
 	tcase_add_test(files, directory_appears_later);
 	tcase_add_test(files, no_directory_set);

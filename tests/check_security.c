@@ -10,7 +10,9 @@
  *  - a manifest cannot make a name reach outside the module directory;
  *  - a manifest or module file owned by a user other than root and the
  *    image's own is refused, as a group-writable one is, and so is a
- *    module directory that others could change.
+ *    module directory that others could change; a manifest read before
+ *    and since given away or made group-writable too, although a refresh
+ *    does not read again what did not change.
  */
 #include <check.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <manifold/config.h>
@@ -267,6 +270,55 @@ START_TEST(group_writable_manifest_is_refused)
 }
 END_TEST
 
+/*
+ * A refresh reads only the manifests that changed since it last read them,
+ * and trusts that only of files left alone for two seconds (moddir.c): these
+ * were read long enough after they were written to be remembered, and
+ * their mode and owner still count.
+ */
+START_TEST(settled_manifest_made_unsafe_is_refused)
+{
+	char mine[256], theirs[256], want[512];
+	struct mf_module *mod;
+	bool root = geteuid() == 0;
+
+	NEED_DIR();
+	write_file("mine.manifest", "[module]\nname=mine\n", 0644);
+	write_file("theirs.manifest", "[module]\nname=theirs\n", 0644);
+	snprintf(mine, sizeof(mine), "%s/mine.manifest", dir);
+	snprintf(theirs, sizeof(theirs), "%s/theirs.manifest", dir);
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+
+	ck_assert_int_eq(chmod(mine, 0664), 0);
+	/* Only root can give a file away; CI runs as root. */
+	if (root)
+		ck_assert_int_eq(chown(theirs, 4242, 4242), 0);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), (root ? 2 : 1));
+	snprintf(want, sizeof(want), "fail mine: %s: writable by group or others (mode 0664); "
+		 "refused (the image's -P turns this check off)\n", mine);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_msg(strstr(ev.lines, "note mine: its manifest is refused") != NULL,
+		      "events:\n%s", ev.lines);
+	if (root) {
+		snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither root "
+			 "nor this image's user (uid 0); refused (the image's -P turns this "
+			 "check off)\n", theirs);
+		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	}
+	/* In the catalog still, but not to be started. */
+	ck_assert_int_eq(mf_module_find(ctx, "mine", &mod), 0);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(fake_load(ctx, root ? "mine theirs" : "mine", &ev), -ENOENT);
+	ck_assert_msg(strstr(ev.lines, "fail mine: mine cannot start: its manifest is "
+			     "refused") != NULL, "events:\n%s", ev.lines);
+	ck_assert_msg(!root || strstr(ev.lines, "fail theirs: theirs cannot start: its "
+				      "manifest is refused") != NULL, "events:\n%s", ev.lines);
+}
+END_TEST
+
 /* Whoever may replace files in the directory decides what the image runs. */
 START_TEST(unsafe_directory_is_refused)
 {
@@ -319,6 +371,7 @@ Suite *make_security_suite(void)
 	tcase_add_test(tc, names_never_leave_the_directory);
 	tcase_add_test(tc, files_of_another_owner_are_refused);
 	tcase_add_test(tc, group_writable_manifest_is_refused);
+	tcase_add_test(tc, settled_manifest_made_unsafe_is_refused);
 	tcase_add_test(tc, unsafe_directory_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
