@@ -146,7 +146,11 @@ struct mf_module {
 	unsigned fail_gen; /* failed during operation fail_gen: not retried */
 	bool force_stop;   /* a forced unload is waiting for its users */
 	bool pending;	   /* queued in ctx->pending */
-	struct mf_module *next_pending;
+	/* ctx->pending is a leftist heap on start_seq, latest on top, kept in
+	 * the modules themselves: queuing needs no memory, and a cascade of
+	 * K stops costs K log K, not K^2 */
+	struct mf_module *pending_left, *pending_right;
+	unsigned pending_rank;
 	const struct mf_request *op_req; /* mf_load: the request naming it */
 };
 
@@ -179,7 +183,7 @@ struct mf_context {
 	const char *stop_reason;
 	/* modules that lost their last user during a cascade, stopped in
 	 * reverse start order once the current stop returns */
-	struct mf_module *pending; /* linked by next_pending: queuing needs no memory */
+	struct mf_module *pending; /* heap of modules (pending_left/right) */
 	unsigned cascade_depth;
 };
 

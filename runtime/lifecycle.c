@@ -23,6 +23,7 @@
  * asked to go, or for references still held; its registrations are already
  * gone, so new lookups fail and stale handles report an error.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,28 +418,57 @@ static bool ready_to_stop(struct mf_module *mod)
 	return true;
 }
 
+static unsigned pending_rank(const struct mf_module *m)
+{
+	return m ? m->pending_rank : 0;
+}
+
+/*
+ * Merge two leftist heaps (latest start_seq on top).  The right spine of a
+ * leftist heap is at most log2(n) long, so is the recursion.
+ */
+static struct mf_module *pending_merge(struct mf_module *a, struct mf_module *b)
+{
+	struct mf_module *t;
+
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (b->start_seq > a->start_seq) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	a->pending_right = pending_merge(a->pending_right, b);
+	if (pending_rank(a->pending_left) < pending_rank(a->pending_right)) {
+		t = a->pending_left;
+		a->pending_left = a->pending_right;
+		a->pending_right = t;
+	}
+	a->pending_rank = pending_rank(a->pending_right) + 1;
+	return a;
+}
+
 static void queue_pending(struct mf_context *ctx, struct mf_module *mod)
 {
 	if (mod->pending)
 		return;
 	mod->pending = true;
-	mod->next_pending = ctx->pending;
-	ctx->pending = mod;
+	mod->pending_left = mod->pending_right = NULL;
+	mod->pending_rank = 1;
+	ctx->pending = pending_merge(ctx->pending, mod);
 }
 
 /* Take the latest started module off the queue. */
 static struct mf_module *pop_pending(struct mf_context *ctx)
 {
-	struct mf_module **best = &ctx->pending, *next;
+	struct mf_module *top = ctx->pending;
 
-	for (struct mf_module **pp = &ctx->pending; *pp; pp = &(*pp)->next_pending)
-		if ((*pp)->start_seq > (*best)->start_seq)
-			best = pp;
-	next = *best;
-	*best = next->next_pending;
-	next->next_pending = NULL;
-	next->pending = false;
-	return next;
+	ctx->pending = pending_merge(top->pending_left, top->pending_right);
+	top->pending_left = top->pending_right = NULL;
+	top->pending = false;
+	return top;
 }
 
 /*
@@ -909,17 +939,46 @@ static int cmp_seq_desc(const void *a, const void *b)
 	       (*x)->start_seq > (*y)->start_seq ? -1 : 0;
 }
 
+/*
+ * A set of modules in the order they were added, with a hash of the
+ * pointers beside it: a cascade of K modules asks "in the set?" for every
+ * edge, which a scan of the list made K^2.
+ */
 struct modset {
 	struct mf_module **items;
 	size_t n, cap;
+	struct mf_module **slots; /* open addressing; NULL is empty */
+	size_t n_slots;		  /* a power of two, more than 2 * n */
 };
+
+static size_t modset_slot(const struct modset *s, const struct mf_module *mod)
+{
+	/* Fibonacci hashing, high bits: allocation addresses share their
+	 * low bits. */
+	uint64_t h = (uint64_t)(uintptr_t)mod * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(h >> 32) & (s->n_slots - 1);
+}
 
 static bool modset_has(const struct modset *s, const struct mf_module *mod)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->items[i] == mod)
+	if (!s->n_slots)
+		return false;
+	for (size_t i = modset_slot(s, mod);; i = (i + 1) & (s->n_slots - 1)) {
+		if (!s->slots[i])
+			return false;
+		if (s->slots[i] == mod)
 			return true;
-	return false;
+	}
+}
+
+static void modset_put_slot(struct modset *s, struct mf_module *mod)
+{
+	size_t i = modset_slot(s, mod);
+
+	while (s->slots[i])
+		i = (i + 1) & (s->n_slots - 1);
+	s->slots[i] = mod;
 }
 
 static int modset_add(struct modset *s, struct mf_module *mod)
@@ -935,8 +994,27 @@ static int modset_add(struct modset *s, struct mf_module *mod)
 		s->items = p;
 		s->cap = cap;
 	}
+	if (2 * (s->n + 1) >= s->n_slots) {
+		size_t n = s->n_slots ? 2 * s->n_slots : 64;
+		struct mf_module **slots = mf_calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		mf_free(s->slots);
+		s->slots = slots;
+		s->n_slots = n;
+		for (size_t i = 0; i < s->n; i++)
+			modset_put_slot(s, s->items[i]);
+	}
+	modset_put_slot(s, mod);
 	s->items[s->n++] = mod;
 	return 0;
+}
+
+static void modset_free(struct modset *s)
+{
+	mf_free(s->items);
+	mf_free(s->slots);
 }
 
 /* @mod and every module that uses it, directly or not. */
@@ -1056,8 +1134,8 @@ static int dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
 	}
 out:
 	mf_free(forced_why);
-	mf_free(up.items);
-	mf_free(s.items);
+	modset_free(&up);
+	modset_free(&s);
 	return err;
 }
 
@@ -1133,7 +1211,7 @@ static void wait_for_stops(struct mf_context *ctx, const struct modset *up)
 			emit(ctx, MF_EVENT_STOP, late.items[i],
 			     modset_has(up, late.items[i]) ? "forced unload" :
 							     "no users left");
-	mf_free(late.items);
+	modset_free(&late);
 }
 
 static int force_unload(struct mf_context *ctx, struct mf_module *mod)
@@ -1170,7 +1248,7 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 	}
 	ctx->stop_reason = NULL;
 out:
-	mf_free(up.items);
+	modset_free(&up);
 	return err;
 }
 
