@@ -49,7 +49,7 @@ KCONFIG_MCONF ?= kconfig-mconf
 # Loadable modules are a set of files chosen kbuild-style by CONFIG_MODULES
 # (see runtime-y below); without them the image links
 # backend_loadable_none.c, whose stubs say why it cannot load module files.
-RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modfile.c
+RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modcache.c runtime/modfile.c
 RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
 	$(sort $(wildcard runtime/*.c)))
 # What the native unit tests link: glibc can dlopen.
@@ -190,7 +190,9 @@ $(O)/obj/main.o: embedded/main.c $(wildcard embedded/*.h runtime/include/manifol
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_CONFIG_DIR='$(CONFIG_MF_CONFIG_DIR)' \
 		-DMF_CONTROL_SOCKET='$(CONFIG_MF_CONTROL_SOCKET)' \
 		-DMF_CANCEL_TIMEOUT_MS=$(CONFIG_MF_CANCEL_TIMEOUT_MS) -DMF_BOARD='"$(BOARD)"' \
-		$(if $(CONFIG_MF_MODULE_DIR),-DMF_MODULE_DIR='$(CONFIG_MF_MODULE_DIR)') -c -o $@ $<
+		$(if $(CONFIG_MF_MODULE_DIR),-DMF_MODULE_DIR='$(CONFIG_MF_MODULE_DIR)') \
+		$(if $(CONFIG_MODULES),-DMF_MODULE_CACHE='$(CONFIG_MF_MODULE_CACHE)' \
+			-DMF_VERIFY_CHECKSUMS=$(if $(CONFIG_MF_VERIFY_CHECKSUMS),1,0)) -c -o $@ $<
 
 $(O)/obj/board_config.o: embedded/board_config.c boards/$(BOARD)/modules.conf
 	$(quiet) CC $@

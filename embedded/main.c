@@ -37,6 +37,12 @@ extern const char mf_board_modules_conf[];
 #ifndef MF_MODULE_DIR
 #define MF_MODULE_DIR "/usr/lib/manifold/modules"
 #endif
+#ifndef MF_MODULE_CACHE
+#define MF_MODULE_CACHE ""
+#endif
+#ifndef MF_VERIFY_CHECKSUMS
+#define MF_VERIFY_CHECKSUMS 1
+#endif
 #ifndef MF_CONTROL_SOCKET
 #define MF_CONTROL_SOCKET "/run/manifold.ctl"
 #endif
@@ -46,7 +52,8 @@ extern const char mf_board_modules_conf[];
 static void usage(FILE *fp, const char *argv0)
 {
 	fprintf(fp,
-		"usage: %s [-h] [-q] [-N] [-C DIR] [-M DIR] [-P] [-S PATH] [-u UID]...\n"
+		"usage: %s [-h] [-q] [-N] [-C DIR] [-M DIR] [-P] [-K] [-c PATH] [-S PATH]\n"
+		"          [-u UID]...\n"
 		"       %s [-S PATH] -r | -x COMMAND\n"
 		"  Boot the modules of this image as modules.conf says, then read\n"
 		"  console commands from standard input ('help' lists them), and\n"
@@ -58,6 +65,10 @@ static void usage(FILE *fp, const char *argv0)
 		"  -P      accept module files, manifests and a module directory that\n"
 		"          group or others may write or another user owns (refused\n"
 		"          by default)\n"
+		"  -K      map module files without verifying their SHA-256 (for a\n"
+		"          module directory on a verified file system)%s\n"
+		"  -c PATH keep a cache of the module directory's manifests in PATH\n"
+		"          ('' for none; default '" MF_MODULE_CACHE "')\n"
 		"  -S PATH the control socket (default " MF_CONTROL_SOCKET "; '' for none)\n"
 		"  -u UID  let UID use the control socket too (root and the image's\n"
 		"          own uid always may); repeatable\n"
@@ -67,7 +78,8 @@ static void usage(FILE *fp, const char *argv0)
 		"          failed, 2 no image to talk to\n"
 		"  -q      do not print the boot lines\n"
 		"  -h      this help\n",
-		argv0, argv0);
+		argv0, argv0,
+		MF_VERIFY_CHECKSUMS ? "" : "; always so in this image");
 }
 
 static bool file_exists(const char *path)
@@ -143,16 +155,27 @@ static int boot(struct mf_context *ctx, const struct mf_config *cfg, bool quiet)
  * CONFIG_MODULES has none, and says so when asked for one.
  */
 static void setup_moddir(struct mf_context *ctx, const char *dir,
-			 unsigned flags, bool quiet)
+			 unsigned flags, const char *cache, bool quiet)
 {
 	struct mf_console_out o = { out_stdout, NULL };
 	int err = mf_moddir_set(ctx, dir ? dir : MF_MODULE_DIR, flags);
 
 	if (err == -EOPNOTSUPP) {
-		if (dir || flags)
-			fprintf(stderr, "manifold: %s: %s\n", dir ? "-M" : "-P",
-				MF_MODDIR_UNSUPPORTED);
+		if (dir || flags || cache)
+			fprintf(stderr, "manifold: %s: %s\n",
+				dir ? "-M" : cache ? "-c" : flags & MF_MODDIR_NO_CHECKSUM ?
+				"-K" : "-P", MF_MODDIR_UNSUPPORTED);
 		return;
+	}
+	if (!cache)
+		cache = MF_MODULE_CACHE;
+	if (err == 0 && cache[0]) {
+		err = mf_moddir_set_cache(ctx, cache);
+		/* Without its cache the directory is read file by file. */
+		if (err < 0)
+			fprintf(stderr, "manifold: module cache %s: %s\n", cache,
+				strerror(-err));
+		err = 0;
 	}
 	if (err == 0)
 		err = mf_moddir_refresh(ctx, quiet ? discard_event : mf_console_print_event,
@@ -332,9 +355,9 @@ static int start_control(struct mf_context *ctx, const char *path, bool fatal,
 int main(int argc, char **argv)
 {
 	struct mf_console_out o = { out_stdout, NULL };
-	const char *config_dir = NULL, *module_dir = NULL;
+	const char *config_dir = NULL, *module_dir = NULL, *module_cache = NULL;
 	const char *socket_path = MF_CONTROL_SOCKET, *command = NULL;
-	unsigned moddir_flags = 0;
+	unsigned moddir_flags = MF_VERIFY_CHECKSUMS ? 0 : MF_MODDIR_NO_CHECKSUM;
 	struct mf_config *cfg = NULL;
 	struct mf_control *ctl = NULL;
 	struct mf_context *ctx;
@@ -344,7 +367,7 @@ int main(int argc, char **argv)
 	sigset_t stop_signals;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "hqNC:M:PS:u:rx:")) != -1) {
+	while ((opt = getopt(argc, argv, "hqNC:M:PKc:S:u:rx:")) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout, argv[0]);
@@ -360,6 +383,12 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			moddir_flags |= MF_MODDIR_NO_PERM_CHECK;
+			break;
+		case 'K':
+			moddir_flags |= MF_MODDIR_NO_CHECKSUM;
+			break;
+		case 'c':
+			module_cache = optarg;
 			break;
 		case 'S':
 			socket_path = optarg;
@@ -422,7 +451,7 @@ int main(int argc, char **argv)
 	mf_context_set_cancel_timeout(ctx, MF_CANCEL_TIMEOUT_MS);
 	err = mf_catalog_add_table(ctx, &manifold_registry);
 	if (err == 0)
-		setup_moddir(ctx, module_dir, moddir_flags, quiet);
+		setup_moddir(ctx, module_dir, moddir_flags, module_cache, quiet);
 	if (err == 0)
 		err = boot(ctx, cfg, quiet);
 	mf_config_free(cfg);

@@ -368,6 +368,8 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Autoload sees the directory's modules; it is read once a boot. */
+	mf_moddir_before_boot(ctx, ev, data);
 	mf_lock(ctx);
 	for (size_t i = 0; i < cfg->n_require; i++) {
 		const char *ban = mf_admin_neverload(ctx, cfg->require[i].name);
@@ -428,7 +430,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		reqs[i].why = br[i].why;
 	}
 	if (!require_failed)
-		mf_load(ctx, reqs, n, 0, ev, data);
+		mf_load(ctx, reqs, n, MF_OP_NO_RESCAN, ev, data);
 	for (size_t i = 0; i < n; i++) {
 		if (reqs[i].result == 0)
 			continue;

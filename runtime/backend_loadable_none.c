@@ -2,7 +2,7 @@
 /*
  * An image built without CONFIG_MODULES has no loadable backend: it is one
  * static musl binary, and a static musl program cannot dlopen() at all.  The
- * Makefile links this file in place of moddir.c, modfile.c and
+ * Makefile links this file in place of moddir.c, modcache.c, modfile.c and
  * backend_loadable.c, so the rest of the runtime and the image call the same
  * functions either way and carry no #ifdef; here they only say why they
  * cannot help.
@@ -16,6 +16,13 @@ int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags)
 	(void)ctx;
 	(void)dir;
 	(void)flags;
+	return -EOPNOTSUPP;
+}
+
+int mf_moddir_set_cache(struct mf_context *ctx, const char *path)
+{
+	(void)ctx;
+	(void)path;
 	return -EOPNOTSUPP;
 }
 
@@ -34,6 +41,13 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 }
 
 void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data)
+{
+	(void)ctx;
+	(void)ev;
+	(void)data;
+}
+
+void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	(void)ctx;
 	(void)ev;

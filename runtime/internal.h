@@ -223,6 +223,10 @@ int mf_plan_add(struct mf_plan *plan, struct mf_module *mod);
 /* Order plan->list: dependencies (and running canuse) first, then load_priority, then name. */
 int mf_plan_sort(struct mf_plan *plan);
 
+/* mf_load() flag of the runtime's own: the caller has just read the module
+ * directory (mf_boot()), do not read it again. */
+#define MF_OP_NO_RESCAN (1u << 31)
+
 /* lifecycle.c */
 unsigned mf_module_users_count(const struct mf_module *mod);
 /* Called whenever a module may have lost its last user or reference. */
@@ -246,6 +250,12 @@ extern const struct mf_backend_ops mf_embedded_backend;
 /* moddir.c, or backend_loadable_none.c in an image without CONFIG_MODULES */
 /* mf_load() is about to look modules up: read the module directory again. */
 void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data);
+/*
+ * mf_boot() is about to gather what to start: read the directory unless it
+ * was read already.  The image reads it just before booting (to show what
+ * it found); a second read at once would cost a fstatat() per manifest.
+ */
+void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data);
 void mf_moddir_free(struct mf_context *ctx);
 
 #endif

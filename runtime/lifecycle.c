@@ -750,7 +750,7 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	/* mods[i]: the module request i starts; found[i]: the one it named
 	 * (also when it cannot start), whose op_req is cleared at the end */
 	struct mf_module **mods = mf_calloc(n ? 2 * n : 1, sizeof(*mods));
-	struct mf_module **found = mods + n;
+	struct mf_module **found;
 	char **admin;
 	struct planned *order = NULL;
 	struct batch b = { 0 };
@@ -772,9 +772,11 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		}
 		return -ENOMEM;
 	}
+	found = mods + n;
 	/* Modules installed since the last look become loadable, removed
 	 * ones stop being so. */
-	mf_moddir_before_load(ctx, ev, data);
+	if (!(flags & MF_OP_NO_RESCAN))
+		mf_moddir_before_load(ctx, ev, data);
 	mf_lock(ctx);
 	op_enter(ctx, &scope, ev, data);
 	ctx->op_gen++;

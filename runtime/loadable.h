@@ -46,6 +46,20 @@ int mf_modfile_readat(int dirfd, const char *name, const char *path,
 		      unsigned flags, size_t max, char **buf, size_t *len,
 		      struct stat *seen, char *err, size_t errlen);
 
+/*
+ * The checks above on what fstatat() (no symlink following) said of @path:
+ * 0, or -ELOOP, -EINVAL, -EPERM with "PATH: reason" in @err.
+ */
+int mf_modfile_judge(const char *path, const struct stat *st, unsigned flags,
+		     char *err, size_t errlen);
+/*
+ * fstatat(@dirfd, @name, AT_SYMLINK_NOFOLLOW) into *st, then
+ * mf_modfile_judge(): the checks without opening the file, for a file that
+ * is not read here (a module file mapped without a checksum, a manifest
+ * served from the cache).  st->st_mode is 0 when fstatat failed.
+ */
+int mf_modfile_statat(int dirfd, const char *name, const char *path,
+		      unsigned flags, struct stat *st, char *err, size_t errlen);
 /* The checksum ("sha256:<hex>") of a checked file. */
 int mf_modfile_checksum(const char *path, unsigned flags,
 			char text[MF_SHA256_TEXT_SIZE], char *err, size_t errlen);

@@ -35,6 +35,13 @@
  * refused and reported).  What is remembered is only ever what the file
  * alone decided: a file that could not be read for lack of memory or
  * descriptors is read again by the next refresh.
+ *
+ * A boot has remembered nothing yet.  With a cache (mf_moddir_set_cache(),
+ * modcache.c) it knows the files of the last run: a manifest whose file has
+ * the identity its copy was taken from, settled, costs one fstatat(), and
+ * its copy goes through the same parser and refusals as the file would,
+ * under the file's name.  The cache is only ever a shortcut: anything it
+ * cannot vouch for is read from its file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,25 +56,10 @@
 
 #include "internal.h"
 #include "loadable.h"
+#include "modcache.h"
 
 /* Far more than any manifest needs; a bigger file is not one. */
 #define MANIFEST_MAX (1024 * 1024)
-
-/*
- * A file as it was when last read.  Which file (a file renamed into place
- * is another inode), its size and times to the nanosecond (a write moves
- * both), and what the safety checks judged: its type, mode and owner.
- * chmod and chown move the ctime too, so a manifest made group-writable or
- * given away is read, and refused, again.
- */
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime, ctime;
-	mode_t mode;
-	uid_t uid;
-};
 
 /*
  * A change within one tick of the file system's clock may keep a file's
@@ -85,7 +77,8 @@ struct entry {
 	char *unavailable;	/* why mod cannot start (mod->unavailable) */
 	unsigned seen;		/* scan number that last found the file */
 	bool known;		/* id is the file whose reading made this state */
-	struct file_id id;
+	bool cached;		/* the cache file holds the text of id */
+	struct mf_file_id id;	/* (modcache.h) */
 };
 
 struct mf_moddir {
@@ -97,6 +90,10 @@ struct mf_moddir {
 	bool unsafe_said;  /* "directory refused" reported */
 	char *no_such;	   /* mf_moddir_no_such_module() */
 	struct mf_hash entries; /* base name -> struct entry */
+	char *cache;	   /* mf_moddir_set_cache(), or NULL */
+	bool cache_unread; /* the next refresh reads it first */
+	char *cache_said;  /* the last note about reading it */
+	char *write_said;  /* the last note about writing it */
 };
 
 struct report {
@@ -129,19 +126,6 @@ static void refuse(struct report *r, struct entry *e, const char *name,
 	say(r, MF_EVENT_FAIL, name, why);
 }
 
-/* Module names as files may spell them: lower case, digits, '_'. */
-static bool file_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 63)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
-
 /* ---- reading the directory ------------------------------------------------ */
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
@@ -149,7 +133,7 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static bool same_file(const struct file_id *id, const struct stat *st)
+static bool same_file(const struct mf_file_id *id, const struct stat *st)
 {
 	return id->dev == st->st_dev && id->ino == st->st_ino &&
 	       id->size == st->st_size && id->mode == st->st_mode &&
@@ -478,7 +462,7 @@ static void remember(struct entry *e, const struct stat *st,
 	if (st->st_mode == 0 || !settled(&st->st_mtim, now) ||
 	    !settled(&st->st_ctim, now))
 		return;
-	e->id = (struct file_id){
+	e->id = (struct mf_file_id){
 		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
 		.mtime = st->st_mtim, .ctime = st->st_ctim,
 		.mode = st->st_mode, .uid = st->st_uid,
@@ -486,15 +470,220 @@ static void remember(struct entry *e, const struct stat *st,
 	e->known = true;
 }
 
-static int sync_one(struct report *r, struct mf_moddir *md, int dirfd,
-		    const char *base, const struct timespec *now)
+/* ---- the cache (mf_moddir_set_cache(), modcache.c) --------------------------- */
+
+/*
+ * What one refresh does with the cache.  The first refresh reads it, and a
+ * manifest whose file is still the one it copied, settled, is parsed from
+ * there instead of being read.  A refresh that remembered a file it read
+ * (new or changed), forgot one the cache holds, or found records for files
+ * that are gone, writes the cache again: the texts it read itself, and for
+ * the files it did not read, the cache's copies, checked against what their
+ * entries remember.  Texts are held only within the refresh; between
+ * refreshes an entry costs the cache one bool.
+ */
+struct cache_pass {
+	struct mf_modcache *old; /* the cache file as this refresh read it */
+	bool read;		 /* old was read (or found unusable) */
+	size_t served;		 /* manifests taken from old */
+	struct mf_modcache_rec *fresh; /* texts read from files, kept */
+	size_t n_fresh, cap_fresh;
+	bool dirty; /* the cache file says other than the entries know */
+};
+
+static void cache_pass_free(struct cache_pass *cp)
+{
+	for (size_t i = 0; i < cp->n_fresh; i++)
+		mf_free((char *)cp->fresh[i].text);
+	mf_free(cp->fresh);
+	mf_modcache_free(cp->old);
+}
+
+/* Say @why about the cache unless it was the last thing said (*@said). */
+static void cache_note(struct report *r, char **said, const char *why)
+{
+	if (*said && strcmp(*said, why) == 0)
+		return;
+	mf_set_str(said, mf_strdup(why));
+	say(r, MF_EVENT_NOTE, "module cache", why);
+}
+
+static void cache_read(struct report *r, struct mf_moddir *md,
+		       struct cache_pass *cp)
+{
+	char why[MF_ERR_MAX];
+	int err;
+
+	cp->read = true;
+	err = mf_modcache_load(md->cache, md->dir, md->flags, MANIFEST_MAX,
+			       &cp->old, why, sizeof(why));
+	/* Out of memory says nothing about the file: its manifests are read
+	 * from their files, as without a cache. */
+	if (err == -ENOMEM)
+		return;
+	if (err == 0 || err == -ENOENT)
+		mf_set_str(&md->cache_said, NULL);
+	else
+		cache_note(r, &md->cache_said, why);
+}
+
+/*
+ * The text of DIR/@file (@base.manifest).  When the file is the one the
+ * cache copied, settled (SETTLE_SEC), the copy: 1 and *st the file's
+ * fstatat(), or the refusal of the checks that fstatat() decides, as the
+ * file's reading would say it (mf_modfile_judge(); the size limit held when
+ * the copy was taken, and the size is the same).  Else the file's own text,
+ * read and checked as ever (mf_modfile_readat()), into *owned: 0 or the
+ * reading's error.
+ */
+static int manifest_text(struct cache_pass *cp, struct mf_moddir *md, int dirfd,
+			 const char *base, const char *file, const char *path,
+			 const struct timespec *now, const char **text, size_t *len,
+			 char **owned, struct stat *st, char *why, size_t whylen)
+{
+	const struct mf_modcache_rec *c = mf_modcache_find(cp->old, base);
+	int err;
+
+	if (c && fstatat(dirfd, file, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&c->id, st) && settled(&st->st_mtim, now) &&
+	    settled(&st->st_ctim, now)) {
+		err = mf_modfile_judge(path, st, md->flags, why, whylen);
+		if (err < 0)
+			return err;
+		*text = c->text;
+		*len = (size_t)st->st_size;
+		cp->served++;
+		return 1;
+	}
+	err = mf_modfile_readat(dirfd, file, path, md->flags, MANIFEST_MAX, owned,
+				len, st, why, whylen);
+	*text = *owned;
+	return err;
+}
+
+/*
+ * @e's file was taken in: if @e remembers it now, what it was read from
+ * goes into the next cache file.  Takes *owned when it keeps it.
+ */
+static void cache_keep(struct mf_moddir *md, struct cache_pass *cp,
+		       struct entry *e, const char *base, char **owned,
+		       size_t len, bool from_cache)
+{
+	if (!md->cache || !e->known)
+		return;
+	if (from_cache) {
+		e->cached = true;
+		return;
+	}
+	/* Not all of it, or changed while read: it is read again anyway. */
+	if (!*owned || len != (size_t)e->id.size)
+		return;
+	if (cp->n_fresh == cp->cap_fresh) {
+		size_t c = cp->cap_fresh ? cp->cap_fresh * 2 : 16;
+		struct mf_modcache_rec *p = mf_realloc(cp->fresh, c * sizeof(*p));
+
+		/* Left out of the cache: the next boot reads its file. */
+		if (!p)
+			return;
+		cp->fresh = p;
+		cp->cap_fresh = c;
+	}
+	cp->fresh[cp->n_fresh++] = (struct mf_modcache_rec){
+		.name = base, .id = e->id, .text = *owned,
+	};
+	*owned = NULL;
+	cp->dirty = true;
+}
+
+static bool same_id(const struct mf_file_id *a, const struct mf_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mode == b->mode && a->uid == b->uid &&
+	       same_time(&a->mtime, &b->mtime) && same_time(&a->ctime, &b->ctime);
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_modcache_rec *)a)->name,
+		      ((const struct mf_modcache_rec *)b)->name);
+}
+
+/* The text of @name's file as @e remembers it, or NULL when none is known. */
+static const struct mf_modcache_rec *cache_text(const struct cache_pass *cp,
+						const char *name,
+						const struct entry *e)
+{
+	struct mf_modcache_rec key = { .name = name };
+	const struct mf_modcache_rec *c = NULL;
+
+	if (cp->n_fresh)
+		c = bsearch(&key, cp->fresh, cp->n_fresh, sizeof(key), cmp_rec);
+	if (!c)
+		c = mf_modcache_find(cp->old, name);
+	return c && same_id(&c->id, &e->id) ? c : NULL;
+}
+
+/*
+ * Write the cache again when it says other than the entries know.  Never
+ * an error of the refresh: a failure is said (once) and costs only the
+ * reading of the files, and the next refresh that changes something tries
+ * again.  Out of memory, the old file stays as it is.
+ */
+static void cache_write(struct report *r, struct mf_moddir *md,
+			struct cache_pass *cp)
+{
+	struct mf_modcache_rec *recs;
+	char why[MF_ERR_MAX];
+	size_t n = 0;
+
+	if (!md->cache || !cp->dirty)
+		return;
+	/* The copies of the files this refresh did not read. */
+	if (!cp->read)
+		cache_read(r, md, cp);
+	recs = mf_malloc((md->entries.count + 1) * sizeof(*recs));
+	if (!recs)
+		return;
+	if (cp->n_fresh > 1)
+		qsort(cp->fresh, cp->n_fresh, sizeof(*cp->fresh), cmp_rec);
+	for (size_t b = 0; b < md->entries.n_buckets; b++)
+		for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next) {
+			struct entry *e = h->value;
+			const struct mf_modcache_rec *c;
+
+			if (!e->known || !(c = cache_text(cp, h->key, e)))
+				continue;
+			recs[n] = *c;
+			recs[n++].name = h->key;
+		}
+	if (n > 1)
+		qsort(recs, n, sizeof(*recs), cmp_rec);
+	if (mf_modcache_write(md->cache, md->dir, recs, n, why, sizeof(why)) == 0) {
+		mf_set_str(&md->write_said, NULL);
+		for (size_t b = 0; b < md->entries.n_buckets; b++)
+			for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next)
+				((struct entry *)h->value)->cached = false;
+		for (size_t i = 0; i < n; i++)
+			((struct entry *)mf_hash_get(&md->entries, recs[i].name))->cached = true;
+	} else {
+		cache_note(r, &md->write_said, why);
+	}
+	mf_free(recs);
+}
+
+/* ---- one manifest ------------------------------------------------------------ */
+
+static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *cp,
+		    int dirfd, const char *base, const struct timespec *now)
 {
 	struct entry *e = entry_get(md, base);
-	char why[MF_ERR_MAX], file[NAME_MAX + 1], *path = NULL, *buf = NULL;
+	char why[MF_ERR_MAX], file[NAME_MAX + 1], *path = NULL, *owned = NULL;
 	struct mf_manifest *m = NULL;
 	struct stat st = { 0 };
 	bool keep = false; /* the outcome is the file's: remember it */
-	size_t len;
+	bool from_cache = false;
+	const char *text;
+	size_t len = 0;
 	int err, c;
 
 	if (!e)
@@ -502,11 +691,12 @@ static int sync_one(struct report *r, struct mf_moddir *md, int dirfd,
 	mark_seen(md, e);
 	/* Until this reading is done, the file is as good as unknown. */
 	e->known = false;
+	e->cached = false;
 	path = mf_strdup_printf("%s/%s.manifest", md->dir, base);
 	if (!path)
 		return -ENOMEM;
 	snprintf(file, sizeof(file), "%s.manifest", base);
-	if (!file_name_ok(base)) {
+	if (!mf_file_name_ok(base)) {
 		/* Its name alone decides, whatever the file says. */
 		keep = fstatat(dirfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0;
 		snprintf(why, sizeof(why),
@@ -514,17 +704,20 @@ static int sync_one(struct report *r, struct mf_moddir *md, int dirfd,
 			 "63): ignored", path, base);
 		goto refused;
 	}
-	err = mf_modfile_readat(dirfd, file, path, md->flags, MANIFEST_MAX, &buf,
-				&len, &st, why, sizeof(why));
+	err = manifest_text(cp, md, dirfd, base, file, path, now, &text, &len,
+			    &owned, &st, why, sizeof(why));
+	from_cache = err == 1;
+	if (from_cache)
+		err = 0;
 	keep = file_says(err);
 	if (err == 0) {
-		err = mf_manifest_parse(path, buf, len, &m, why, sizeof(why));
-		mf_free(buf);
+		err = mf_manifest_parse(path, text, len, &m, why, sizeof(why));
 		keep = err != -ENOMEM;
 	}
 	if (err == -ENOMEM) {
 		/* Lack of memory says nothing about the file: leave its
 		 * module as it is, for the next refresh to read again. */
+		mf_free(owned);
 		mf_free(path);
 		return err;
 	}
@@ -549,6 +742,8 @@ static int sync_one(struct report *r, struct mf_moddir *md, int dirfd,
 	}
 	if (c >= 0)
 		remember(e, &st, now);
+	cache_keep(md, cp, e, base, &owned, len, from_cache);
+	mf_free(owned);
 	return c;
 
 refused:
@@ -559,6 +754,8 @@ refused:
 				      "module directory's messages)") : 0;
 	if (c >= 0 && keep)
 		remember(e, &st, now);
+	cache_keep(md, cp, e, base, &owned, len, from_cache);
+	mf_free(owned);
 	return c;
 }
 
@@ -570,7 +767,8 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* The files the last scan did not find, in name order. */
-static int forget_gone(struct report *r, struct mf_moddir *md)
+static int forget_gone(struct report *r, struct mf_moddir *md,
+		       struct cache_pass *cp)
 {
 	struct mf_hash_entry **gone;
 	size_t n = 0;
@@ -592,6 +790,10 @@ static int forget_gone(struct report *r, struct mf_moddir *md)
 
 		/* Should it come back, even as it was, it is read again. */
 		e->known = false;
+		/* The cache must not have it either. */
+		if (e->cached)
+			cp->dirty = true;
+		e->cached = false;
 		if (e->mod) {
 			int c = make_unavailable(r, e,
 				"its manifest was removed from the module directory");
@@ -657,6 +859,31 @@ err_md:
 	return err;
 }
 
+int mf_moddir_set_cache(struct mf_context *ctx, const char *path)
+{
+	char *copy;
+	int err = 0;
+
+	if (!path || !path[0])
+		return -EINVAL;
+	copy = mf_strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	mf_lock(ctx);
+	if (!ctx->moddir) {
+		err = -ENOENT;
+	} else if (ctx->moddir->cache) {
+		err = -EBUSY;
+	} else {
+		ctx->moddir->cache = copy;
+		ctx->moddir->cache_unread = true;
+		copy = NULL;
+	}
+	mf_unlock(ctx);
+	mf_free(copy);
+	return err;
+}
+
 const char *mf_moddir_path(struct mf_context *ctx)
 {
 	return ctx->moddir ? ctx->moddir->dir : NULL;
@@ -670,6 +897,7 @@ const char *mf_moddir_no_such_module(struct mf_context *ctx)
 int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	struct report r = { ctx, ev, data, 0 };
+	struct cache_pass cp = { 0 };
 	char why_dir[MF_ERR_MAX];
 	struct todo todo = { 0 };
 	struct mf_moddir *md;
@@ -717,21 +945,32 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	} else {
 		md->missing_said = false;
 	}
+	/* The cache stands for files not read yet: the first refresh that
+	 * has files to read reads it, once. */
+	if (md->cache_unread && todo.n > 0) {
+		md->cache_unread = false;
+		cache_read(&r, md, &cp);
+	}
 	/* Each file is applied whole or not at all; one that could not be
 	 * for lack of memory does not keep the others from being applied,
 	 * and the refresh then says -ENOMEM: the next one finishes the job. */
 	for (size_t i = 0; i < todo.n; i++) {
-		int c = sync_one(&r, md, dirfd(todo.dp), todo.names[i].base, &now);
+		int c = sync_one(&r, md, &cp, dirfd(todo.dp), todo.names[i].base, &now);
 
 		if (c > 0)
 			r.changes += c;
 		else if (c < 0 && !err)
 			err = c;
 	}
-	if (forget_gone(&r, md) < 0 && !err)
+	if (forget_gone(&r, md, &cp) < 0 && !err)
 		err = -ENOMEM;
+	/* Records of files that are no more, or that changed. */
+	if (cp.served < mf_modcache_count(cp.old))
+		cp.dirty = true;
+	cache_write(&r, md, &cp);
 out:
 	mf_unlock(ctx);
+	cache_pass_free(&cp);
 	todo_free(&todo);
 	return err < 0 ? err : r.changes;
 }
@@ -744,6 +983,12 @@ void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data)
 		mf_moddir_refresh(ctx, ev, data);
 }
 
+void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data)
+{
+	if (ctx->moddir && ctx->moddir->scan == 0)
+		mf_moddir_refresh(ctx, ev, data);
+}
+
 void mf_moddir_free(struct mf_context *ctx)
 {
 	struct mf_moddir *md = ctx->moddir;
@@ -753,6 +998,9 @@ void mf_moddir_free(struct mf_context *ctx)
 	mf_hash_fini(&md->entries, entry_free);
 	mf_free(md->dir);
 	mf_free(md->no_such);
+	mf_free(md->cache);
+	mf_free(md->cache_said);
+	mf_free(md->write_said);
 	mf_free(md);
 	ctx->moddir = NULL;
 }

@@ -25,6 +25,48 @@
 #include "internal.h"
 #include "loadable.h"
 
+int mf_modfile_judge(const char *path, const struct stat *st, unsigned flags,
+		     char *err, size_t errlen)
+{
+	if (S_ISLNK(st->st_mode)) {
+		snprintf(err, errlen, "%s: is a symbolic link; module files and "
+			 "manifests must be regular files", path);
+		return -ELOOP;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	/* Whoever owns a file can make it say anything, whatever its mode:
+	 * only root and the image's own user may own what the image runs. */
+	if (st->st_uid != 0 && st->st_uid != geteuid() && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
+		snprintf(err, errlen, "%s: owned by uid %u, neither root nor this "
+			 "image's user (uid %u); refused (the image's -P turns this "
+			 "check off)", path, (unsigned)st->st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
+		snprintf(err, errlen, "%s: writable by group or others (mode %04o); "
+			 "refused (the image's -P turns this check off)",
+			 path, (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int mf_modfile_statat(int dirfd, const char *name, const char *path,
+		      unsigned flags, struct stat *st, char *err, size_t errlen)
+{
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		int r = -errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		st->st_mode = 0;
+		return r;
+	}
+	return mf_modfile_judge(path, st, flags, err, errlen);
+}
+
 int mf_modfile_openat(int dirfd, const char *name, const char *path,
 		      unsigned flags, struct stat *seen, char *err, size_t errlen)
 {
@@ -40,15 +82,9 @@ int mf_modfile_openat(int dirfd, const char *name, const char *path,
 	}
 	if (seen)
 		*seen = lst;
-	if (S_ISLNK(lst.st_mode)) {
-		snprintf(err, errlen, "%s: is a symbolic link; module files and "
-			 "manifests must be regular files", path);
-		return -ELOOP;
-	}
-	if (!S_ISREG(lst.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -EINVAL;
-	}
+	/* The type first, on the path: only a regular file gets opened. */
+	if (S_ISLNK(lst.st_mode) || !S_ISREG(lst.st_mode))
+		return mf_modfile_judge(path, &lst, flags, err, errlen);
 	/* O_NONBLOCK: should a FIFO take the file's place after lstat, the
 	 * open must not wait for a writer. */
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -70,22 +106,10 @@ int mf_modfile_openat(int dirfd, const char *name, const char *path,
 		r = -EAGAIN;
 		goto err_close;
 	}
-	/* Whoever owns a file can make it say anything, whatever its mode:
-	 * only root and the image's own user may own what the image runs. */
-	if (st.st_uid != 0 && st.st_uid != geteuid() && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
-		snprintf(err, errlen, "%s: owned by uid %u, neither root nor this "
-			 "image's user (uid %u); refused (the image's -P turns this "
-			 "check off)", path, (unsigned)st.st_uid, (unsigned)geteuid());
-		r = -EPERM;
+	/* Judged on the descriptor that is then read. */
+	r = mf_modfile_judge(path, &st, flags, err, errlen);
+	if (r < 0)
 		goto err_close;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
-		snprintf(err, errlen, "%s: writable by group or others (mode %04o); "
-			 "refused (the image's -P turns this check off)",
-			 path, (unsigned)(st.st_mode & 07777));
-		r = -EPERM;
-		goto err_close;
-	}
 	return fd;
 
 err_close:

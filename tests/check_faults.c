@@ -3,10 +3,11 @@
  * Fault injection: every allocation of an operation fails in turn.
  *
  * For each operation (load, dry-run load, unload, forced unload, a console
- * command, refresh of the module directory, applying a configuration and
- * booting from it) the walk runs it on a fresh context with the 1st
- * allocation failing (runtime/alloc.h's hook), then the 2nd, and so on until
- * the operation runs to its end without meeting the failure.  After each run:
+ * command, refresh of the module directory, with and without a cache of its
+ * manifests, applying a configuration and booting from it) the walk runs it
+ * on a fresh context with the 1st allocation failing (runtime/alloc.h's
+ * hook), then the 2nd, and so on until the operation runs to its end
+ * without meeting the failure.  After each run:
  *
  *  - an operation that failed left every module exactly as it was: the
  *    fields of mf_module_info (but last_error, which records the failure),
@@ -27,6 +28,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +624,93 @@ static void setup_settled(struct mf_context **ctx)
 	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
 }
 
+/*
+ * A boot with a warm cache (mf_moddir_set_cache()): settled files, and a
+ * cache that stands for la, lb and solo, holds the text of other (refused
+ * for what it says), a copy of open (refused for its mode, which the copy
+ * cannot change), a record of stale that its file no longer matches, one of
+ * a file that is gone, and none of new.  The refresh walked reads the cache,
+ * takes what it can from it, reads the rest and writes the cache again.
+ */
+static const char *const cached_files[] = {
+	"la.manifest", "lb.manifest", "Bad.manifest", "other.manifest", "solo.manifest",
+	"open.manifest", "stale.manifest", "new.manifest",
+};
+static char cache_path[128];
+static struct text warm; /* the cache as each run starts from it */
+
+/* A record of DIR/<name>.manifest as the cache writes it (runtime/modcache.c),
+ * its times moved by @bump seconds; a made-up identity when there is no file. */
+static void add_record(struct text *t, const char *name, const char *text, long bump)
+{
+	char path[256];
+	struct stat st = { .st_dev = 1, .st_ino = 1, .st_mode = S_IFREG | 0644 };
+
+	snprintf(path, sizeof(path), "%s/%s.manifest", moddir, name);
+	if (lstat(path, &st) < 0)
+		st.st_size = (off_t)strlen(text);
+	add(t, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju\n%s\n", name,
+	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+	    (intmax_t)st.st_mtim.tv_sec + bump, st.st_mtim.tv_nsec,
+	    (intmax_t)st.st_ctim.tv_sec + bump, st.st_ctim.tv_nsec,
+	    (uintmax_t)st.st_mode, (uintmax_t)st.st_uid, text);
+}
+
+static void write_cached_files(void)
+{
+	char pattern[] = "/tmp/mf-faults-XXXXXX", path[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(pattern));
+	snprintf(moddir, sizeof(moddir), "%s", pattern);
+	snprintf(cache_path, sizeof(cache_path), "%s/modules.cache", moddir);
+	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
+	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
+	write_file("Bad.manifest", "[module]\nname=bad\n");
+	write_file("other.manifest", "[module]\nname=someone\n");
+	write_file("solo.manifest", "[module]\nname=solo\n");
+	write_file("open.manifest", "[module]\nname=open\n");
+	snprintf(path, sizeof(path), "%s/open.manifest", moddir);
+	ck_assert_int_eq(chmod(path, 0664), 0);
+	write_file("stale.manifest", "[module]\nname=stale\n");
+	write_file("new.manifest", "[module]\nname=new\n");
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+
+	free(warm.buf);
+	warm = (struct text){ 0 };
+	add(&warm, "manifold-modcache 1\n7 %zu %s\n", strlen(moddir), moddir);
+	add_record(&warm, "gone", "[module]\nname=gone\n", 0);
+	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0);
+	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0);
+	add_record(&warm, "open", "[module]\nname=open\n", 0);
+	add_record(&warm, "other", "[module]\nname=someone\n", 0);
+	add_record(&warm, "solo", "[module]\nname=solo\n", 0);
+	add_record(&warm, "stale", "[module]\nname=stale\n", -1);
+}
+
+static void setup_cached(struct mf_context **ctx)
+{
+	FILE *fp = fopen(cache_path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(warm.buf, 1, warm.len, fp), warm.len);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(chmod(cache_path, 0644), 0);
+	*ctx = fresh();
+	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
+	ck_assert_int_eq(mf_moddir_set_cache(*ctx, cache_path), 0);
+}
+
+static void cached_cleanup(void)
+{
+	for (size_t i = 0; i < sizeof(cached_files) / sizeof(cached_files[0]); i++)
+		remove_file(cached_files[i]);
+	unlink(cache_path);
+	rmdir(moddir);
+	moddir[0] = '\0';
+	free(warm.buf);
+	warm = (struct text){ 0 };
+}
+
 /* ---- module files ---------------------------------------------------------- */
 
 /*
@@ -836,6 +925,72 @@ START_TEST(refresh_settled)
 }
 END_TEST
 
+/*
+ * Out of memory while the cache is read, served from, or written, a boot
+ * reads the files instead (or leaves the cache as it was) and ends as a
+ * clean one; each other failure point is one file's, as without a cache.
+ * Then what a warm cache is for: a boot that finds everything as the cache
+ * says reads nothing and writes nothing, and a refresh of an unchanged
+ * directory allocates nothing.
+ */
+START_TEST(refresh_cached)
+{
+	static struct fake_events ev;
+	struct mf_context *ctx;
+	unsigned long count;
+	char *text;
+	FILE *fp;
+	long len;
+	int r;
+
+	if (!have_moddir()) {
+		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+		return;
+	}
+	write_cached_files();
+	walk(&(struct scenario){ .name = "refresh (warm cache)", .setup = setup_cached,
+				 .op = op_refresh, .stepwise = true });
+
+	setup_cached(&ctx);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 4); /* la lb new stale */
+	ck_assert_str_eq(ev.seq, "fail:Bad fail:open fail:other fail:solo");
+	release(ctx);
+	/* Written again: new and stale as they are, gone gone. */
+	fp = fopen(cache_path, "r");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)len + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	ck_assert_msg(strstr(text, "\nnew ") && strstr(text, "\nstale ") &&
+		      !strstr(text, "\ngone ") && strstr(text, "\nla "), "%s", text);
+	free(warm.buf);
+	warm = (struct text){ .buf = text, .len = (size_t)len, .cap = (size_t)len + 1 };
+
+	/* The next boot: the cache as written, all of it served. */
+	setup_cached(&ctx);
+	mf_alloc_fail_nth(ULONG_MAX);
+	r = mf_moddir_refresh(ctx, NULL, NULL);
+	count = mf_alloc_count();
+	mf_alloc_fail_nth(0);
+	ck_assert_int_eq(r, 4);
+	fake_events_clear(&ev);
+	mf_alloc_fail_nth(ULONG_MAX);
+	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
+	ck_assert_uint_eq(mf_alloc_count(), 0);
+	mf_alloc_fail_nth(0);
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(ev.count, 0);
+	release(ctx);
+	printf("faults: %-40s %3lu allocations (4 modules, 4 refused)\n",
+	       "boot from a warm cache", count);
+	cached_cleanup();
+}
+END_TEST
+
 START_TEST(catalog_add)
 {
 	walk(&(struct scenario){ .name = "catalog add (with admin uses)",
@@ -997,6 +1152,7 @@ Suite *make_faults_suite(void)
 	add_case(s, "console", console_commands);
 	add_case(s, "refresh", refresh);
 	add_case(s, "refresh_settled", refresh_settled);
+	add_case(s, "refresh_cached", refresh_cached);
 	add_case(s, "load_files", load_files);
 	add_case(s, "catalog_add", catalog_add);
 	add_case(s, "config_apply", config_apply);

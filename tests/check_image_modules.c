@@ -627,6 +627,43 @@ START_TEST(group_writable_file_needs_p)
 }
 END_TEST
 
+/*
+ * -K maps a file whose manifest's checksum is wrong (a verified file system
+ * vouches for it); -c keeps the manifests' cache, written once they have
+ * settled (two seconds: see runtime/moddir.c).
+ */
+START_TEST(k_skips_checksums_and_c_keeps_a_cache)
+{
+	char manifest[256], cache[256];
+	struct session s;
+	char *text;
+
+	path_in(manifest, sizeof(manifest), "func_uri", ".manifest");
+	set_manifest_checksum(manifest, "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+	snprintf(cache, sizeof(cache), "%s/modules.cache", work);
+
+	boot(&s, NULL);
+	expect(&s, "module load func_uri", "checksum mismatch");
+	session_end(&s);
+	session_free(&s);
+
+	{
+		char args[600];
+
+		snprintf(args, sizeof(args), "-K -c %s", cache);
+		boot(&s, args);
+	}
+	expect(&s, "module load func_uri", "Loaded func_uri\n");
+	session_end(&s);
+	session_free(&s);
+	text = slurp(cache, NULL);
+	ck_assert_msg(strncmp(text, "manifold-modcache 1\n", 20) == 0, "cache: %.60s", text);
+	ck_assert_msg(strstr(text, "\nname=func_uri\n") != NULL, "func_uri not cached");
+	free(text);
+}
+END_TEST
+
 START_TEST(changed_file_needs_a_restart)
 {
 	char so[256], manifest[256], sum[72];
@@ -732,6 +769,7 @@ Suite *make_image_modules_suite(void)
 	tcase_add_test(tc, names_are_never_paths);
 	tcase_add_test(tc, group_writable_file_needs_p);
 	tcase_add_test(tc, changed_file_needs_a_restart);
+	tcase_add_test(tc, k_skips_checksums_and_c_keeps_a_cache);
 	tcase_add_test(tc, embedded_name_in_the_directory_is_reported_once);
 	tcase_add_test(tc, static_image_says_it_cannot_load_module_files);
 	suite_add_tcase(s, tc);

@@ -737,6 +737,75 @@ START_TEST(file_changed_after_mapping_needs_a_restart)
 END_TEST
 
 /*
+ * MF_MODDIR_NO_CHECKSUM (-K): the file is not hashed, so a manifest with no
+ * checksum or another one does not stop it; every other check of the file
+ * still does, and a file that changed after its code was mapped is known
+ * by its identity.
+ */
+START_TEST(unsummed_files_are_mapped_and_still_checked)
+{
+	char so[512], manifest[512];
+	size_t len;
+	char *bytes;
+
+	install(dir, "fx_base");
+	install(dir, "fx_mid");
+	path_of(manifest, sizeof(manifest), dir, "fx_base", ".manifest");
+	set_manifest_checksum(manifest, "sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	path_of(manifest, sizeof(manifest), dir, "fx_mid", ".manifest");
+	set_manifest_checksum(manifest, NULL);
+	use_dir(MF_MODDIR_NO_CHECKSUM);
+	ck_assert_int_eq(fake_load(ctx, "fx_mid", &ev), 0);
+	ck_assert_str_eq(fake_journal(), "load:fx_base load:fx_mid");
+	ck_assert_int_eq(mf_unload(ctx, "fx_mid", 0, NULL, NULL), 0);
+	ck_assert_int_eq(fake_state(ctx, "fx_base"), MF_STATE_STOPPED);
+
+	/* A new file in place of the mapped one, same bytes: refused, by
+	 * identity.  Renamed into place: the mapped inode lives on, so the
+	 * new one has another number whatever the clock's granularity. */
+	path_of(so, sizeof(so), dir, "fx_base", ".so");
+	bytes = slurp(so, &len);
+	{
+		char tmp[600];
+
+		snprintf(tmp, sizeof(tmp), "%s.new", so);
+		spew(tmp, bytes, len, 0644);
+		ck_assert_int_eq(rename(tmp, so), 0);
+	}
+	free(bytes);
+	fake_events_clear(&ev);
+	fake_journal_clear();
+	ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+	ck_assert_has(detail(MF_EVENT_FAIL, "fx_base"),
+		      "fx_base.so changed on disk after its code was mapped");
+	ck_assert_str_eq(fake_journal(), "");
+
+	/* The file checks stay: group-writable and symbolic links. */
+	mf_context_unref(ctx);
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(chmod(so, 0664), 0);
+	fake_events_clear(&ev);
+	use_dir(MF_MODDIR_NO_CHECKSUM);
+	ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+	ck_assert_has(detail(MF_EVENT_FAIL, "fx_base"),
+		      "fx_base.so: writable by group or others (mode 0664); refused");
+	ck_assert_int_eq(chmod(so, 0644), 0);
+	remove_file(dir, "fx_base", ".so");
+	{
+		char target[512], real[512];
+
+		path_of(target, sizeof(target), fixtures(), "fx_base", ".so");
+		ck_assert(realpath(target, real) != NULL);
+		ck_assert_int_eq(symlink(real, so), 0);
+	}
+	fake_events_clear(&ev);
+	ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+	ck_assert_has(detail(MF_EVENT_FAIL, "fx_base"), "fx_base.so: is a symbolic link");
+	ck_assert_str_eq(fake_journal(), "");
+}
+END_TEST
+
+/*
  * The directory reads a file again only when it changed, and trusts that
  * only of files left alone for two seconds (moddir.c: a change within one
  * tick of the file system's clock may keep the file's times): wait that.
@@ -928,6 +997,7 @@ Suite *make_loadable_suite(void)
 	tcase_add_test(files, module_installed_later_becomes_loadable);
 	tcase_add_test(files, removed_module_cannot_be_loaded_again);
 	tcase_add_test(files, file_changed_after_mapping_needs_a_restart);
+	tcase_add_test(files, unsummed_files_are_mapped_and_still_checked);
 	tcase_add_test(files, settled_files_are_read_again_when_they_change);
 	tcase_add_test(files, name_of_an_embedded_module_is_reported_once);
 	tcase_add_test(files, directory_appears_later);

@@ -12,7 +12,12 @@
  *    image's own is refused, as a group-writable one is, and so is a
  *    module directory that others could change; a manifest read before
  *    and since given away or made group-writable too, although a refresh
- *    does not read again what did not change.
+ *    does not read again what did not change;
+ *  - the module cache (mf_moddir_set_cache()) lifts none of that: a copy
+ *    of a manifest is refused for its file's mode and owner as the file
+ *    is, even when it was taken with -P; a cache file that is writable by
+ *    group or others, another user's, or a symbolic link is not believed;
+ *    a cache with a record named like a path is not believed at all.
  */
 #include <check.h>
 #include <errno.h>
@@ -319,6 +324,163 @@ START_TEST(settled_manifest_made_unsafe_is_refused)
 }
 END_TEST
 
+/* ---- the module cache ------------------------------------------------------------ */
+
+/* A boot of the directory with the cache @cache: a context of its own. */
+static struct mf_context *cache_boot(const char *cache, unsigned flags, int want)
+{
+	struct mf_context *c;
+
+	ck_assert_int_eq(fake_context_new(&c), 0);
+	ck_assert_int_eq(mf_moddir_set(c, dir, flags), 0);
+	ck_assert_int_eq(mf_moddir_set_cache(c, cache), 0);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(c, fake_events_fn, &ev), want);
+	return c;
+}
+
+static const char *desc_in(struct mf_context *c, const char *name)
+{
+	struct mf_module_info info;
+	struct mf_module *mod;
+
+	if (mf_module_find(c, name, &mod) != 0)
+		return "(none)";
+	ck_assert_int_eq(mf_module_info(mod, &info), 0);
+	return info.description ? info.description : "";
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void write_whole(const char *path, const char *buf, size_t len, mode_t mode)
+{
+	FILE *fp;
+
+	unlink(path);
+	fp = fopen(path, "wb");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(buf, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void replace_all(char *text, const char *from, const char *to)
+{
+	ck_assert_uint_eq(strlen(from), strlen(to));
+	ck_assert_ptr_nonnull(strstr(text, from));
+	for (char *p = text; (p = strstr(p, from)); p += strlen(to))
+		memcpy(p, to, strlen(to));
+}
+
+START_TEST(cache_is_held_to_the_file_checks)
+{
+	char cache[128], real[160], path[256], want[512], *evil, *bad;
+	bool root = geteuid() == 0;
+	struct mf_context *c;
+	size_t len;
+
+	NEED_DIR();
+	snprintf(cache, sizeof(cache), "%s/modules.cache", dir);
+	snprintf(real, sizeof(real), "%s/elsewhere.cache", dir);
+	write_file("mine.manifest", "[module]\nname=mine\ndescription=disk\n", 0644);
+	write_file("open.manifest", "[module]\nname=open\n", 0664);
+	write_file("theirs.manifest", "[module]\nname=theirs\n", 0644);
+	snprintf(path, sizeof(path), "%s/theirs.manifest", dir);
+	/* Only root can give a file away; CI runs as root. */
+	if (root)
+		ck_assert_int_eq(chown(path, 4242, 4242), 0);
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+
+	/* Booted once with -P: all of them accepted, and cached. */
+	c = cache_boot(cache, MF_MODDIR_NO_PERM_CHECK, 3);
+	ck_assert_ptr_null(mf_context_unref(c));
+	evil = read_whole(cache, &len);
+	ck_assert_ptr_nonnull(strstr(evil, "name=open"));
+	free(evil);
+
+	/* Without -P the copies are refused as their files are. */
+	c = cache_boot(cache, 0, root ? 1 : 2);
+	snprintf(want, sizeof(want), "fail open: %s/open.manifest: writable by group or "
+		 "others (mode 0664); refused (the image's -P turns this check off)\n", dir);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_str_eq(desc_in(c, "open"), "(none)");
+	if (root) {
+		snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither "
+			 "root nor this image's user (uid 0); refused (the image's -P turns "
+			 "this check off)\n", path);
+		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+		ck_assert_str_eq(desc_in(c, "theirs"), "(none)");
+	}
+	ck_assert_ptr_null(mf_context_unref(c));
+
+	/* A cache that would have mine say EVIL, believed when safe... */
+	evil = read_whole(cache, &len);
+	replace_all(evil, "description=disk", "description=EVIL");
+	write_whole(cache, evil, len, 0644);
+	c = cache_boot(cache, 0, root ? 1 : 2);
+	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
+	ck_assert_ptr_null(mf_context_unref(c));
+
+	/* ...and not when others could have written it. */
+	write_whole(cache, evil, len, 0666);
+	c = cache_boot(cache, 0, root ? 1 : 2);
+	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	snprintf(want, sizeof(want), "note module cache: %s: writable by group or others "
+		 "(mode 0666): ignored (the image's -P turns this check off)\n", cache);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_ptr_null(mf_context_unref(c));
+
+	write_whole(real, evil, len, 0644);
+	unlink(cache);
+	ck_assert_int_eq(symlink(real, cache), 0);
+	c = cache_boot(cache, 0, root ? 1 : 2);
+	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	snprintf(want, sizeof(want), "note module cache: %s: is a symbolic link: ignored\n",
+		 cache);
+	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+	ck_assert_ptr_null(mf_context_unref(c));
+
+	if (root) {
+		write_whole(cache, evil, len, 0644);
+		ck_assert_int_eq(chown(cache, 4242, 4242), 0);
+		c = cache_boot(cache, 0, 1);
+		ck_assert_str_eq(desc_in(c, "mine"), "disk");
+		snprintf(want, sizeof(want), "note module cache: %s: owned by uid 4242, "
+			 "neither root nor this image's user (uid 0): ignored (the image's "
+			 "-P turns this check off)\n", cache);
+		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
+		ck_assert_ptr_null(mf_context_unref(c));
+	}
+
+	/* A record named like a path: the whole cache is refused. */
+	bad = strdup(evil);
+	replace_all(bad, "\nmine ", "\n../x ");
+	write_whole(cache, bad, len, 0644);
+	c = cache_boot(cache, 0, root ? 1 : 2);
+	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	ck_assert_msg(strstr(ev.lines, "'../x' is not a module name") != NULL,
+		      "events:\n%s", ev.lines);
+	ck_assert_ptr_null(mf_context_unref(c));
+	free(bad);
+	free(evil);
+}
+END_TEST
+
 /* Whoever may replace files in the directory decides what the image runs. */
 START_TEST(unsafe_directory_is_refused)
 {
@@ -373,6 +535,7 @@ Suite *make_security_suite(void)
 	tcase_add_test(tc, group_writable_manifest_is_refused);
 	tcase_add_test(tc, settled_manifest_made_unsafe_is_refused);
 	tcase_add_test(tc, unsafe_directory_is_refused);
+	tcase_add_test(tc, cache_is_held_to_the_file_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -35,6 +35,16 @@ enum mf_moddir_flags {
 	 * such a file can make the image run their code.
 	 */
 	MF_MODDIR_NO_PERM_CHECK = 1 << 0,
+	/*
+	 * Map module files without computing their SHA-256 (the image's -K,
+	 * or CONFIG_MF_VERIFY_CHECKSUMS=n): for boards whose module directory
+	 * lies on a file system that is verified already (dm-verity, a
+	 * signed read-only image), where hashing every module at boot buys
+	 * nothing.  The other checks stay, and a file that changed after its
+	 * code was mapped is still refused, known by its identity (device,
+	 * inode, size, times) instead of its checksum.
+	 */
+	MF_MODDIR_NO_CHECKSUM = 1 << 1,
 };
 
 /*
@@ -43,6 +53,24 @@ enum mf_moddir_flags {
  * (empty path), -ENOMEM, -EOPNOTSUPP (image without CONFIG_MODULES).
  */
 int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags);
+
+/*
+ * Keep a cache of the directory's manifests in the file @path, as
+ * GStreamer keeps its registry: at the next start each manifest whose file
+ * is unchanged (same identity as when it was cached: device, inode, size,
+ * mode, owner, modification and change times) is taken from the cache
+ * instead of being opened and read, so a boot costs one fstatat() per
+ * manifest.  The cache is only a copy: the same checks and the same parser
+ * apply to what it holds, a cache that is missing, stale, unsafe (writable
+ * by group or others, a symbolic link, owned by another user) or malformed
+ * is ignored (and said once), and a cache that cannot be written (a
+ * read-only file system) costs nothing but the files' reading.  It is
+ * rewritten, whole and atomically (a temporary file renamed over it), after
+ * a refresh that read any manifest from its file.  Call after
+ * mf_moddir_set(), before the first refresh.  0, -ENOENT (no directory set),
+ * -EBUSY (a cache is set already), -EINVAL, -ENOMEM, -EOPNOTSUPP.
+ */
+int mf_moddir_set_cache(struct mf_context *ctx, const char *path);
 
 /* The directory, or NULL when none is set. */
 const char *mf_moddir_path(struct mf_context *ctx);
