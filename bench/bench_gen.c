@@ -108,8 +108,7 @@ static void command(struct strv *cmd, const char *const *head,
 int main(int argc, char **argv)
 {
 	struct strv names = { 0 }, manifests = { 0 }, cmd = { 0 };
-	char gen[PATH_MAX], buf[PATH_MAX], *csv;
-	size_t csv_len = 0;
+	char gen[PATH_MAX], buf[PATH_MAX];
 	unsigned reps;
 	uint64_t t[5];
 
@@ -131,14 +130,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < names.n; i++) {
 		snprintf(buf, sizeof(buf), "gen/manifests/%s.manifest", names.v[i]);
 		strv_push(&manifests, buf);
-		csv_len += strlen(names.v[i]) + 1;
 	}
-	csv = malloc(csv_len + 1);
-	if (!csv)
-		bench_die("out of memory");
-	csv[0] = '\0';
-	for (size_t i = 0, off = 0; i < names.n; i++)
-		off += (size_t)sprintf(csv + off, "%s%s", i ? "," : "", names.v[i]);
 
 	for (unsigned r = 0; r < reps; r++) {
 		t[0] = bench_now_ns();
@@ -154,7 +146,8 @@ int main(int argc, char **argv)
 		t[2] = bench_now_ns();
 		command(&cmd, (const char *const[]){ gen, "registry", "-o",
 						     "gen/registry.c", "-H", "gen/registry.h",
-						     "--embedded", csv, NULL }, &manifests);
+						     "--embedded", "@modules.list", NULL },
+			&manifests);
 		run(cmd.v, 0);
 		t[3] = bench_now_ns();
 		command(&cmd, (const char *const[]){ gen, "kconfig", "-o",
@@ -172,6 +165,5 @@ int main(int argc, char **argv)
 	strv_free(&cmd);
 	strv_free(&manifests);
 	strv_free(&names);
-	free(csv);
 	return 0;
 }

@@ -13,17 +13,17 @@
  *   floor         dlopen + dlsym + the load function, for every file.
  *   floor-sum     the same after checking each file's SHA-256 against the
  *                 sum its manifest gives (the sums are read beforehand).
- *   boot          the image's path: a context, mf_moddir_set(),
- *                 mf_moddir_refresh(), an empty configuration (autoload)
- *                 applied, mf_boot().  The loadable backend checks every
- *                 file's checksum before mapping it; it has no way to skip
- *                 that, so this is "with checksums".
- *   boot-nosum    the same catalog, resolver and lifecycle without the
- *                 module directory: the manifests of DIR are read and
- *                 parsed here and added with mf_catalog_add_manifest() under
- *                 a minimal backend whose map() is dlopen + dlsym, nothing
- *                 else.  What separates it from boot is the module
- *                 directory's file checks, checksums and rescans.
+ *   boot          the image's path: a context, mf_moddir_set(), its
+ *                 manifest cache (warm), mf_moddir_refresh(), an empty
+ *                 configuration (autoload) applied, mf_boot().  The
+ *                 loadable backend checks every file's SHA-256 before
+ *                 mapping it: "with checksums".
+ *   boot-nosum    the same with MF_MODDIR_NO_CHECKSUM (the image's -K):
+ *                 each file is checked with one fstatat() and mapped.
+ *   boot-nocache  boot-nosum without the cache: every manifest is opened,
+ *                 read and parsed.
+ *   warm          write the cache (DIR/../modules.cache) for the above;
+ *                 not a measurement.
  *   deep          mf_load() of the top module with the largest closure,
  *                 after the directory was read (not timed).
  *   deep-floor    dlopen + dlsym + load of the files that load started,
@@ -32,7 +32,6 @@
  *                 whose N manifests are in the catalog already; its floor:
  *                 open + read + close of the N manifests, REPS times.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +161,10 @@ static void floor_boot(const struct bench_info *info, const char *dir, bool sums
 		bench_die("floor: %lu loads for %u modules", bench_touches - before, info->n);
 	bench_result(sums ? "boot.loadable.sum" : "boot.loadable", info->n, 'f',
 		     (double)(t1 - t0), NULL);
+	/* The same floor for the boot that reads every manifest. */
+	if (!sums)
+		bench_result("boot.loadable.nocache", info->n, 'f',
+			     (double)(t1 - t0), NULL);
 	for (unsigned i = 0; i < info->n; i++)
 		free(paths[i]);
 	free(paths);
@@ -170,19 +173,30 @@ static void floor_boot(const struct bench_info *info, const char *dir, bool sums
 
 /* ---- manifold ------------------------------------------------------------ */
 
-static struct mf_context *context_with_dir(const char *dir, struct tally *t)
+/* The cache file of the tree whose module directory is @dir. */
+static char *cache_of(const char *dir)
 {
+	return path_of(dir, "..", "/modules.cache");
+}
+
+static struct mf_context *context_with_dir(const char *dir, unsigned flags,
+					   bool cached, struct tally *t)
+{
+	char *cache = cached ? cache_of(dir) : NULL;
 	struct mf_context *ctx;
 	int err = mf_context_new(&ctx);
 
 	if (err == 0)
-		err = mf_moddir_set(ctx, dir, 0);
+		err = mf_moddir_set(ctx, dir, flags);
+	if (err == 0 && cache)
+		err = mf_moddir_set_cache(ctx, cache);
 	if (err == 0) {
 		err = mf_moddir_refresh(ctx, on_event, t);
 		err = err > 0 ? 0 : err;
 	}
 	if (err < 0 || t->failed)
 		bench_die("%s: %s", dir, err < 0 ? strerror(-err) : "refused files");
+	free(cache);
 	return ctx;
 }
 
@@ -198,134 +212,37 @@ static void boot_checked(struct mf_context *ctx, struct mf_config *cfg,
 			  strerror(-err), t->started, info->n, t->failed);
 }
 
+/* boot, boot-nosum, boot-nocache: see the top of this file. */
 static void manifold_boot(const struct bench_info *info, const char *dir,
-			  struct mf_config *cfg)
+			  struct mf_config *cfg, const char *metric,
+			  unsigned flags, bool cached)
 {
 	struct tally t = { 0 };
 	unsigned long before = bench_touches;
 	uint64_t t0 = bench_now_ns(), t1;
-	struct mf_context *ctx = context_with_dir(dir, &t);
+	struct mf_context *ctx = context_with_dir(dir, flags, cached, &t);
 
 	boot_checked(ctx, cfg, info, &t);
 	t1 = bench_now_ns();
 	if (bench_touches - before != info->n)
 		bench_die("boot: %lu loads for %u modules", bench_touches - before, info->n);
-	bench_result("boot.loadable.sum", info->n, 'm', (double)(t1 - t0), NULL);
+	bench_result(metric, info->n, 'm', (double)(t1 - t0), NULL);
 	mf_context_unref(ctx);
 }
 
-/* The minimal backend: the file is mapped and its descriptor returned. */
-struct nosum {
-	char *path, *symbol;
-};
-
-static int nosum_map(struct mf_context *ctx, struct mf_module *mod, void *data,
-		     const struct manifold_module **desc)
-{
-	struct nosum *ns = data;
-	void *h = dlopen(ns->path, RTLD_NOW | RTLD_LOCAL);
-
-	(void)ctx;
-	(void)mod;
-	if (!h)
-		return -ENOEXEC;
-	*desc = dlsym(h, ns->symbol);
-	return *desc ? 0 : -ENOEXEC;
-}
-
-static void nosum_release(void *data)
-{
-	struct nosum *ns = data;
-
-	free(ns->path);
-	free(ns->symbol);
-	free(ns);
-}
-
-static const struct mf_backend_ops nosum_backend = {
-	.name = "bench-nosum",
-	.map = nosum_map,
-	.release = nosum_release,
-};
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* What mf_moddir_refresh() does to fill the catalog, minus its checks. */
-static void catalog_from_dir(struct mf_context *ctx, const char *dir)
-{
-	char **names = NULL, err[MF_ERR_MAX];
-	size_t n = 0, cap = 0;
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		bench_die("%s: %s", dir, strerror(errno));
-	while ((d = readdir(dp))) {
-		size_t len = strlen(d->d_name);
-
-		if (len <= 9 || strcmp(d->d_name + len - 9, ".manifest") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names)
-				bench_die("out of memory");
-		}
-		if (!(names[n++] = strndup(d->d_name, len - 9)))
-			bench_die("out of memory");
-	}
-	closedir(dp);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		char *path = path_of(dir, names[i], ".manifest");
-		struct nosum *ns = calloc(1, sizeof(*ns));
-		struct mf_manifest *m;
-		int r = mf_manifest_load(path, &m, err, sizeof(err));
-
-		if (r < 0)
-			bench_die("%s", err);
-		if (!ns || !(ns->path = path_of(dir, names[i], ".so")) ||
-		    !(ns->symbol = malloc(strlen(names[i]) + sizeof(MF_MODULE_SYMBOL_PREFIX))))
-			bench_die("out of memory");
-		strcpy(ns->symbol, MF_MODULE_SYMBOL_PREFIX);
-		strcat(ns->symbol, names[i]);
-		r = mf_catalog_add_manifest(ctx, m, &nosum_backend, ns);
-		if (r < 0)
-			bench_die("%s: %s", path, strerror(-r));
-		free(path);
-		free(names[i]);
-	}
-	free(names);
-}
-
-static void manifold_boot_nosum(const struct bench_info *info, const char *dir,
-				struct mf_config *cfg)
+/* Write the tree's cache, so that the boots measured find it warm. */
+static void warm_cache(const char *dir)
 {
 	struct tally t = { 0 };
-	unsigned long before = bench_touches;
-	struct mf_context *ctx;
-	uint64_t t0, t1;
 
-	t0 = bench_now_ns();
-	if (mf_context_new(&ctx) < 0)
-		bench_die("out of memory");
-	catalog_from_dir(ctx, dir);
-	boot_checked(ctx, cfg, info, &t);
-	t1 = bench_now_ns();
-	if (bench_touches - before != info->n)
-		bench_die("boot: %lu loads for %u modules", bench_touches - before, info->n);
-	bench_result("boot.loadable", info->n, 'm', (double)(t1 - t0), NULL);
-	mf_context_unref(ctx);
+	mf_context_unref(context_with_dir(dir, MF_MODDIR_NO_CHECKSUM, true, &t));
 }
 
 static void manifold_deep(const struct bench_info *info, const char *dir,
 			  bool floor)
 {
 	struct tally t = { 0 };
-	struct mf_context *ctx = context_with_dir(dir, &t);
+	struct mf_context *ctx = context_with_dir(dir, 0, true, &t);
 	struct mf_request req = { .name = info->deep, .why = "bench" };
 	char note[32];
 	uint64_t t0, t1;
@@ -365,7 +282,7 @@ static void manifold_deep(const struct bench_info *info, const char *dir,
 static void refresh(const struct bench_info *info, const char *dir, unsigned reps)
 {
 	struct tally t = { 0 };
-	struct mf_context *ctx = context_with_dir(dir, &t);
+	struct mf_context *ctx = context_with_dir(dir, 0, false, &t);
 	char **paths = calloc(info->n, sizeof(*paths)), name[64], buf[4096];
 
 	if (!paths)
@@ -407,7 +324,7 @@ int main(int argc, char **argv)
 	const char *mode, *dir;
 
 	if (argc != 4 && argc != 5) {
-		fputs("usage: bench_loadable floor|floor-sum|boot|boot-nosum|deep|"
+		fputs("usage: bench_loadable floor|floor-sum|boot|boot-nosum|boot-nocache|warm|deep|"
 		      "deep-floor|refresh INFO DIR [REPS]\n", stderr);
 		return 2;
 	}
@@ -422,9 +339,15 @@ int main(int argc, char **argv)
 	else if (strcmp(mode, "floor-sum") == 0)
 		floor_boot(&info, dir, true);
 	else if (strcmp(mode, "boot") == 0)
-		manifold_boot(&info, dir, cfg);
+		manifold_boot(&info, dir, cfg, "boot.loadable.sum", 0, true);
 	else if (strcmp(mode, "boot-nosum") == 0)
-		manifold_boot_nosum(&info, dir, cfg);
+		manifold_boot(&info, dir, cfg, "boot.loadable",
+			      MF_MODDIR_NO_CHECKSUM, true);
+	else if (strcmp(mode, "boot-nocache") == 0)
+		manifold_boot(&info, dir, cfg, "boot.loadable.nocache",
+			      MF_MODDIR_NO_CHECKSUM, false);
+	else if (strcmp(mode, "warm") == 0)
+		warm_cache(dir);
 	else if (strcmp(mode, "deep") == 0)
 		manifold_deep(&info, dir, false);
 	else if (strcmp(mode, "deep-floor") == 0)

@@ -42,7 +42,8 @@ static const struct metric {
 	{ "gen.kconfig", "  gen: kconfig", NS, 0, true, false, false },
 	{ "boot.embedded", "embedded boot: catalog+resolve+start all", NS, 2.0, true, false, false },
 	{ "boot.loadable", "loadable boot, no checksums", NS, 1.15, true, false, false },
-	{ "boot.loadable.sum", "loadable boot, checksums (image's path)", NS, 0, true, false, false },
+	{ "boot.loadable.nocache", "  the same, manifests read (no cache)", NS, 0, true, false, false },
+	{ "boot.loadable.sum", "loadable boot, checksums", NS, 0, true, false, false },
 	{ "load.deep", "load 1 module, deep closure (embedded)", NS, 0, true, true, false },
 	{ "load.deep.loadable", "load 1 module, deep closure (loadable)", NS, 0, true, true, false },
 	{ "unload.cascade", "unload -f bottom module (cascade)", NS, 0, true, true, false },
@@ -208,6 +209,7 @@ struct verdicts {
 	char growth[2048];
 	size_t glen;
 	unsigned growth_checked, growth_missed;
+	unsigned growth_floor_too; /* misses where the floor grew as fast */
 	char ratios[2048];
 	size_t rlen;
 };
@@ -262,19 +264,30 @@ static void print_metric(const struct metric *m, struct verdicts *vd)
 		}
 		if (prev && prev->value > 0) {
 			double g = c->value / prev->value, sn = (double)c->n / prev->n;
+			const struct cell *pf = cell_get(m->key, prev->n, 'f');
+			double fg = f && pf && pf->value > 0 ? f->value / pf->value : 0;
 
 			snprintf(gr, sizeof(gr), "%.1fx", g);
 			if (m->growth) {
 				bool ok = g <= 1.2 * sn;
+				/* The same work without manifold grew as fast:
+				 * the platform's cost (caches, musl's dlopen). */
+				bool floor_too = !ok && fg > 0 && g <= 1.2 * fg;
 
 				vd->growth_checked++;
 				APPEND(note, nlen, "%s%s", nlen ? ", " : "",
-				       ok ? "growth ok" : "growth MISS");
+				       ok ? "growth ok" : floor_too ?
+				       "growth MISS, floor too" : "growth MISS");
 				if (!ok) {
 					vd->growth_missed++;
+					vd->growth_floor_too += floor_too;
 					APPEND(vd->growth, vd->glen,
-					       "    %s: %.1fx for %ux modules (%u -> %u)\n",
+					       "    %s: %.1fx for %ux modules (%u -> %u)",
 					       m->key, g, c->n / prev->n, prev->n, c->n);
+					if (fg > 0)
+						APPEND(vd->growth, vd->glen,
+						       "; its floor %.1fx", fg);
+					APPEND(vd->growth, vd->glen, "\n");
 				}
 			}
 		}
@@ -331,9 +344,11 @@ int main(int argc, char **argv)
 		print_metric(&metrics[i], &vd);
 	}
 	printf("\ntargets (issue 9):\n");
-	printf("    linear growth, at most 1.2x the growth of N (10x modules -> 12x): %s (%u of %u steps)\n",
+	printf("    linear growth, at most 1.2x the growth of N (10x modules -> 12x): %s\n"
+	       "    (%u of %u steps ok; of the %u misses, %u where the floor grew as fast)\n",
 	       vd.growth_missed ? "MISS" : "ok",
-	       vd.growth_checked - vd.growth_missed, vd.growth_checked);
+	       vd.growth_checked - vd.growth_missed, vd.growth_checked,
+	       vd.growth_missed, vd.growth_floor_too);
 	fputs(vd.growth, stdout);
 	fputs(vd.ratios, stdout);
 	return 0;
