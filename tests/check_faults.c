@@ -888,6 +888,26 @@ START_TEST(refresh)
 END_TEST
 
 /*
+ * A refresh of a directory that did not change: no change, nothing said,
+ * and not one allocation (counted with a hook that never fails).
+ */
+static void assert_quiet_refresh(struct mf_context *ctx)
+{
+	static struct fake_events ev;
+	unsigned long count;
+	int r;
+
+	fake_events_clear(&ev);
+	mf_alloc_fail_nth(ULONG_MAX);
+	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
+	count = mf_alloc_count();
+	mf_alloc_fail_nth(0);
+	ck_assert_int_eq(r, 0);
+	ck_assert_uint_eq(ev.count, 0);
+	ck_assert_msg(count == 0, "refresh of an unchanged directory: %lu allocations", count);
+}
+
+/*
  * A file not read for lack of memory is not taken as read: each failure
  * point of a first refresh of settled files, and the refresh after it adds
  * what the failed one did not.  And a directory that did not change costs a
@@ -897,8 +917,6 @@ START_TEST(refresh_settled)
 {
 	static struct fake_events ev;
 	struct mf_context *ctx;
-	unsigned long count;
-	int r;
 
 	if (!have_moddir()) {
 		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
@@ -912,14 +930,7 @@ START_TEST(refresh_settled)
 	fake_events_clear(&ev);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2); /* la, lb */
 	ck_assert_uint_eq(ev.count, 4); /* refused: Bad, open, other, solo */
-	fake_events_clear(&ev);
-	mf_alloc_fail_nth(ULONG_MAX);
-	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
-	count = mf_alloc_count();
-	mf_alloc_fail_nth(0);
-	ck_assert_int_eq(r, 0);
-	ck_assert_uint_eq(ev.count, 0);
-	ck_assert_msg(count == 0, "refresh of an unchanged directory: %lu allocations", count);
+	assert_quiet_refresh(ctx);
 	release(ctx);
 	settled_cleanup();
 }
@@ -977,13 +988,7 @@ START_TEST(refresh_cached)
 	count = mf_alloc_count();
 	mf_alloc_fail_nth(0);
 	ck_assert_int_eq(r, 4);
-	fake_events_clear(&ev);
-	mf_alloc_fail_nth(ULONG_MAX);
-	r = mf_moddir_refresh(ctx, fake_events_fn, &ev);
-	ck_assert_uint_eq(mf_alloc_count(), 0);
-	mf_alloc_fail_nth(0);
-	ck_assert_int_eq(r, 0);
-	ck_assert_uint_eq(ev.count, 0);
+	assert_quiet_refresh(ctx);
 	release(ctx);
 	printf("faults: %-40s %3lu allocations (4 modules, 4 refused)\n",
 	       "boot from a warm cache", count);
