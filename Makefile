@@ -440,7 +440,7 @@ STRESS_SECONDS ?= 3
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 6
 FZB := build/fuzz
-FUZZERS := manifest modules_conf extconfig moduleinfo console
+FUZZERS := manifest modules_conf extconfig moduleinfo console modcache
 
 define asan_rule
 $(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
@@ -506,6 +506,7 @@ FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
+FUZZ_SRCS_modcache := $(FUZZ_SRCS_modules_conf)
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness: the module cache reader (runtime/modcache.c), and what
+ * the module directory does with a cache it accepted (runtime/moddir.c).
+ *
+ * mf_modcache_load() reads only from a file, so each input is written to a
+ * cache file in a directory of the harness's own and loaded from there, as
+ * made for the directory FUZZ_DIR: the seeds carry that fixed name, never
+ * the temporary one.  A cache that loads must then hold:
+ *  - records that are module names, in strictly increasing order, each
+ *    found by its name, each text followed by its newline;
+ *  - what mf_modcache_write() makes of them loads again as the same
+ *    records: reader and writer agree on the format.
+ * That rewrite is the cache of a real module directory of three settled
+ * manifests (fa, fb, fc), the records named after them given their files'
+ * identities (the size stays the input's), so a boot (a new context, the
+ * directory, the cache, one refresh) takes the texts as long as the files
+ * from the cache and parses them under the files' names, and writes the
+ * cache again.  Nothing is written outside the harness's directory.  Seeds
+ * that mean to be served give fa, fb and fc texts of 58, 54 and 34 bytes,
+ * the files' sizes.
+ *
+ * An input may start with "!N\n" (fuzz_common.h): the Nth allocation of the
+ * load and the boot together fails; the rewrite between them is not
+ * counted, so N means the same whatever the rewrite allocates.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <manifold/manifold.h>
+#include <manifold/moddir.h>
+
+#include "alloc.h"
+#include "fuzz_common.h"
+#include "modcache.h"
+
+#define FUZZ_DIR "/mods"
+/* moddir.c's MANIFEST_MAX: the limit the runtime loads caches with. */
+#define TEXT_MAX (1024 * 1024)
+
+static const struct {
+	const char *name, *text;
+} fixtures[] = {
+	{ "fa", "[module]\nname=fa\ndescription=disk\n[provides]\nservice=fsvc\n" },
+	{ "fb", "[module]\nname=fb\ndescription=disk\n[uses]\nservice=fsvc\n" },
+	{ "fc", "[module]\nname=fc\ndescription=disk\n" },
+};
+#define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+static char base[PATH_MAX];  /* TMPDIR/mf-fuzz-modcache-XXXXXX */
+static char mods[PATH_MAX];  /* base/mods: the module directory */
+static char cache[PATH_MAX]; /* base/cache */
+static struct stat fixture_st[N_FIXTURES];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_modcache: %s: %s\n", what, strerror(errno));
+	abort();
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		die(path);
+	/* Short writes do not happen on a regular file this small. */
+	if ((len && write(fd, data, len) != (ssize_t)len) || fchmod(fd, 0644) < 0 ||
+	    close(fd) < 0)
+		die(path);
+}
+
+static void fixture_path(char *out, size_t n, size_t i)
+{
+	snprintf(out, n, "%s/%s.manifest", mods, fixtures[i].name);
+}
+
+/* libFuzzer leaves through exit(), so the directory goes with it; a crash
+ * leaves it for the one who looks at the crash. */
+static void remove_dir(void)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		fixture_path(path, sizeof(path), i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s.tmp.%ld", cache, (long)getpid());
+	unlink(path);
+	unlink(cache);
+	rmdir(mods);
+	rmdir(base);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX + 32];
+
+	(void)argc;
+	(void)argv;
+	snprintf(base, sizeof(base), "%s/mf-fuzz-modcache-XXXXXX",
+		 tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(base))
+		die(base);
+	snprintf(mods, sizeof(mods), "%s/mods", base);
+	snprintf(cache, sizeof(cache), "%s/cache", base);
+	if (mkdir(mods, 0755) < 0 || chmod(mods, 0755) < 0)
+		die(mods);
+	atexit(remove_dir);
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		fixture_path(path, sizeof(path), i);
+		write_file(path, fixtures[i].text, strlen(fixtures[i].text));
+	}
+	/* moddir.c takes a manifest from the cache only once its mtime and
+	 * ctime are two seconds old (SETTLE_SEC), and a ctime cannot be set
+	 * back: wait once, here, rather than never reach that path. */
+	nanosleep(&(struct timespec){ 2, 100000000 }, NULL);
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		fixture_path(path, sizeof(path), i);
+		if (lstat(path, &fixture_st[i]) < 0)
+			die(path);
+	}
+	return 0;
+}
+
+static void quiet_log(void *data, int priority, const char *file, int line,
+		      const char *fn, const char *format, va_list args)
+{
+	(void)data, (void)priority, (void)file, (void)line, (void)fn, (void)format;
+	(void)args;
+}
+
+static void quiet_events(void *data, const struct mf_event *ev)
+{
+	(void)data, (void)ev;
+}
+
+/* Digits at *p, which the reader has checked: leading zeros, no overflow. */
+static uint64_t digits(const char **p, const char *end)
+{
+	uint64_t v = 0;
+
+	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++)
+		v = v * 10 + (uint64_t)(**p - '0');
+	return v;
+}
+
+/* Past the next @ch, which must be there. */
+static const char *past(const char *p, const char *end, char ch)
+{
+	const char *q = memchr(p, ch, (size_t)(end - p));
+
+	if (!q)
+		abort();
+	return q + 1;
+}
+
+/*
+ * The records of the file @p..@end, which mf_modcache_load() accepted as
+ * @mc, found again from the format's description alone (modcache.c's
+ * header comment): the count on the second line; per record its name, the
+ * size that is the third number of its line, that many bytes and '\n'.
+ * Each must be the record @mc finds under that name, in strictly
+ * increasing order, and nothing may be left over: else the reader accepted
+ * what the format does not say.  The records go to @out, in file order.
+ */
+static size_t walk(const char *p, const char *end, const struct mf_modcache *mc,
+		   struct mf_modcache_rec *out)
+{
+	char name[64], prev[64] = "";
+	uint64_t n, size;
+
+	p = past(p, end, '\n');
+	n = digits(&p, end);
+	p = past(p, end, '\n');
+	if (n != mf_modcache_count(mc))
+		abort();
+	for (uint64_t i = 0; i < n; i++) {
+		const char *sp = past(p, end, ' ') - 1;
+		const struct mf_modcache_rec *r;
+
+		if ((size_t)(sp - p) >= sizeof(name))
+			abort();
+		memcpy(name, p, (size_t)(sp - p));
+		name[sp - p] = '\0';
+		if (!mf_file_name_ok(name) || (i && strcmp(prev, name) >= 0))
+			abort();
+		p = past(past(sp + 1, end, ' '), end, ' '); /* dev, ino */
+		size = digits(&p, end);
+		p = past(p, end, '\n');
+		if (size >= TEXT_MAX || size >= (uint64_t)(end - p) || p[size] != '\n')
+			abort();
+		r = mf_modcache_find(mc, name);
+		if (!r || strcmp(r->name, name) != 0 || (uint64_t)r->id.size != size ||
+		    memcmp(r->text, p, size) != 0 || r->text[size] != '\n')
+			abort();
+		out[i] = *r;
+		memcpy(prev, name, sizeof(name));
+		p += size + 1;
+	}
+	if (p != end)
+		abort();
+	return (size_t)n;
+}
+
+static bool same_rec(const struct mf_modcache_rec *a, const struct mf_modcache_rec *b)
+{
+	const struct mf_file_id *x = &a->id, *y = &b->id;
+
+	return strcmp(a->name, b->name) == 0 && x->dev == y->dev && x->ino == y->ino &&
+	       x->size == y->size && x->mode == y->mode && x->uid == y->uid &&
+	       x->mtime.tv_sec == y->mtime.tv_sec && x->mtime.tv_nsec == y->mtime.tv_nsec &&
+	       x->ctime.tv_sec == y->ctime.tv_sec && x->ctime.tv_nsec == y->ctime.tv_nsec &&
+	       memcmp(a->text, b->text, (size_t)x->size) == 0;
+}
+
+/*
+ * @recs as the cache of the fixture directory, those named after a fixture
+ * under its file's identity; what the writer made of them must load as the
+ * same records.
+ */
+static void rewrite(struct mf_modcache_rec *recs, size_t n)
+{
+	struct mf_modcache *again;
+	char why[MF_ERR_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t f = 0; f < N_FIXTURES; f++) {
+			const struct stat *st = &fixture_st[f];
+
+			if (strcmp(recs[i].name, fixtures[f].name) != 0)
+				continue;
+			recs[i].id.dev = st->st_dev;
+			recs[i].id.ino = st->st_ino;
+			recs[i].id.mode = st->st_mode;
+			recs[i].id.uid = st->st_uid;
+			recs[i].id.mtime = st->st_mtim;
+			recs[i].id.ctime = st->st_ctim;
+		}
+	if (mf_modcache_write(cache, mods, recs, n, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fuzz_modcache: records the reader took are not written: %s\n",
+			why);
+		abort();
+	}
+	if (mf_modcache_load(cache, mods, 0, TEXT_MAX, &again, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fuzz_modcache: the writer's file does not load: %s\n", why);
+		abort();
+	}
+	if (mf_modcache_count(again) != n)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_modcache_rec *r = mf_modcache_find(again, recs[i].name);
+
+		if (!r || !same_rec(r, &recs[i])) {
+			fprintf(stderr, "fuzz_modcache: '%s' is another record once "
+				"written and read\n", recs[i].name);
+			abort();
+		}
+	}
+	mf_modcache_free(again);
+}
+
+/* A boot of the fixture directory with the cache rewrite() made. */
+static void boot(unsigned long fail_nth)
+{
+	struct mf_context *ctx;
+	int n;
+
+	fuzz_alloc_arm(fail_nth);
+	if (mf_context_new(&ctx) < 0) {
+		fuzz_alloc_disarm();
+		return;
+	}
+	mf_context_set_log_fn(ctx, quiet_log, NULL);
+	n = mf_moddir_set(ctx, mods, 0);
+	if (n == 0)
+		n = mf_moddir_set_cache(ctx, cache);
+	if (n == 0)
+		n = mf_moddir_refresh(ctx, quiet_events, NULL);
+	fuzz_alloc_disarm();
+	/* A safe directory, whatever the cache says: only memory can fail. */
+	if (n < 0 && !(fail_nth && n == -ENOMEM))
+		abort();
+	if (mf_context_unref(ctx))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned long fail_nth = fuzz_alloc_prefix(&data, &size), used;
+	/* Not NULL: a refusal must clear it. */
+	struct mf_modcache *mc = (struct mf_modcache *)1;
+	struct mf_modcache_rec *recs;
+	char why[MF_ERR_MAX];
+	int err;
+
+	write_file(cache, data, size);
+	why[0] = '\0';
+	fuzz_alloc_arm(fail_nth);
+	err = mf_modcache_load(cache, FUZZ_DIR, 0, TEXT_MAX, &mc, why, sizeof(why));
+	used = mf_alloc_count();
+	fuzz_alloc_disarm();
+	if (err < 0) {
+		/* Refused whole, and said where, but for lack of memory. */
+		if (mc || !(err == -EINVAL || err == -ESTALE || err == -ENOMEM ||
+			    err == -EFBIG))
+			abort();
+		if (err != -ENOMEM && strncmp(why, cache, strlen(cache)) != 0)
+			abort();
+		return 0;
+	}
+	/* REC_MIN bytes a record at least: the count is bounded by the size. */
+	recs = malloc((size / 37 + 1) * sizeof(*recs));
+	if (!recs)
+		abort();
+	rewrite(recs, walk((const char *)data, (const char *)data + size, mc, recs));
+	free(recs);
+	mf_modcache_free(mc);
+	/* The Nth allocation of the load and the boot together. */
+	if (!fail_nth || fail_nth > used)
+		boot(fail_nth ? fail_nth - used : 0);
+	return 0;
+}
