@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "alloc.h"
 
@@ -180,4 +182,20 @@ void mf_alloc_fail_nth(unsigned long n)
 unsigned long mf_alloc_count(void)
 {
 	return atomic_load(&count);
+}
+
+/* <sys/mman.h> of older C libraries does not name it; the kernel's value. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void mf_prefault(void *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(page - 1);
+
+	/* A page shared with other blocks is touched by them anyway. */
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 }

@@ -27,6 +27,13 @@ char *mf_strndup(const char *s, size_t n);
 /* A new string formatted as by printf(), or NULL (no memory). */
 char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mf_free(void *p);
+/*
+ * Fault in the whole pages of [p, p + len) with one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14), for a block that is about to be
+ * written all over.  Only a hint: where the kernel cannot, nothing happens
+ * and the pages fault in one by one when touched, as without it.
+ */
+void mf_prefault(void *p, size_t len);
 
 /*
  * Bytes the runtime holds now, and the most it ever held, whole process

@@ -186,7 +186,8 @@ static void module_free(struct mf_module *mod)
 	mf_module_free_admin_uses(mod);
 	mf_free(mod->owned_refs);
 	mf_manifest_free(mod->manifest);
-	mf_free(mod);
+	if (!mod->in_table_block)
+		mf_free(mod);
 }
 
 /* Point chosen, plan_choice and use_keys into @block, @cap lines each. */
@@ -227,16 +228,21 @@ int mf_module_reserve_uses(struct mf_module *mod, unsigned n)
  * boot adds every module of the image at once, and the allocator was the
  * largest item of its profile.
  */
-static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
-				    unsigned n_provides, unsigned n_canuse)
+static size_t module_size(unsigned n_uses, unsigned n_provides, unsigned n_canuse)
 {
 	size_t n_ptrs = 3 * (size_t)n_uses + 1 + n_provides + n_canuse;
-	struct mf_module *mod = mf_calloc(1, sizeof(*mod) + n_ptrs * sizeof(void *));
-	void **block;
+	size_t size = sizeof(struct mf_module) + n_ptrs * sizeof(void *);
 
-	if (!mod)
-		return NULL;
-	block = (void **)(mod + 1);
+	return (size + 15) & ~(size_t)15;
+}
+
+/* A module record at @mem (zeroed), with its per-use block and keys. */
+static struct mf_module *module_init(struct mf_context *ctx, void *mem,
+				     unsigned n_uses)
+{
+	struct mf_module *mod = mem;
+	void **block = (void **)(mod + 1);
+
 	mod->ctx = ctx;
 	mod->state = MF_STATE_STOPPED;
 	atomic_init(&mod->refs, MF_REFS_CLOSED);
@@ -245,6 +251,19 @@ static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
 	mod->uses_inline = true;
 	mod->keys = (struct mf_provkey **)(block + 3 * (size_t)n_uses);
 	return mod;
+}
+
+/*
+ * One allocation a module: the struct, its per-use block and its keys.  A
+ * boot adds every module of the image at once, and the allocator was the
+ * largest item of its profile.
+ */
+static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
+				    unsigned n_provides, unsigned n_canuse)
+{
+	void *mem = mf_calloc(1, module_size(n_uses, n_provides, n_canuse));
+
+	return mem ? module_init(ctx, mem, n_uses) : NULL;
 }
 
 static int cmp_module_name(const void *a, const void *b)
@@ -293,6 +312,8 @@ static int catalog_insert(struct mf_context *ctx, struct mf_module *mod)
 
 int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 {
+	size_t total = 0, used = 0, cap_blocks = ctx->n_table_blocks;
+	char *block;
 	int err = 0;
 
 	if (table->version != MF_TABLE_VERSION) {
@@ -300,7 +321,26 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		       table->version, MF_TABLE_VERSION);
 		return -EPROTO;
 	}
+	for (unsigned i = 0; i < table->n_modules; i++) {
+		const struct mf_table_module *t = &table->modules[i];
+
+		if (t->descriptor)
+			total += module_size(t->n_uses, t->n_provides, t->n_canuse);
+	}
+	if (grow_array((void **)&ctx->table_blocks, &cap_blocks,
+		       ctx->n_table_blocks + 1, sizeof(void *)) < 0)
+		return -ENOMEM;
+	/*
+	 * Every record of the table in one block, its pages faulted in by one
+	 * call: a boot touches each record at once, and a page fault a record
+	 * cost more than the rest of adding it.
+	 */
+	block = mf_calloc(1, total ? total : 1);
+	if (!block)
+		return -ENOMEM;
+	mf_prefault(block, total);
 	mf_lock(ctx);
+	ctx->table_blocks[ctx->n_table_blocks++] = block;
 	/* Sized once: growing a hash of thousands means rehashing it ten
 	 * times.  Reserving is only a hint; inserting copes without it. */
 	mf_hash_reserve(&ctx->by_name, ctx->by_name.count + table->n_modules);
@@ -315,11 +355,9 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		 * manifest in the module directory. */
 		if (!t->descriptor)
 			continue;
-		mod = module_new(ctx, t->n_uses, t->n_provides, t->n_canuse);
-		if (!mod) {
-			err = -ENOMEM;
-			break;
-		}
+		mod = module_init(ctx, block + used, t->n_uses);
+		mod->in_table_block = true;
+		used += module_size(t->n_uses, t->n_provides, t->n_canuse);
 		mod->name = t->name;
 		mod->description = t->description;
 		mod->checksum = t->checksum;
@@ -439,6 +477,11 @@ void mf_catalog_free(struct mf_context *ctx)
 		module_free(ctx->modules[i]);
 	mf_free(ctx->modules);
 	ctx->modules = NULL;
+	for (size_t i = 0; i < ctx->n_table_blocks; i++)
+		mf_free(ctx->table_blocks[i]);
+	mf_free(ctx->table_blocks);
+	ctx->table_blocks = NULL;
+	ctx->n_table_blocks = 0;
 	ctx->n_modules = ctx->cap_modules = 0;
 	mf_hash_fini(&ctx->by_name, NULL);
 	mf_hash_fini(&ctx->provkeys, provkey_free);

@@ -109,6 +109,7 @@ struct mf_module {
 	 * own allocation (catalog.c) */
 	unsigned cap_uses;
 	bool uses_inline;
+	bool in_table_block; /* the record lives in its table's block (catalog.c) */
 	/* why it cannot start any more (its manifest left the module
 	 * directory), or NULL; set by moddir.c, checked by the resolver */
 	const char *unavailable;
@@ -164,6 +165,9 @@ struct mf_context {
 	unsigned cancel_timeout_ms;
 
 	struct mf_module **modules; /* sorted by name */
+	/* one block of module records per table added (catalog.c) */
+	void **table_blocks;
+	size_t n_table_blocks;
 	size_t n_modules, cap_modules;
 	struct mf_hash by_name;	 /* name -> struct mf_module */
 	struct mf_hash provkeys; /* "type=name" -> struct mf_provkey */
