@@ -52,6 +52,7 @@
 #include <manifold/moddir.h>
 
 #include "internal.h"
+#include "loadable.h"
 #include "modcache.h"
 
 #define MAGIC "manifold-modcache "
@@ -73,87 +74,23 @@ struct mf_modcache {
 
 /* ---- reading ------------------------------------------------------------------ */
 
-/* The file whole, when it may be trusted: 0, or -errno with why. */
+/*
+ * The file whole, when it may be trusted as a module file is (modfile.c):
+ * 0, or -errno with why.  No file, or no directory for it yet, is -ENOENT:
+ * no cache yet.
+ */
 static int read_trusted(const char *path, unsigned flags, char **out, size_t *len,
 			char *why, size_t whylen)
 {
-	bool any = flags & MF_MODDIR_NO_PERM_CHECK;
-	size_t have = 0, size;
-	struct stat st;
-	char *buf = NULL;
-	int fd, err;
+	int err = mf_modfile_readat(AT_FDCWD, path, path, flags, CACHE_MAX, out,
+				    len, NULL, why, whylen);
+	size_t l;
 
-	/* O_NOFOLLOW: a symbolic link could point at anything; O_NONBLOCK:
-	 * a FIFO in its place must not hold the boot up. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		/* No directory for it yet is no cache yet, as no file is. */
-		err = errno == ENOTDIR ? -ENOENT : -errno;
-		snprintf(why, whylen, "%s: %s: ignored", path,
-			 errno == ELOOP ? "is a symbolic link" : strerror(errno));
-		return err;
-	}
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		snprintf(why, whylen, "%s: %s: ignored", path, strerror(errno));
-		goto err_close;
-	}
-	err = -EPERM;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: not a regular file: ignored", path);
-		err = -EINVAL;
-		goto err_close;
-	}
-	/* What it says is run as manifests are: trusted as they are. */
-	if (!any && st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, whylen, "%s: owned by uid %u, neither root nor this "
-			 "image's user (uid %u): ignored (the image's -P turns this "
-			 "check off)", path, (unsigned)st.st_uid, (unsigned)geteuid());
-		goto err_close;
-	}
-	if (!any && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(why, whylen, "%s: writable by group or others (mode %04o): "
-			 "ignored (the image's -P turns this check off)", path,
-			 (unsigned)(st.st_mode & 07777));
-		goto err_close;
-	}
-	if (st.st_size > CACHE_MAX) {
-		snprintf(why, whylen, "%s: larger than %d bytes: ignored", path, CACHE_MAX);
-		err = -EFBIG;
-		goto err_close;
-	}
-	size = (size_t)st.st_size;
-	buf = mf_malloc(size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto err_close;
-	}
-	/* Written elsewhere and renamed into place, never in place: its size
-	 * is all there is to read. */
-	while (have < size) {
-		ssize_t n = read(fd, buf + have, size - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EAGAIN;
-			snprintf(why, whylen, "%s: %s: ignored", path,
-				 n < 0 ? strerror(errno) : "cut short while read");
-			goto err_free;
-		}
-		have += (size_t)n;
-	}
-	close(fd);
-	buf[size] = '\0';
-	*out = buf;
-	*len = size;
-	return 0;
-
-err_free:
-	mf_free(buf);
-err_close:
-	close(fd);
-	return err;
+	if (err == 0)
+		return 0;
+	l = strlen(why);
+	snprintf(why + l, whylen - l, "; the cache is ignored");
+	return err == -ENOTDIR ? -ENOENT : err;
 }
 
 /* The file being parsed; each malformation is said with its offset. */

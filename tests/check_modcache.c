@@ -463,8 +463,8 @@ START_TEST(unsafe_cache_is_ignored)
 	ck_assert_int_eq(boot(0), 2);
 	ck_assert_str_eq(desc("la"), "disk");
 	ck_assert_str_eq(desc("lb"), "disk");
-	assert_one_note("writable by group or others (mode 0664): ignored (the image's "
-			"-P turns this check off)");
+	assert_one_note("writable by group or others (mode 0664); refused (the image's "
+			"-P turns this check off); the cache is ignored");
 	/* Rewritten from the files: safe, and without MEMO. */
 	ck_assert_int_eq(lstat(cache, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
@@ -487,7 +487,8 @@ START_TEST(unsafe_cache_is_ignored)
 	ck_assert_int_eq(symlink(real, cache), 0);
 	ck_assert_int_eq(boot(0), 2);
 	ck_assert_str_eq(desc("la"), "disk");
-	assert_one_note("is a symbolic link: ignored");
+	assert_one_note("is a symbolic link; module files and manifests must be "
+			"regular files; the cache is ignored");
 	ck_assert_int_eq(lstat(cache, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 	text = slurp(real);
@@ -503,8 +504,8 @@ START_TEST(unsafe_cache_is_ignored)
 	ck_assert_int_eq(chown(cache, 4242, 4242), 0);
 	ck_assert_int_eq(boot(0), 2);
 	ck_assert_str_eq(desc("la"), "disk");
-	assert_one_note("owned by uid 4242, neither root nor this image's user (uid 0): "
-			"ignored (the image's -P turns this check off)");
+	assert_one_note("owned by uid 4242, neither root nor this image's user (uid 0); "
+			"refused (the image's -P turns this check off); the cache is ignored");
 }
 END_TEST
 

@@ -441,7 +441,8 @@ START_TEST(cache_is_held_to_the_file_checks)
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");
 	snprintf(want, sizeof(want), "note module cache: %s: writable by group or others "
-		 "(mode 0666): ignored (the image's -P turns this check off)\n", cache);
+		 "(mode 0666); refused (the image's -P turns this check off); the cache "
+		 "is ignored\n", cache);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));
 
@@ -450,8 +451,8 @@ START_TEST(cache_is_held_to_the_file_checks)
 	ck_assert_int_eq(symlink(real, cache), 0);
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");
-	snprintf(want, sizeof(want), "note module cache: %s: is a symbolic link: ignored\n",
-		 cache);
+	snprintf(want, sizeof(want), "note module cache: %s: is a symbolic link; module "
+		 "files and manifests must be regular files; the cache is ignored\n", cache);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));
 
@@ -461,8 +462,8 @@ START_TEST(cache_is_held_to_the_file_checks)
 		c = cache_boot(cache, 0, 1);
 		ck_assert_str_eq(desc_in(c, "mine"), "disk");
 		snprintf(want, sizeof(want), "note module cache: %s: owned by uid 4242, "
-			 "neither root nor this image's user (uid 0): ignored (the image's "
-			 "-P turns this check off)\n", cache);
+			 "neither root nor this image's user (uid 0); refused (the image's "
+			 "-P turns this check off); the cache is ignored\n", cache);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 		ck_assert_ptr_null(mf_context_unref(c));
 	}
