@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "fake_backend.h"
@@ -73,4 +74,23 @@ void fuzz_alloc_arm(unsigned long n)
 void fuzz_alloc_disarm(void)
 {
 	mf_alloc_fail_nth(0);
+}
+
+void fuzz_config_input(fuzz_config_parse_fn parse, const char *path,
+		       const unsigned char *data, size_t size)
+{
+	unsigned long fail_nth = fuzz_alloc_prefix(&data, &size);
+	struct mf_config *cfg;
+	char err[MF_ERR_MAX];
+
+	if (mf_config_new(&cfg) < 0)
+		abort();
+	err[0] = '\0';
+	if (parse(cfg, path, (const char *)data, size, err, sizeof(err)) < 0) {
+		if (strncmp(err, path, strlen(path)) != 0)
+			abort();
+	} else {
+		fuzz_apply_and_boot(cfg, fail_nth);
+	}
+	mf_config_free(cfg);
 }

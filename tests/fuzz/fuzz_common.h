@@ -20,6 +20,18 @@ struct mf_context *fuzz_context(void);
 void fuzz_apply_and_boot(const struct mf_config *cfg, unsigned long fail_nth);
 
 /*
+ * One input of a configuration harness: parsed as the file @path by @parse
+ * (mf_config_parse_modules or mf_config_parse_extconfig); a refusal must
+ * name the file, what parses is applied and booted (fuzz_apply_and_boot()).
+ * Aborts on anything else.
+ */
+typedef int (*fuzz_config_parse_fn)(struct mf_config *cfg, const char *path,
+				    const char *buf, size_t len, char *err,
+				    size_t errlen);
+void fuzz_config_input(fuzz_config_parse_fn parse, const char *path,
+		       const unsigned char *data, size_t size);
+
+/*
  * An input may start with "!N\n": then the Nth allocation of the runtime
  * made while it is processed fails (runtime/alloc.h), so the fuzzer walks
  * failure paths the fault tests do not script.  Returns N (0: none) and

@@ -5,30 +5,13 @@
  * the seed names, so the drivers become [uses] lines and boot resolves
  * them; the whole context is torn down after each input.
  */
+#include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <manifold/config.h>
 
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned long fail_nth = fuzz_alloc_prefix(&data, &size);
-	struct mf_config *cfg;
-	char err[MF_ERR_MAX];
-
-	if (mf_config_new(&cfg) < 0)
-		abort();
-	err[0] = '\0';
-	if (mf_config_parse_extconfig(cfg, "fuzz-extconfig.conf", (const char *)data,
-				      size, err, sizeof(err)) < 0) {
-		if (strncmp(err, "fuzz-extconfig.conf", 19) != 0)
-			abort();
-	} else {
-		fuzz_apply_and_boot(cfg, fail_nth);
-	}
-	mf_config_free(cfg);
+	fuzz_config_input(mf_config_parse_extconfig, "fuzz-extconfig.conf", data, size);
 	return 0;
 }
