@@ -472,22 +472,11 @@ static struct mf_module *pop_pending(struct mf_context *ctx)
 }
 
 /*
- * Stop @mod if it has lost its last user.  Within a cascade the stop is
- * queued, and the outermost call stops the queue latest-started first, so a
- * cascade stops modules in exactly the reverse of their start order.
+ * Stop the queued modules, latest started first; each stop may queue the
+ * providers it lets go.  Runs inside a cascade (ctx->cascade_depth > 0).
  */
-static void check_idle_now(struct mf_module *mod)
+static void stop_pending(struct mf_context *ctx)
 {
-	struct mf_context *ctx = mod->ctx;
-
-	if (!ready_to_stop(mod))
-		return;
-	if (ctx->cascade_depth) {
-		queue_pending(ctx, mod);
-		return;
-	}
-	ctx->cascade_depth++;
-	finish_stop(mod);
 	while (ctx->pending) {
 		struct mf_module *next = pop_pending(ctx);
 
@@ -504,6 +493,26 @@ static void check_idle_now(struct mf_module *mod)
 			atomic_fetch_and(&next->refs, ~MF_REFS_CLOSED);
 		}
 	}
+}
+
+/*
+ * Stop @mod if it has lost its last user.  Within a cascade the stop is
+ * queued, and the outermost call stops the queue latest-started first, so a
+ * cascade stops modules in exactly the reverse of their start order.
+ */
+static void check_idle_now(struct mf_module *mod)
+{
+	struct mf_context *ctx = mod->ctx;
+
+	if (!ready_to_stop(mod))
+		return;
+	if (ctx->cascade_depth) {
+		queue_pending(ctx, mod);
+		return;
+	}
+	ctx->cascade_depth++;
+	finish_stop(mod);
+	stop_pending(ctx);
 	ctx->cascade_depth--;
 	pthread_cond_broadcast(&ctx->idle);
 }
@@ -1234,10 +1243,28 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 	ctx->stop_reason = "forced unload";
 	for (size_t i = 0; i < up.n; i++)
 		cancel_objects(ctx, up.items[i]);
+	/*
+	 * One cascade for the whole set: what can stop now is queued, and the
+	 * queue stops the latest started first, each stop queueing the
+	 * providers it lets go; so the set stops in exactly the reverse of its
+	 * start order, however wide.  (Stopping each in turn would stop a
+	 * provider as soon as its last user went, before later-started
+	 * modules of the set.)
+	 */
+	ctx->cascade_depth++;
+	for (size_t i = 0; i < up.n; i++)
+		check_idle_now(up.items[i]);
+	stop_pending(ctx);
+	ctx->cascade_depth--;
+	/* What is still held (a reference, an object user not gone yet)
+	 * closes now and stops when its holders leave. */
 	for (size_t i = 0; i < up.n; i++) {
+		if (up.items[i]->state != MF_STATE_RUNNING)
+			continue;
 		begin_stop(up.items[i]);
 		check_idle_now(up.items[i]);
 	}
+	pthread_cond_broadcast(&ctx->idle);
 	wait_for_stops(ctx, &up);
 	for (size_t i = 0; i < up.n; i++) {
 		char buf[MF_ERR_MAX];

@@ -255,6 +255,68 @@ START_TEST(dry_run_unload)
 }
 END_TEST
 
+/*
+ * A cascade much larger than the small graph above: one bottom module with
+ * 100 users, each used by one more module.  The forced unload of the bottom
+ * stops all 201 in exactly the reverse of their start order, which the
+ * stop queue (a heap on start order) and the unload's member sets (hashed)
+ * must keep at any size.
+ */
+START_TEST(wide_forced_cascade_in_reverse_order)
+{
+	size_t cap = 1 << 16, len = 0, n = 0;
+	char *text = malloc(cap), *names = malloc(cap), *expect = malloc(cap);
+	char *journal, *words[256], *save = NULL;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(names);
+	ck_assert_ptr_nonnull(expect);
+	len = (size_t)snprintf(text, cap, "[module]\nname=w_base\n");
+	names[0] = '\0';
+	for (unsigned i = 0; i < 100; i++) {
+		len += (size_t)snprintf(text + len, cap - len,
+					"[module]\nname=w_u%03u\nload_priority=%u\n"
+					"[uses]\nmodule=w_base\n"
+					"[module]\nname=w_v%03u\n[uses]\nmodule=w_u%03u\n",
+					i, 20 + (i * 37) % 100, i, i);
+		snprintf(names + strlen(names), cap - strlen(names), "%sw_v%03u",
+			 i ? " " : "", i);
+	}
+	ck_assert_int_eq(fake_add_all(ctx, text), 0);
+	ck_assert_int_eq(fake_load(ctx, names, NULL), 0);
+	journal = strdup(fake_journal());
+	ck_assert_ptr_nonnull(journal);
+	for (char *w = strtok_r(journal, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		ck_assert_uint_lt(n, 256);
+		words[n++] = w + strlen("load:");
+	}
+	ck_assert_uint_eq(n, 201);
+	expect[0] = '\0';
+	while (n--)
+		snprintf(expect + strlen(expect), cap - strlen(expect), "%sunload:%s",
+			 expect[0] ? " " : "", words[n]);
+
+	fake_journal_clear();
+	ck_assert_int_eq(mf_unload(ctx, "w_base", MF_OP_FORCE, fake_events_fn, &ev), 0);
+	/* Compared by hand: Check cannot carry two such strings in a message. */
+	{
+		const char *got = fake_journal();
+		size_t at = 0;
+
+		while (got[at] && got[at] == expect[at])
+			at++;
+		ck_assert_msg(got[at] == expect[at], "unload order differs at %zu: "
+			      "got '%.60s', wanted '%.60s'", at, got + at, expect + at);
+	}
+	ck_assert_int_eq(fake_state(ctx, "w_base"), MF_STATE_STOPPED);
+	ck_assert_int_eq(fake_state(ctx, "w_v099"), MF_STATE_STOPPED);
+	free(journal);
+	free(text);
+	free(names);
+	free(expect);
+}
+END_TEST
+
 Suite *make_cascade_suite(void)
 {
 	Suite *s = suite_create("cascade");
@@ -265,6 +327,7 @@ Suite *make_cascade_suite(void)
 	tcase_add_test(tc, admin_held_keeps_running);
 	tcase_add_test(tc, module_held_keeps_running);
 	tcase_add_test(tc, diamond_reverse_order);
+	tcase_add_test(tc, wide_forced_cascade_in_reverse_order);
 	tcase_add_test(tc, mixed_start_orders_stop_in_reverse);
 	tcase_add_test(tc, held_by_module_soft_unload);
 	tcase_add_test(tc, forced_cascades_up_then_down);

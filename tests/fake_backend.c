@@ -615,22 +615,24 @@ char *fake_snapshot(struct mf_context *ctx)
 int fake_load_flags(struct mf_context *ctx, const char *names, unsigned flags,
 		    struct fake_events *ev)
 {
-	struct mf_request reqs[32];
+	/* One request per word: at most one word per two characters. */
+	struct mf_request *reqs = calloc(strlen(names) / 2 + 1, sizeof(*reqs));
 	char *copy = strdup(names), *save = NULL;
 	size_t n = 0;
-	int err;
+	int err = -ENOMEM;
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *w = strtok_r(copy, " ", &save); w && n < 32;
-	     w = strtok_r(NULL, " ", &save)) {
+	if (!copy || !reqs)
+		goto out;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		reqs[n].name = w;
 		reqs[n].why = "test";
 		reqs[n].result = 1;
 		n++;
 	}
 	err = mf_load(ctx, reqs, n, flags, ev ? fake_events_fn : NULL, ev);
+out:
 	free(copy);
+	free(reqs);
 	return err;
 }
 
