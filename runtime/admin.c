@@ -357,20 +357,25 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	    void *data)
 {
 	const char *path = cfg->path ? cfg->path : "modules.conf";
-	size_t cap = cfg->n_require + cfg->n_load + ctx->n_modules + 1, n = 0;
-	struct boot_req *br = mf_calloc(cap, sizeof(*br));
-	struct mf_request *reqs = mf_calloc(cap, sizeof(*reqs));
 	bool require_failed = false, load_failed = false;
+	struct mf_request *reqs = NULL;
+	struct boot_req *br = NULL;
 	char *autoload_why = NULL;
+	size_t cap, n = 0;
 	int err = 0;
 
+	/* Autoload sees the directory's modules: read it first, unless it
+	 * was read already (once a boot).  Then the catalog is counted. */
+	mf_moddir_before_boot(ctx, ev, data);
+	mf_lock(ctx);
+	cap = cfg->n_require + cfg->n_load + ctx->n_modules + 1;
+	br = mf_calloc(cap, sizeof(*br));
+	reqs = mf_calloc(cap, sizeof(*reqs));
 	if (!br || !reqs) {
+		mf_unlock(ctx);
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Autoload sees the directory's modules; it is read once a boot. */
-	mf_moddir_before_boot(ctx, ev, data);
-	mf_lock(ctx);
 	for (size_t i = 0; i < cfg->n_require; i++) {
 		const char *ban = mf_admin_neverload(ctx, cfg->require[i].name);
 

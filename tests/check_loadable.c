@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <manifold/config.h>
 #include <manifold/moddir.h>
 
 #include "fake_backend.h"
@@ -737,6 +738,32 @@ START_TEST(file_changed_after_mapping_needs_a_restart)
 END_TEST
 
 /*
+ * A boot whose caller did not read the module directory reads it itself,
+ * so autoload sees the loadable modules (the image reads it first, to show
+ * what it found, and the boot then does not read it again).
+ */
+START_TEST(boot_reads_an_unread_directory)
+{
+	static const char conf[] = "[modules]\nautoload=yes\n";
+	struct mf_config *cfg;
+	char err[MF_ERR_MAX];
+
+	install(dir, "fx_base");
+	install(dir, "fx_mid");
+	ck_assert_int_eq(mf_moddir_set(ctx, dir, 0), 0);
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	ck_assert_int_eq(mf_config_parse_modules(cfg, "modules.conf", conf,
+						 sizeof(conf) - 1, err, sizeof(err)), 0);
+	ck_assert_int_eq(mf_config_apply(ctx, cfg, fake_events_fn, &ev), 0);
+	ck_assert_int_eq(mf_boot(ctx, cfg, fake_events_fn, &ev), 0);
+	mf_config_free(cfg);
+	ck_assert_int_eq(fake_state(ctx, "fx_base"), MF_STATE_RUNNING);
+	ck_assert_int_eq(fake_state(ctx, "fx_mid"), MF_STATE_RUNNING);
+	ck_assert_str_eq(fake_journal(), "load:fx_base load:fx_mid");
+}
+END_TEST
+
+/*
  * MF_MODDIR_NO_CHECKSUM (-K): the file is not hashed, so a manifest with no
  * checksum or another one does not stop it; every other check of the file
  * still does, and a file that changed after its code was mapped is known
@@ -998,6 +1025,7 @@ Suite *make_loadable_suite(void)
 	tcase_add_test(files, removed_module_cannot_be_loaded_again);
 	tcase_add_test(files, file_changed_after_mapping_needs_a_restart);
 	tcase_add_test(files, unsummed_files_are_mapped_and_still_checked);
+	tcase_add_test(files, boot_reads_an_unread_directory);
 	tcase_add_test(files, settled_files_are_read_again_when_they_change);
 	tcase_add_test(files, name_of_an_embedded_module_is_reported_once);
 	tcase_add_test(files, directory_appears_later);
