@@ -184,6 +184,25 @@ unsigned long mf_alloc_count(void)
 	return atomic_load(&count);
 }
 
+int mf_grow_inline(void **items, size_t *cap, const void *inline_buf, size_t size)
+{
+	size_t n = *cap * 2;
+	void *p;
+
+	if (*items == inline_buf) {
+		p = mf_malloc(n * size);
+		if (p)
+			memcpy(p, inline_buf, *cap * size);
+	} else {
+		p = mf_realloc(*items, n * size);
+	}
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = n;
+	return 0;
+}
+
 /* <sys/mman.h> of older C libraries does not name it; the kernel's value. */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23

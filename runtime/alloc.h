@@ -28,6 +28,13 @@ char *mf_strndup(const char *s, size_t n);
 char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mf_free(void *p);
 /*
+ * Double the capacity of an array that starts in a buffer of its owner's
+ * (@inline_buf, never freed here) and moves to the heap when it outgrows
+ * it: *items, *cap in elements of @size bytes.  0, or -ENOMEM with the
+ * array as it was.  The owner frees *items when it is not @inline_buf.
+ */
+int mf_grow_inline(void **items, size_t *cap, const void *inline_buf, size_t size);
+/*
  * Fault in the whole pages of [p, p + len) with one system call
  * (MADV_POPULATE_WRITE, Linux 5.14), for a block that is about to be
  * written all over.  Only a hint: where the kernel cannot, nothing happens

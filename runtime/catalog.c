@@ -72,9 +72,6 @@ static int grow_array(void **items, size_t *cap, size_t need, size_t size)
 /* Room for one more provider; the first one lives in the key itself. */
 static int reserve_provider(struct mf_provkey *pk)
 {
-	struct mf_provider *p;
-	size_t cap;
-
 	if (pk->n_providers < pk->cap_providers)
 		return 0;
 	if (pk->cap_providers == 0) {
@@ -82,19 +79,8 @@ static int reserve_provider(struct mf_provkey *pk)
 		pk->cap_providers = 1;
 		return 0;
 	}
-	cap = pk->cap_providers * 2;
-	if (pk->providers == &pk->first) {
-		p = mf_malloc(cap * sizeof(*p));
-		if (p)
-			p[0] = pk->first;
-	} else {
-		p = mf_realloc(pk->providers, cap * sizeof(*p));
-	}
-	if (!p)
-		return -ENOMEM;
-	pk->providers = p;
-	pk->cap_providers = cap;
-	return 0;
+	return mf_grow_inline((void **)&pk->providers, &pk->cap_providers,
+			      &pk->first, sizeof(*pk->providers));
 }
 
 /* Insert keeping best-first order; generated tables arrive sorted already. */

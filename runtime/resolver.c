@@ -60,22 +60,10 @@ static void plan_truncate(struct mf_plan *plan, size_t mark)
 
 static int plan_append(struct mf_plan *plan, struct mf_module *mod)
 {
-	if (plan->n == plan->cap) {
-		size_t cap = plan->cap * 2;
-		struct mf_module **p;
-
-		if (plan->list == plan->small) {
-			p = mf_malloc(cap * sizeof(*p));
-			if (p)
-				memcpy(p, plan->small, sizeof(plan->small));
-		} else {
-			p = mf_realloc(plan->list, cap * sizeof(*p));
-		}
-		if (!p)
-			return -ENOMEM;
-		plan->list = p;
-		plan->cap = cap;
-	}
+	if (plan->n == plan->cap &&
+	    mf_grow_inline((void **)&plan->list, &plan->cap, plan->small,
+			   sizeof(*plan->list)) < 0)
+		return -ENOMEM;
 	mod->plan_idx = (unsigned)plan->n;
 	plan->list[plan->n++] = mod;
 	return 0;
@@ -106,22 +94,10 @@ static void stack_fini(struct stack *st)
 
 static int stack_push(struct stack *st, struct mf_module *mod)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap * 2;
-		struct mf_module **p;
-
-		if (st->items == st->small) {
-			p = mf_malloc(cap * sizeof(*p));
-			if (p)
-				memcpy(p, st->small, sizeof(st->small));
-		} else {
-			p = mf_realloc(st->items, cap * sizeof(*p));
-		}
-		if (!p)
-			return -ENOMEM;
-		st->items = p;
-		st->cap = cap;
-	}
+	if (st->n == st->cap &&
+	    mf_grow_inline((void **)&st->items, &st->cap, st->small,
+			   sizeof(*st->items)) < 0)
+		return -ENOMEM;
 	st->items[st->n++] = mod;
 	return 0;
 }

@@ -295,6 +295,50 @@ START_TEST(dry_run_reports_refusal)
 }
 END_TEST
 
+/*
+ * Deeper than the resolver keeps on its own stack (32) and larger than a
+ * plan it keeps inline (8): a chain of 100 starts deepest first, and a
+ * cycle of 40 is refused with its whole path while the chain beside it
+ * starts.
+ */
+START_TEST(deep_chain_and_long_cycle)
+{
+	size_t cap = 1 << 15, len = 0;
+	char *text = malloc(cap), *want = malloc(cap), detail[MF_ERR_MAX];
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(want);
+	/* c<i> uses c<i+1>; d<i> uses d<i+1>, d39 uses d00 */
+	for (unsigned i = 0; i < 100; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "[module]\nname=c%03u\n", i);
+		if (i < 99)
+			len += (size_t)snprintf(text + len, cap - len,
+						"[uses]\nmodule=c%03u\n", i + 1);
+	}
+	for (unsigned i = 0; i < 40; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"[module]\nname=d%02u\n[uses]\nmodule=d%02u\n",
+					i, (i + 1) % 40);
+	ck_assert_int_eq(fake_add_all(ctx, text), 0);
+
+	ck_assert_int_lt(fake_load(ctx, "d00 c000", &ev), 0);
+	want[0] = '\0';
+	for (int i = 99; i >= 0; i--)
+		snprintf(want + strlen(want), cap - strlen(want), "%sload:c%03d",
+			 want[0] ? " " : "", i);
+	ck_assert_str_eq(fake_journal(), want);
+	ck_assert_int_eq(fake_state(ctx, "c000"), MF_STATE_RUNNING);
+	ck_assert_int_eq(fake_state(ctx, "d00"), MF_STATE_STOPPED);
+	strcpy(want, "cycle: d00");
+	for (unsigned i = 1; i <= 40; i++)
+		snprintf(want + strlen(want), cap - strlen(want), " -> d%02u", i % 40);
+	ck_assert_str_eq(fake_events_detail(&ev, MF_EVENT_FAIL, "d00", detail,
+					    sizeof(detail)), want);
+	free(text);
+	free(want);
+}
+END_TEST
+
 Suite *make_resolver_suite(void)
 {
 	Suite *s = suite_create("resolver");
@@ -314,6 +358,7 @@ Suite *make_resolver_suite(void)
 	tcase_add_test(tc, all_providers_fail);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, dry_run_reports_refusal);
+	tcase_add_test(tc, deep_chain_and_long_cycle);
 	suite_add_tcase(s, tc);
 	return s;
 }
