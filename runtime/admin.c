@@ -106,7 +106,9 @@ static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 		mf_free(w);
 		return -ENOMEM;
 	}
-	memcpy(refs, mod->uses, (n - 1) * sizeof(*refs));
+	/* A table leaves uses NULL for a module without [uses] lines. */
+	if (n > 1)
+		memcpy(refs, mod->uses, (n - 1) * sizeof(*refs));
 	refs[n - 1] = (struct mf_table_ref){ .type = type, .name = name };
 	why[n - 1] = w;
 	mod->chosen[n - 1] = NULL;
@@ -270,6 +272,13 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 	int err = 0;
 
 	mf_lock(ctx);
+	/* Bans and [uses] name modules: the catalog must be indexed, before
+	 * any change (catalog.c indexes a table without them). */
+	if ((cfg->n_neverload || cfg->n_uses || cfg->n_ext) &&
+	    mf_catalog_index(ctx) < 0) {
+		err = -ENOMEM;
+		goto out;
+	}
 	/* Room to remember every change, before making any. */
 	for (size_t i = 0; i < cfg->n_ext; i++)
 		for (size_t k = 0; k < ctx->n_modules; k++)
@@ -361,6 +370,8 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	struct mf_request *reqs = NULL;
 	struct boot_req *br = NULL;
 	char *autoload_why = NULL;
+	unsigned flags = MF_OP_NO_RESCAN;
+	bool shared = false;
 	size_t cap, n = 0;
 	int err = 0;
 
@@ -425,6 +436,12 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 			br[n++].why = autoload_why;
 		}
 	}
+	/* The boot the image was generated for needs no planning
+	 * (bootplan.c); its modules share the autoload reason. */
+	if (mf_boot_plan_applies(ctx, cfg))
+		flags |= MF_OP_BOOT_PLAN;
+	if (autoload_why && mf_why_share(ctx, autoload_why) == 0)
+		shared = true;
 	mf_unlock(ctx);
 	for (size_t i = 0; i < n; i++) {
 		if (!br[i].why) {
@@ -435,7 +452,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		reqs[i].why = br[i].why;
 	}
 	if (!require_failed)
-		mf_load(ctx, reqs, n, MF_OP_NO_RESCAN, ev, data);
+		mf_load(ctx, reqs, n, flags, ev, data);
 	for (size_t i = 0; i < n; i++) {
 		if (reqs[i].result == 0)
 			continue;
@@ -464,7 +481,8 @@ out:
 	for (size_t i = 0; br && i < n; i++)
 		if (br[i].why != autoload_why)
 			mf_free(br[i].why);
-	mf_free(autoload_why);
+	if (!shared)
+		mf_free(autoload_why);
 	mf_free(br);
 	mf_free(reqs);
 	return err;

@@ -10,17 +10,27 @@
 
 #include "internal.h"
 
+/* The characters of a module name: [A-Za-z0-9_-]. */
+static bool name_char(unsigned char c)
+{
+	static const unsigned long long bits[4] = {
+		0x03ff200000000000ull, /* 0-9 and '-' */
+		0x07fffffe87fffffeull, /* A-Z, '_', a-z */
+	};
+
+	return (bits[c >> 6] >> (c & 63)) & 1;
+}
+
 bool mf_name_is_valid(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = 0;
 
-	if (len == 0 || len > 63 || name[0] == '.')
+	if (name[0] == '.')
 		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_' || (*p >= 'A' && *p <= 'Z') || *p == '-'))
+	for (; name[len]; len++)
+		if (len == 63 || !name_char((unsigned char)name[len]))
 			return false;
-	return true;
+	return len > 0;
 }
 
 static int cmp_provider(const struct mf_provider *a, const struct mf_provider *b)
@@ -165,9 +175,10 @@ static void module_free(struct mf_module *mod)
 		mod->backend->release(mod->backend_data);
 	if (!mod->uses_inline)
 		mf_free(mod->chosen);
-	mf_free(mod->dependents);
-	mf_free(mod->admin_why);
-	mf_free(mod->start_why);
+	if (!mod->dependents_in_block)
+		mf_free(mod->dependents);
+	mf_set_why(mod->ctx, &mod->admin_why, NULL);
+	mf_set_why(mod->ctx, &mod->start_why, NULL);
 	mf_free(mod->last_error);
 	mf_module_free_admin_uses(mod);
 	mf_free(mod->owned_refs);
@@ -271,6 +282,9 @@ static int catalog_insert(struct mf_context *ctx, struct mf_module *mod)
 		MF_ERR(ctx, "%s: invalid module name", mod->name);
 		return -EINVAL;
 	}
+	err = mf_catalog_index(ctx);
+	if (err)
+		return err;
 	err = grow_array((void **)&ctx->modules, &ctx->cap_modules,
 			 ctx->n_modules + 1, sizeof(mod));
 	if (err)
@@ -293,6 +307,126 @@ static int catalog_insert(struct mf_context *ctx, struct mf_module *mod)
 		return err;
 	}
 	ctx->modules[ctx->n_modules++] = mod;
+	return 0;
+}
+
+/*
+ * Whether a table entering the catalog may leave indexing for later.  A
+ * boot of the image's own table looks nothing up by name or provider when
+ * it follows the generated plan (bootplan.c): building both indexes was a
+ * third of its work.  Only into an empty catalog with no configuration
+ * yet, so that nothing indexed can refer to these modules, and only when
+ * no module of the table would be told about its [canuse] lines (the one
+ * thing a start finds through the index).  Names must be valid and sorted
+ * without duplicates: what catalog_insert() would refuse is refused there.
+ */
+static bool can_defer_index(struct mf_context *ctx, const struct mf_table *table)
+{
+	const char *prev = NULL;
+
+	if (ctx->n_modules || ctx->n_table_blocks || ctx->by_name.count ||
+	    ctx->admin_uses.count || ctx->neverload.count)
+		return false;
+	for (unsigned i = 0; i < table->n_modules; i++) {
+		const struct mf_table_module *t = &table->modules[i];
+
+		if (!t->descriptor)
+			continue;
+		if (t->n_canuse && t->descriptor->canuse_changed)
+			return false;
+		if (!mf_name_is_valid(t->name) || (prev && strcmp(prev, t->name) >= 0))
+			return false;
+		prev = t->name;
+	}
+	return true;
+}
+
+/* The record of table entry @t, next in @block at *used. */
+static struct mf_module *table_record(struct mf_context *ctx,
+				      const struct mf_table_module *t,
+				      char *block, size_t *used)
+{
+	struct mf_module *mod = module_init(ctx, block + *used, t->n_uses);
+
+	mod->in_table_block = true;
+	*used += module_size(t->n_uses, t->n_provides, t->n_canuse);
+	mod->name = t->name;
+	mod->description = t->description;
+	mod->checksum = t->checksum;
+	mod->support_level = (enum mf_support_level)t->support_level;
+	mod->load_priority = t->load_priority;
+	mod->export_globals = t->export_globals;
+	mod->configs = t->configs;
+	mod->n_configs = t->n_configs;
+	mod->uses = t->uses;
+	mod->n_uses = t->n_uses;
+	mod->canuse = t->canuse;
+	mod->n_canuse = t->n_canuse;
+	mod->provides = t->provides;
+	mod->n_provides = t->n_provides;
+	mod->backend = &mf_embedded_backend;
+	mod->backend_data = (void *)t->descriptor;
+	return mod;
+}
+
+/* The table's records into an empty catalog, indexed later. */
+static int add_unindexed(struct mf_context *ctx, const struct mf_table *table,
+			 char *block)
+{
+	size_t used = 0, n = 0;
+
+	for (unsigned i = 0; i < table->n_modules; i++)
+		n += table->modules[i].descriptor != NULL;
+	if (grow_array((void **)&ctx->modules, &ctx->cap_modules, n,
+		       sizeof(*ctx->modules)) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < table->n_modules; i++)
+		if (table->modules[i].descriptor)
+			ctx->modules[ctx->n_modules++] =
+				table_record(ctx, &table->modules[i], block, &used);
+	ctx->index_deferred = ctx->n_modules > 0;
+	return 0;
+}
+
+/* Take the first @n modules out of both indexes again. */
+static void unindex_first(struct mf_context *ctx, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unindex(ctx->modules[i]);
+		mf_hash_remove(&ctx->by_name, ctx->modules[i]->name);
+	}
+}
+
+int mf_catalog_index(struct mf_context *ctx)
+{
+	size_t n_keys = 0;
+	int err = 0;
+	size_t i;
+
+	if (!ctx->index_deferred)
+		return 0;
+	for (i = 0; i < ctx->n_modules; i++)
+		n_keys += 1 + ctx->modules[i]->n_provides + ctx->modules[i]->n_canuse;
+	mf_hash_reserve(&ctx->by_name, ctx->n_modules);
+	mf_hash_reserve(&ctx->provkeys, n_keys);
+	for (i = 0; i < ctx->n_modules && err == 0; i++) {
+		struct mf_module *mod = ctx->modules[i];
+
+		/* No administrator's [uses] to add, unlike catalog_insert():
+		 * a configuration with any indexes the catalog before it
+		 * applies (mf_config_apply()). */
+		err = mf_hash_put(&ctx->by_name, mod->name, mod);
+		if (err)
+			break;
+		err = index_module(ctx, mod);
+		if (err)
+			mf_hash_remove(&ctx->by_name, mod->name);
+	}
+	if (err) {
+		unindex_first(ctx, i);
+		return err;
+	}
+	ctx->index_deferred = false;
 	return 0;
 }
 
@@ -326,6 +460,17 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		return -ENOMEM;
 	mf_prefault(block, total);
 	mf_lock(ctx);
+	if (ctx->n_modules == 0 && ctx->n_table_blocks == 0)
+		ctx->first_table = table;
+	if (can_defer_index(ctx, table)) {
+		err = add_unindexed(ctx, table, block);
+		if (err == 0)
+			ctx->table_blocks[ctx->n_table_blocks++] = block;
+		else
+			mf_free(block);
+		mf_unlock(ctx);
+		return err;
+	}
 	ctx->table_blocks[ctx->n_table_blocks++] = block;
 	/* Sized once: growing a hash of thousands means rehashing it ten
 	 * times.  Reserving is only a hint; inserting copes without it. */
@@ -341,25 +486,7 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		 * manifest in the module directory. */
 		if (!t->descriptor)
 			continue;
-		mod = module_init(ctx, block + used, t->n_uses);
-		mod->in_table_block = true;
-		used += module_size(t->n_uses, t->n_provides, t->n_canuse);
-		mod->name = t->name;
-		mod->description = t->description;
-		mod->checksum = t->checksum;
-		mod->support_level = (enum mf_support_level)t->support_level;
-		mod->load_priority = t->load_priority;
-		mod->export_globals = t->export_globals;
-		mod->configs = t->configs;
-		mod->n_configs = t->n_configs;
-		mod->uses = t->uses;
-		mod->n_uses = t->n_uses;
-		mod->canuse = t->canuse;
-		mod->n_canuse = t->n_canuse;
-		mod->provides = t->provides;
-		mod->n_provides = t->n_provides;
-		mod->backend = &mf_embedded_backend;
-		mod->backend_data = (void *)t->descriptor;
+		mod = table_record(ctx, t, block, &used);
 		r = catalog_insert(ctx, mod);
 		if (r < 0) {
 			mod->backend = NULL;
@@ -468,6 +595,11 @@ void mf_catalog_free(struct mf_context *ctx)
 	mf_free(ctx->table_blocks);
 	ctx->table_blocks = NULL;
 	ctx->n_table_blocks = 0;
+	for (size_t i = 0; i < ctx->n_edge_blocks; i++)
+		mf_free(ctx->edge_blocks[i]);
+	mf_free(ctx->edge_blocks);
+	ctx->edge_blocks = NULL;
+	ctx->n_edge_blocks = 0;
 	ctx->n_modules = ctx->cap_modules = 0;
 	mf_hash_fini(&ctx->by_name, NULL);
 	mf_hash_fini(&ctx->provkeys, provkey_free);
@@ -491,6 +623,10 @@ int mf_module_find(struct mf_context *ctx, const char *name,
 	if (strchr(name, '/') || name[0] == '.' || !mf_name_is_valid(name))
 		return -EINVAL;
 	mf_lock(ctx);
+	if (mf_catalog_index(ctx) < 0) {
+		mf_unlock(ctx);
+		return -ENOMEM;
+	}
 	mod = mf_hash_get(&ctx->by_name, name);
 	mf_unlock(ctx);
 	if (!mod)

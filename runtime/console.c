@@ -455,6 +455,8 @@ static const char *name_problem(struct cmd_ctx *c, const char *name)
 
 	if (err == -EINVAL || err == -ENAMETOOLONG)
 		return "invalid module name (names are not paths)";
+	if (err == -ENOMEM)
+		return "out of memory";
 	if (err < 0)
 		return mf_moddir_no_such_module(c->ctx) ?
 			       mf_moddir_no_such_module(c->ctx) : "no such module";
@@ -557,7 +559,7 @@ static int one_module(struct cmd_ctx *c, struct mf_module **mod)
 		const char *why = name_problem(c, c->argv[0]);
 
 		bad(c, "%s: %s", c->argv[0], why ? why : "no such module");
-		return err == -ENOENT ? -ENOENT : -EINVAL;
+		return err == -ENOENT || err == -ENOMEM ? err : -EINVAL;
 	}
 	return 0;
 }

@@ -95,6 +95,9 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_catalog_free(ctx);
 	mf_moddir_free(ctx);
 	mf_admin_free(ctx);
+	for (size_t i = 0; i < ctx->n_shared_whys; i++)
+		mf_free(ctx->shared_whys[i]);
+	mf_free(ctx->shared_whys);
 	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);
 	mf_free(ctx);
@@ -138,5 +141,38 @@ void mf_unlock(struct mf_context *ctx)
 void mf_set_str(char **slot, char *value)
 {
 	mf_free(*slot);
+	*slot = value;
+}
+
+int mf_why_share(struct mf_context *ctx, char *why)
+{
+	char **p = mf_realloc(ctx->shared_whys,
+			      (ctx->n_shared_whys + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	ctx->shared_whys = p;
+	p[ctx->n_shared_whys++] = why;
+	return 0;
+}
+
+/* A context shares a reason a boot: the list stays a few entries long. */
+bool mf_why_is_shared(const struct mf_context *ctx, const char *why)
+{
+	for (size_t i = ctx->n_shared_whys; i-- > 0;)
+		if (ctx->shared_whys[i] == why)
+			return true;
+	return false;
+}
+
+char *mf_why_dup(struct mf_context *ctx, const char *why)
+{
+	return mf_why_is_shared(ctx, why) ? (char *)why : mf_strdup(why);
+}
+
+void mf_set_why(struct mf_context *ctx, char **slot, char *value)
+{
+	if (*slot && !mf_why_is_shared(ctx, *slot))
+		mf_free(*slot);
 	*slot = value;
 }

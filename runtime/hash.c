@@ -60,7 +60,12 @@ static struct mf_hash_entry *find(const struct mf_hash *h, const char *key,
 
 void *mf_hash_get(const struct mf_hash *h, const char *key)
 {
-	struct mf_hash_entry *e = find(h, key, hash_string(key));
+	struct mf_hash_entry *e;
+
+	/* Most contexts ban nothing: a boot asks once a module. */
+	if (!h->count)
+		return NULL;
+	e = find(h, key, hash_string(key));
 
 	return e ? e->value : NULL;
 }

@@ -126,6 +126,7 @@ struct mf_module {
 	struct mf_module **chosen;   /* [n_uses] provider used for each line */
 	struct mf_edge *dependents;  /* modules using this one */
 	size_t n_dependents, cap_dependents;
+	bool dependents_in_block; /* in a block of ctx->edge_blocks */
 	struct mf_user *objects;
 	unsigned n_objects;
 	unsigned batch_holds; /* temporary holds of an operation in progress */
@@ -165,9 +166,19 @@ struct mf_context {
 	unsigned cancel_timeout_ms;
 
 	struct mf_module **modules; /* sorted by name */
+	/* the table added first into an empty catalog: the one whose boot
+	 * plan a boot may follow (bootplan.c) */
+	const struct mf_table *first_table;
+	/* The modules are not in by_name and provkeys yet, their keys[] are
+	 * NULL: a table entered an empty catalog and nothing has looked a
+	 * name or provider up since (catalog.c, mf_catalog_index()). */
+	bool index_deferred;
 	/* one block of module records per table added (catalog.c) */
 	void **table_blocks;
 	size_t n_table_blocks;
+	/* dependents arrays of a planned boot, one block each (lifecycle.c) */
+	void **edge_blocks;
+	size_t n_edge_blocks;
 	size_t n_modules, cap_modules;
 	struct mf_hash by_name;	 /* name -> struct mf_module */
 	struct mf_hash provkeys; /* "type=name" -> struct mf_provkey */
@@ -189,14 +200,34 @@ struct mf_context {
 	 * reverse start order once the current stop returns */
 	struct mf_module *pending; /* heap of modules (pending_left/right) */
 	unsigned cascade_depth;
+
+	/* Reasons many modules share (a boot's "modules.conf:3 autoload"):
+	 * owned here until the context goes, so that a boot of N modules
+	 * does not copy one string 2N times. */
+	char **shared_whys;
+	size_t n_shared_whys;
 };
 
 /* context.c */
 void mf_lock(struct mf_context *ctx);
 void mf_unlock(struct mf_context *ctx);
 void mf_set_str(char **slot, char *value); /* frees the old value */
+/* Keep @why (allocated) as a reason modules share; 0 or -ENOMEM (then
+ * @why is still the caller's). */
+int mf_why_share(struct mf_context *ctx, char *why);
+bool mf_why_is_shared(const struct mf_context *ctx, const char *why);
+/* A module's reason: a copy of @why, or @why itself when it is shared. */
+char *mf_why_dup(struct mf_context *ctx, const char *why);
+/* mf_set_str() for reasons that may be shared (never freed here). */
+void mf_set_why(struct mf_context *ctx, char **slot, char *value);
 
 /* catalog.c */
+/*
+ * Index the catalog if that was put off (ctx->index_deferred): by name and
+ * by provider.  Whatever looks a module up by name or provider calls it
+ * first.  0, or -ENOMEM with the catalog as it was (still unindexed).
+ */
+int mf_catalog_index(struct mf_context *ctx);
 struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
 				   const char *name);
 void mf_catalog_free(struct mf_context *ctx);
@@ -230,6 +261,27 @@ int mf_plan_sort(struct mf_plan *plan);
 /* mf_load() flag of the runtime's own: the caller has just read the module
  * directory (mf_boot()), do not read it again. */
 #define MF_OP_NO_RESCAN (1u << 31)
+/* mf_load() flag of mf_boot(): the requests are the catalog's modules in
+ * catalog order, and ctx->first_table's boot plan applies (bootplan.c). */
+#define MF_OP_BOOT_PLAN (1u << 30)
+
+/* bootplan.c */
+/*
+ * The table whose generated boot plan a boot with @cfg may follow instead
+ * of planning: only when the catalog is that table's embedded modules and
+ * nothing else, none has run, and the configuration is the default one.
+ */
+const struct mf_table *mf_boot_plan_applies(struct mf_context *ctx,
+					    const struct mf_config *cfg);
+/* The same, for what the context alone says (mf_load() checks again). */
+const struct mf_table *mf_boot_plan_table(struct mf_context *ctx);
+/*
+ * The k-th module of the plan and, through *choice (advanced past them),
+ * its providers; NULL when the table's plan does not fit the catalog.
+ */
+struct mf_module *mf_boot_plan_module(struct mf_context *ctx,
+				      const struct mf_table *table, size_t k,
+				      size_t *choice);
 
 /* lifecycle.c */
 unsigned mf_module_users_count(const struct mf_module *mod);

@@ -47,6 +47,10 @@ int mf_providers_foreach(struct mf_context *ctx, const char *type,
 	int err = -ENOENT;
 
 	mf_lock(ctx);
+	if (mf_catalog_index(ctx) < 0) {
+		mf_unlock(ctx);
+		return -ENOMEM;
+	}
 	pk = mf_provkey_find(ctx, type, name);
 	for (size_t i = 0; pk && i < pk->n_providers; i++) {
 		fn(data, pk->providers[i].mod, pk->providers[i].priority);

@@ -111,6 +111,10 @@ static void op_leave(struct mf_context *ctx, const struct op_scope *saved)
 
 /* ---- lib ---------------------------------------------------------------- */
 
+/* A pointer to the literal, which the linker merges with the copies of the
+ * modules linked into the image: their check is one comparison. */
+static const char *const build_signature = MANIFOLD_BUILD_SIGNATURE;
+
 static int check_descriptor(struct mf_module *mod,
 			    const struct manifold_module *desc)
 {
@@ -125,16 +129,19 @@ static int check_descriptor(struct mf_module *mod,
 			 "built for manifold ABI %u, this image is ABI %u",
 			 desc->abi_version, MANIFOLD_ABI_VERSION);
 		why = buf;
-	} else if (!desc->name || strcmp(desc->name, mod->name) != 0) {
+	} else if (!desc->name ||
+		   (desc->name != mod->name && strcmp(desc->name, mod->name) != 0)) {
 		snprintf(buf, sizeof(buf), "its descriptor is for module '%s'",
 			 desc->name ? desc->name : "(null)");
 		why = buf;
 	} else if (!desc->build_signature ||
-		   strcmp(desc->build_signature, MANIFOLD_BUILD_SIGNATURE) != 0) {
+		   /* one string when the linker merged the copies */
+		   (desc->build_signature != build_signature &&
+		    strcmp(desc->build_signature, build_signature) != 0)) {
 		snprintf(buf, sizeof(buf),
 			 "build signature '%s' differs from the image's '%s'",
 			 desc->build_signature ? desc->build_signature : "(null)",
-			 MANIFOLD_BUILD_SIGNATURE);
+			 build_signature);
 		why = buf;
 	}
 	if (!why)
@@ -208,12 +215,22 @@ static int edge_add(struct mf_module *provider, struct mf_module *user,
 {
 	if (provider->n_dependents == provider->cap_dependents) {
 		size_t cap = provider->cap_dependents ? provider->cap_dependents * 2 : 4;
-		void *p = mf_realloc(provider->dependents, cap * sizeof(struct mf_edge));
+		void *p;
 
+		if (provider->dependents_in_block) {
+			/* Outgrew its part of a planned boot's block. */
+			p = mf_malloc(cap * sizeof(struct mf_edge));
+			if (p)
+				memcpy(p, provider->dependents,
+				       provider->n_dependents * sizeof(struct mf_edge));
+		} else {
+			p = mf_realloc(provider->dependents, cap * sizeof(struct mf_edge));
+		}
 		if (!p)
 			return -ENOMEM;
 		provider->dependents = p;
 		provider->cap_dependents = cap;
+		provider->dependents_in_block = false;
 	}
 	provider->dependents[provider->n_dependents].user = user;
 	provider->dependents[provider->n_dependents].use = use;
@@ -264,11 +281,16 @@ static void notify_watchers_of(struct mf_module *mod, struct mf_provkey *pk,
 	}
 }
 
-/* Tell the modules that canuse what @mod provides that it came or goes. */
+/*
+ * Tell the modules that canuse what @mod provides that it came or goes.
+ * An unindexed catalog (catalog.c) has no module that would be told: its
+ * keys are NULL until it is indexed.
+ */
 static void notify_watchers(struct mf_module *mod, bool running)
 {
 	for (unsigned i = 0; i < 1 + mod->n_provides; i++)
-		notify_watchers_of(mod, mod->keys[i], running);
+		if (mod->keys[i])
+			notify_watchers_of(mod, mod->keys[i], running);
 }
 
 /* Tell a module that just started which of its canuse targets run already. */
@@ -279,7 +301,7 @@ static void notify_started_watcher(struct mf_module *mod)
 	for (unsigned i = 0; i < mod->n_canuse; i++) {
 		struct mf_provkey *pk = mod->keys[1 + mod->n_provides + i];
 
-		for (size_t k = 0; k < pk->n_providers; k++) {
+		for (size_t k = 0; pk && k < pk->n_providers; k++) {
 			struct mf_module *p = pk->providers[k].mod;
 
 			if (p != mod && p->state == MF_STATE_RUNNING)
@@ -305,7 +327,7 @@ static int start_one(struct mf_module *mod, const char *why, bool *no_memory)
 	mf_set_str(&mod->last_error, NULL);
 	/* Everything that can fail for lack of memory fails before the load
 	 * callback runs: a module never runs without saying why. */
-	start_why = mf_strdup(why);
+	start_why = mf_why_dup(ctx, why);
 	if (!start_why) {
 		*no_memory = true;
 		err = -ENOMEM;
@@ -336,7 +358,7 @@ static int start_one(struct mf_module *mod, const char *why, bool *no_memory)
 	}
 	mod->state = MF_STATE_RUNNING;
 	mod->start_seq = ++ctx->start_seq;
-	mf_set_str(&mod->start_why, start_why);
+	mf_set_why(ctx, &mod->start_why, start_why);
 	atomic_store(&mod->orphan, false);
 	/* Open to references.  Only the flag: a put still owed by a holder
 	 * that mf_stop_all() overran must find its count, not wrap it. */
@@ -357,7 +379,7 @@ err_edges:
 	mod->batch_holds--;
 	lib_put(mod);
 err_why:
-	mf_free(start_why);
+	mf_set_why(ctx, &start_why, NULL);
 err_out:
 	if (!mod->last_error)
 		mf_set_str(&mod->last_error, mf_strdup(strerror(-err)));
@@ -392,7 +414,7 @@ static void finish_stop(struct mf_module *mod)
 	/* Closed already (begin_stop); a stop-all may leave holds behind,
 	 * whose puts must count down to 0, not below. */
 	atomic_fetch_or(&mod->refs, MF_REFS_CLOSED);
-	mf_set_str(&mod->start_why, NULL);
+	mf_set_why(ctx, &mod->start_why, NULL);
 	emit(ctx, MF_EVENT_STOP, mod, reason);
 	release_providers(mod, mod->n_uses);
 	lib_put(mod);
@@ -663,6 +685,46 @@ static char *used_by_why(const struct mf_module *mod)
 }
 
 /*
+ * @mod failed to start (or, *no_memory, the loader could not start it):
+ * say so, and drop what this attempt holds since @mark.
+ */
+static void start_failed(struct mf_context *ctx, struct mf_module *mod,
+			 bool no_memory, struct batch *b, size_t mark)
+{
+	if (no_memory) {
+		mf_set_str(&mod->last_error, mf_strdup("out of memory"));
+	} else {
+		mod->fail_gen = ctx->op_gen;
+		emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
+	}
+	ctx->stop_reason = "rolled back";
+	check_idle_now(mod);
+	batch_release(b, mark);
+	ctx->stop_reason = NULL;
+}
+
+/*
+ * Start one module, holding a batch hold: its providers run already.  On
+ * failure the holds taken since @mark go too.
+ */
+static int start_held(struct mf_context *ctx, struct mf_module *mod,
+		      const char *why, struct batch *b, size_t mark,
+		      bool *no_memory)
+{
+	int err = start_one(mod, why, no_memory);
+
+	if (err == 0) {
+		err = batch_push(b, mod);
+		if (err == 0)
+			return 0;
+		/* Running without a hold: it would never stop. */
+		*no_memory = true;
+	}
+	start_failed(ctx, mod, *no_memory, b, mark);
+	return err;
+}
+
+/*
  * Start @target and what it needs, each holding a batch hold.  A provider
  * that fails is excluded for the rest of the operation and the plan is made
  * again, so the next provider of the same service gets its turn.  When the
@@ -694,28 +756,14 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 			if (mod != target && !dep_why) {
 				no_memory = true;
 				err = -ENOMEM;
+				start_failed(ctx, mod, true, b, mark);
 			} else {
-				err = start_one(mod, dep_why ? dep_why : why, &no_memory);
+				err = start_held(ctx, mod, dep_why ? dep_why : why,
+						 b, mark, &no_memory);
 			}
 			mf_free(dep_why);
-			if (err == 0) {
-				err = batch_push(b, mod);
-				if (err == 0)
-					continue;
-				/* Running without a hold: it would never stop. */
-				no_memory = true;
-			}
-			if (no_memory) {
-				mf_set_str(&mod->last_error, mf_strdup("out of memory"));
-			} else {
-				mod->fail_gen = ctx->op_gen;
-				emit(ctx, MF_EVENT_FAIL, mod, mod->last_error);
-			}
-			ctx->stop_reason = "rolled back";
-			check_idle_now(mod);
-			batch_release(b, mark);
-			ctx->stop_reason = NULL;
-			break;
+			if (err < 0)
+				break;
 		}
 		mf_plan_fini(&plan);
 		if (err == 0)
@@ -725,6 +773,121 @@ static int start_closure(struct mf_context *ctx, struct mf_module *target,
 		if (target->fail_gen == ctx->op_gen)
 			return err;
 	}
+}
+
+/*
+ * mf_boot() of the default configuration: the requests are the catalog's
+ * modules in catalog order and the generated plan fits (bootplan.c).
+ * Returns the table, with mods/found set as step 1 of mf_load() would, or
+ * NULL (nothing changed) to plan as usual.
+ */
+static const struct mf_table *boot_plan_requests(struct mf_context *ctx,
+						 struct mf_request *reqs,
+						 size_t n,
+						 struct mf_module **mods,
+						 struct mf_module **found)
+{
+	const struct mf_table *table = mf_boot_plan_table(ctx);
+
+	if (!table || n != ctx->n_modules || n != table->n_boot_order)
+		return NULL;
+	/* The order must name every module once (plan_idx: scratch). */
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].name != ctx->modules[i]->name ||
+		    table->boot_order[i] >= n)
+			return NULL;
+		ctx->modules[i]->plan_idx = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mf_module *mod = ctx->modules[table->boot_order[i]];
+
+		if (mod->plan_idx)
+			return NULL;
+		mod->plan_idx = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		mods[i] = found[i] = ctx->modules[i];
+		reqs[i].result = 0;
+		if (!mods[i]->op_req)
+			mods[i]->op_req = &reqs[i];
+	}
+	return table;
+}
+
+/*
+ * Room for the dependents the plan gives each module, in one block: the
+ * boot made a small allocation for nearly every module here.  Only for
+ * modules without an array yet; without memory for the block, each grows
+ * its own as in any other load.
+ */
+static void reserve_planned_edges(struct mf_context *ctx,
+				  const struct mf_table *table)
+{
+	const unsigned *choice = table->boot_choice;
+	size_t total = 0, used = 0, c = 0;
+	struct mf_edge *block;
+	void *p;
+
+	for (size_t i = 0; i < ctx->n_modules; i++)
+		ctx->modules[i]->plan_idx = 0;
+	for (size_t k = 0; k < table->n_boot_order; k++) {
+		const struct mf_module *mod = ctx->modules[table->boot_order[k]];
+
+		for (unsigned u = 0; u < mod->n_uses; u++) {
+			struct mf_module *p;
+
+			/* A plan that does not fit: mf_boot_plan_module()
+			 * says so when it gets there. */
+			if (c >= table->n_boot_choice || choice[c] >= ctx->n_modules)
+				return;
+			p = ctx->modules[choice[c++]];
+			if (!p->dependents) {
+				p->plan_idx++;
+				total++;
+			}
+		}
+	}
+	if (!total)
+		return;
+	p = mf_realloc(ctx->edge_blocks, (ctx->n_edge_blocks + 1) * sizeof(void *));
+	if (!p)
+		return;
+	ctx->edge_blocks = p;
+	block = mf_malloc(total * sizeof(*block));
+	if (!block)
+		return;
+	ctx->edge_blocks[ctx->n_edge_blocks++] = block;
+	for (size_t i = 0; i < ctx->n_modules; i++) {
+		struct mf_module *mod = ctx->modules[i];
+
+		if (!mod->plan_idx)
+			continue;
+		mod->dependents = block + used;
+		mod->cap_dependents = mod->plan_idx;
+		mod->dependents_in_block = true;
+		used += mod->plan_idx;
+	}
+}
+
+/*
+ * Start the k-th module of the boot plan with the providers the plan chose,
+ * as start_closure() would once they all run.  1: the plan does not fit
+ * here (start_closure() takes over).
+ */
+static int start_planned(struct mf_context *ctx, const struct mf_table *table,
+			 size_t k, size_t *choice, struct mf_module *mod,
+			 const char *why, struct batch *b)
+{
+	bool no_memory = false;
+	int err;
+
+	if (mf_boot_plan_module(ctx, table, k, choice) != mod)
+		return 1;
+	for (unsigned u = 0; u < mod->n_uses; u++)
+		if (mod->plan_choice[u]->state != MF_STATE_RUNNING)
+			return 1;
+	err = start_held(ctx, mod, why, b, b->n, &no_memory);
+	return no_memory ? -ENOMEM : err;
 }
 
 struct planned {
@@ -744,7 +907,7 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 	if (err == -EINVAL)
 		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
 			   "invalid module name (names are not paths)");
-	else if (err < 0)
+	else if (err < 0 && err != -ENOMEM) /* that one: the whole load fails */
 		/* Says where else it was looked for (the module directory), or
 		 * that an image without loadable modules has no elsewhere. */
 		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
@@ -765,7 +928,8 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	struct batch b = { 0 };
 	struct op_scope scope;
 	struct mf_plan plan;
-	size_t n_order = 0;
+	const struct mf_table *boot_plan = NULL;
+	size_t n_order = 0, n_list, choice = 0;
 	int first_err = 0;
 
 	if (!mods) {
@@ -790,12 +954,26 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	op_enter(ctx, &scope, ev, data);
 	ctx->op_gen++;
 	mf_plan_init(ctx, &plan);
+	if (flags & MF_OP_BOOT_PLAN)
+		boot_plan = boot_plan_requests(ctx, reqs, n, mods, found);
+	if (boot_plan && !(flags & MF_OP_DRY_RUN)) {
+		reserve_planned_edges(ctx, boot_plan);
+		/* Every module takes a batch hold: room for all at once. */
+		b.items = mf_malloc(n * sizeof(*b.items));
+		b.cap = b.items ? n : 0;
+	}
 
-	/* 1. One plan for every request, so that the start order is global. */
-	for (size_t i = 0; i < n; i++) {
+	/* 1. One plan for every request, so that the start order is global
+	 * (a boot of the default configuration has it from the generator). */
+	for (size_t i = 0; !boot_plan && i < n; i++) {
 		struct mf_event e = { .kind = MF_EVENT_FAIL, .module = reqs[i].name };
 
 		reqs[i].result = lookup_request(ctx, &reqs[i], &mods[i]);
+		if (reqs[i].result == -ENOMEM) {
+			mods[i] = NULL;
+			first_err = -ENOMEM;
+			goto out_nomem;
+		}
 		if (reqs[i].result < 0) {
 			mods[i] = NULL;
 			continue;
@@ -818,13 +996,15 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 			mods[i] = NULL;
 		}
 	}
-	if (mf_plan_sort(&plan) < 0 ||
-	    !(order = mf_calloc(plan.n ? plan.n : 1, sizeof(*order)))) {
+	n_list = boot_plan ? n : plan.n;
+	if ((!boot_plan && mf_plan_sort(&plan) < 0) ||
+	    !(order = mf_calloc(n_list ? n_list : 1, sizeof(*order)))) {
 		first_err = -ENOMEM;
 		goto out_nomem;
 	}
-	for (size_t i = 0; i < plan.n; i++) {
-		struct mf_module *mod = plan.list[i];
+	for (size_t i = 0; i < n_list; i++) {
+		struct mf_module *mod = boot_plan ?
+			ctx->modules[boot_plan->boot_order[i]] : plan.list[i];
 		const char *req_why = NULL;
 
 		/* Requests are marked on their modules: no scan per module. */
@@ -858,14 +1038,22 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 
 		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen)
 			continue;
-		err = start_closure(ctx, mod, order[i].why, &b);
-
+		/* The plan holds while everything before started as planned. */
+		err = boot_plan ? start_planned(ctx, boot_plan, i, &choice, mod,
+						order[i].why, &b) : 1;
+		if (err == 1) {
+			boot_plan = NULL;
+			err = start_closure(ctx, mod, order[i].why, &b);
+		}
 		if (err == -ENOMEM) {
 			first_err = err;
 			goto out_nomem;
 		}
-		if (err < 0 && !mod->pending)
-			emit(ctx, MF_EVENT_NOTE, mod, "not started");
+		if (err < 0) {
+			boot_plan = NULL;
+			if (!mod->pending)
+				emit(ctx, MF_EVENT_NOTE, mod, "not started");
+		}
 	}
 
 	/* 3. The administrator becomes a user of each module it asked for:
@@ -873,9 +1061,9 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	admin = mf_calloc(n ? n : 1, sizeof(*admin));
 	for (size_t i = 0; admin && i < n; i++) {
 		if (mods[i] && mods[i]->state == MF_STATE_RUNNING && !mods[i]->admin_why &&
-		    !(admin[i] = mf_strdup(reqs[i].why ? reqs[i].why : "requested"))) {
+		    !(admin[i] = mf_why_dup(ctx, reqs[i].why ? reqs[i].why : "requested"))) {
 			for (size_t k = 0; k < i; k++)
-				mf_free(admin[k]);
+				mf_set_why(ctx, &admin[k], NULL);
 			mf_free(admin);
 			admin = NULL;
 		}
@@ -902,7 +1090,7 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	}
 	/* A module asked for twice got one hold. */
 	for (size_t i = 0; i < n; i++)
-		mf_free(admin[i]);
+		mf_set_why(ctx, &admin[i], NULL);
 	mf_free(admin);
 	goto out;
 out_nomem:
@@ -1236,7 +1424,7 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 	qsort(up.items, up.n, sizeof(*up.items), cmp_seq_desc);
 	for (size_t i = 0; i < up.n; i++) {
 		up.items[i]->force_stop = true;
-		mf_set_str(&up.items[i]->admin_why, NULL);
+		mf_set_why(ctx, &up.items[i]->admin_why, NULL);
 	}
 	/* Set before the cancel callbacks: one that removes its user at once
 	 * stops the module right there. */
@@ -1296,7 +1484,7 @@ int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 	if (err < 0) {
 		emit_named(ctx, MF_EVENT_FAIL, name, NULL,
 			   err == -EINVAL ? "invalid module name (names are not paths)" :
-					    "no such module");
+			   err == -ENOMEM ? "out of memory" : "no such module");
 		goto out;
 	}
 	if (mod->state == MF_STATE_STOPPED) {
@@ -1316,7 +1504,7 @@ int mf_unload(struct mf_context *ctx, const char *name, unsigned flags,
 		err = refuse_not_admin(ctx, mod);
 		goto out;
 	}
-	mf_set_str(&mod->admin_why, NULL);
+	mf_set_why(ctx, &mod->admin_why, NULL);
 	if (mf_module_users_count(mod) > 0) {
 		describe_holders(mod, buf, sizeof(buf));
 		emit(ctx, MF_EVENT_HELD, mod, buf);
@@ -1455,7 +1643,7 @@ static void stop_everything(struct mf_context *ctx, bool teardown)
 			}
 		}
 		mod->n_objects = 0;
-		mf_set_str(&mod->admin_why, NULL);
+		mf_set_why(ctx, &mod->admin_why, NULL);
 		mod->batch_holds = 0;
 		if (mod->state == MF_STATE_STOPPED)
 			continue;

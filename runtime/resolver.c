@@ -278,7 +278,10 @@ int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 	int err;
 
 	stack_init(&st);
-	err = visit(plan, mod, &st);
+	/* Planning finds providers through the index (catalog.c). */
+	err = mf_catalog_index(plan->ctx);
+	if (err == 0)
+		err = visit(plan, mod, &st);
 	stack_fini(&st);
 	if (err == -ENOMEM)
 		snprintf(plan->err, sizeof(plan->err), "out of memory");
