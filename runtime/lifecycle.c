@@ -1130,12 +1130,44 @@ out:
 
 /* ---- unload ------------------------------------------------------------- */
 
-static int cmp_seq_desc(const void *a, const void *b)
+/* Heap order for sort_latest_first(): a min-heap on start_seq. */
+static void sift_down(struct mf_module **v, size_t i, size_t n)
 {
-	const struct mf_module *const *x = a, *const *y = b;
+	struct mf_module *m = v[i];
 
-	return (*x)->start_seq < (*y)->start_seq ? 1 :
-	       (*x)->start_seq > (*y)->start_seq ? -1 : 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && v[c + 1]->start_seq < v[c]->start_seq)
+			c++;
+		if (v[c]->start_seq >= m->start_seq)
+			break;
+		v[i] = v[c];
+		i = c;
+	}
+	v[i] = m;
+}
+
+/*
+ * Latest started first: the order every stop of several modules keeps.  A
+ * heapsort with the key read in place: qsort() through a comparison
+ * callback was half of a cascade's instructions, and this needs no memory.
+ * Start sequence numbers are unique, so stability does not matter.
+ */
+static void sort_latest_first(struct mf_module **v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	/* Popping the earliest to the back leaves the latest in front. */
+	for (size_t end = n; end > 1; end--) {
+		struct mf_module *t = v[0];
+
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		sift_down(v, 0, end - 1);
+	}
 }
 
 /*
@@ -1321,7 +1353,7 @@ static int dry_run_unload(struct mf_context *ctx, struct mf_module *mod,
 		err = err < 0 ? err : -ENOMEM;
 		goto out;
 	}
-	qsort(s.items, s.n, sizeof(*s.items), cmp_seq_desc);
+	sort_latest_first(s.items, s.n);
 	for (size_t i = 0; i < s.n; i++) {
 		const struct mf_module *m = s.items[i];
 
@@ -1404,7 +1436,7 @@ static void wait_for_stops(struct mf_context *ctx, const struct modset *up)
 	op_leave(ctx, &ours);
 
 	if (late.n)
-		qsort(late.items, late.n, sizeof(*late.items), cmp_seq_desc);
+		sort_latest_first(late.items, late.n);
 	for (size_t i = 0; i < late.n; i++)
 		if (late.items[i]->state == MF_STATE_STOPPED)
 			emit(ctx, MF_EVENT_STOP, late.items[i],
@@ -1421,7 +1453,7 @@ static int force_unload(struct mf_context *ctx, struct mf_module *mod)
 	err = collect_up(&up, mod);
 	if (err < 0)
 		goto out;
-	qsort(up.items, up.n, sizeof(*up.items), cmp_seq_desc);
+	sort_latest_first(up.items, up.n);
 	for (size_t i = 0; i < up.n; i++) {
 		up.items[i]->force_stop = true;
 		mf_set_why(ctx, &up.items[i]->admin_why, NULL);
@@ -1626,7 +1658,7 @@ static void stop_everything(struct mf_context *ctx, bool teardown)
 		if (ctx->modules[i]->state != MF_STATE_STOPPED)
 			list[n++] = ctx->modules[i];
 	if (list)
-		qsort(list, n, sizeof(*list), cmp_seq_desc);
+		sort_latest_first(list, n);
 	ctx->stop_reason = "shutdown";
 	for (size_t i = 0; list ? i < n : latest_running(ctx) != NULL; i++) {
 		struct mf_module *mod = list ? list[i] : latest_running(ctx);
