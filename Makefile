@@ -318,6 +318,7 @@ SRCS_check_lineedit := embedded/lineedit.c
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
 SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
 SRCS_check_bootplan = $(RUNTIME_SRCS) tests/fake_backend.c gen/bootplan.c
+SRCS_check_faults = $(RUNTIME_SRCS) tests/fake_backend.c gen/bootplan.c
 # The fixture module files resolve mf_* and the journal from the test
 # program, as module files do from the image.
 LDFLAGS_check_loadable := -rdynamic

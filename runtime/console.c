@@ -556,7 +556,9 @@ static int one_module(struct cmd_ctx *c, struct mf_module **mod)
 		return bad(c, "one module at a time ('%s' is one too many)", c->argv[1]);
 	err = mf_module_find(c->ctx, c->argv[0], mod);
 	if (err < 0) {
-		const char *why = name_problem(c, c->argv[0]);
+		/* Asking again would try the index again: say it as it was. */
+		const char *why = err == -ENOMEM ? "out of memory" :
+						   name_problem(c, c->argv[0]);
 
 		bad(c, "%s: %s", c->argv[0], why ? why : "no such module");
 		return err == -ENOENT || err == -ENOMEM ? err : -EINVAL;
@@ -979,9 +981,12 @@ static void graph_dep(void *data, const struct mf_table_ref *use,
 	/* Not running: every module that could serve this line, best first. */
 	g->use = use;
 	g->n_providers = 0;
-	mf_providers_foreach(mf_module_context(g->mod), use->type, use->name,
-			     graph_candidate, g);
-	if (g->n_providers == 0)
+	/* A catalog that cannot be indexed draws nothing wrong: the whole
+	 * graph says "out of memory" instead (sb_flush()). */
+	if (mf_providers_foreach(mf_module_context(g->mod), use->type, use->name,
+				 graph_candidate, g) == -ENOMEM)
+		g->sb.oom = true;
+	else if (g->n_providers == 0)
 		graph_missing(g, use);
 }
 

@@ -4,14 +4,18 @@
  *
  * For each operation (load, dry-run load, unload, forced unload, a console
  * command, refresh of the module directory, with and without a cache of its
- * manifests, applying a configuration and booting from it) the walk runs it
- * on a fresh context with the 1st allocation failing (runtime/alloc.h's
- * hook), then the 2nd, and so on until the operation runs to its end
- * without meeting the failure.  After each run:
+ * manifests, applying a configuration and booting from it, booting an
+ * image's registry table by its generated plan, and the first lookups that
+ * index a catalog such a boot left unindexed) the walk runs it on a fresh
+ * context with the 1st allocation failing (runtime/alloc.h's hook), then
+ * the 2nd, and so on until the operation runs to its end without meeting
+ * the failure.  After each run:
  *
  *  - an operation that failed left every module exactly as it was: the
  *    fields of mf_module_info (but last_error, which records the failure),
- *    its users, what it uses from whom, its ban, and the api registry;
+ *    its users, what it uses from whom, its ban, and the api registry; and
+ *    the catalog unindexed if it was, unless the index was built whole
+ *    before the failure (same_state());
  *  - an operation that succeeded although an allocation failed (it had a
  *    way around it) left the state a clean run leaves;
  *  - once the context is released, the runtime holds not one byte more
@@ -41,7 +45,11 @@
 #include <manifold/moddir.h>
 
 #include "alloc.h"
+#include "bootplan.h"
 #include "fake_backend.h"
+/* Only to see whether the catalog is indexed yet (ctx->index_deferred):
+ * nothing public says it, and looking it up would build it. */
+#include "internal.h"
 
 /*
  * top uses a, b, c; a and d use shared; b uses the function a provides; c
@@ -65,6 +73,9 @@ static const char graph[] =
 	"[module]\nname=solo\n";
 
 /* ---- the state of a context, as text ------------------------------------ */
+
+/* The first line of the state of a catalog not indexed yet (catalog.c). */
+static const char not_indexed[] = "catalog not indexed yet\n";
 
 struct text {
 	char *buf;
@@ -126,9 +137,18 @@ static int snap_module(struct mf_module *mod, void *data)
 	    i.refs, i.lib_refs, i.admin ? " admin" : "",
 	    i.unload_blocked ? " blocked" : "", i.why ? i.why : "-",
 	    ban ? " banned at " : "", ban ? ban : "");
+	/* An index built on a failure path must be whole. */
+	if (!mod->ctx->index_deferred) {
+		struct mf_module *found = NULL;
+
+		if (mf_module_find(mod->ctx, i.name, &found) < 0 || found != mod)
+			add(t, "  not found by name\n");
+	}
 	mf_module_users(mod, snap_user, t);
 	mf_module_deps(mod, snap_dep, t);
-	if (i.state == MF_STATE_STOPPED) {
+	/* Whether a module could start is planned, and planning indexes the
+	 * catalog: an unindexed one stays so (snapshot() says it is). */
+	if (i.state == MF_STATE_STOPPED && !mod->ctx->index_deferred) {
 		char why[MF_ERR_MAX];
 		int r = mf_module_can_start(mod, why, sizeof(why));
 
@@ -146,6 +166,8 @@ static char *snapshot(struct mf_context *ctx)
 
 	add(&t, "%s", "");
 	mf_context_lock(ctx);
+	if (ctx->index_deferred)
+		add(&t, "%s", not_indexed);
 	mf_module_foreach(ctx, snap_module, &t);
 	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
 		add(&t, "%s:\n", types[k]);
@@ -176,6 +198,13 @@ struct scenario {
 	 * running the operation once more gives the state of a clean run.
 	 */
 	bool stepwise;
+	/*
+	 * A failed run left the state as it was (as for any operation), and
+	 * then the operation run again, with memory, does what a clean run
+	 * does: same result, callbacks and state (an index that failed to
+	 * build is built the next time it is needed).
+	 */
+	bool retry;
 };
 
 /*
@@ -200,6 +229,40 @@ static bool lines_from(const char *now, const char *a, const char *b)
 		p += len;
 	}
 	return true;
+}
+
+/*
+ * @now is @was, or @was with the catalog indexed since: an operation that
+ * failed after it built the index (which it needed) keeps it, as it does
+ * the reasons it shared; the index is no state of any module.  It was not
+ * asked before whether a module could start, which plans through the index.
+ */
+static bool same_state(const char *now, const char *was)
+{
+	size_t len = strlen(not_indexed);
+	char *rest, *out;
+	bool same;
+
+	if (strcmp(now, was) == 0)
+		return true;
+	if (strncmp(was, not_indexed, len) != 0 || strncmp(now, not_indexed, len) == 0)
+		return false;
+	rest = strdup(now);
+	ck_assert_ptr_nonnull(rest);
+	out = rest;
+	for (const char *p = now; *p;) {
+		size_t n = strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+
+		if (strncmp(p, "  can start:", 12) != 0) {
+			memcpy(out, p, n);
+			out += n;
+		}
+		p += n;
+	}
+	*out = '\0';
+	same = strcmp(rest, was + len) == 0;
+	free(rest);
+	return same;
 }
 
 static struct mf_context *fresh(void)
@@ -227,6 +290,10 @@ static void release(struct mf_context *ctx)
 }
 
 /* The states a clean run goes through: before, (partial,) after. */
+/* The allocation the walk fails in the run under way (0: a clean run), for
+ * an operation that arms the hook itself (op_boot_second()). */
+static unsigned long walk_nth;
+
 static void clean_run(const struct scenario *s, char **before, char **partial,
 		      char **after, char **journal, int *result)
 {
@@ -235,6 +302,7 @@ static void clean_run(const struct scenario *s, char **before, char **partial,
 	s->setup(&ctx);
 	*before = snapshot(ctx);
 	fake_journal_clear();
+	walk_nth = 0;
 	*result = s->op(ctx);
 	*after = snapshot(ctx);
 	*journal = strdup(fake_journal());
@@ -252,7 +320,7 @@ static void walk(const struct scenario *s)
 {
 	char *before, *partial, *after, *journal;
 	size_t heap0 = mf_heap_in_use();
-	unsigned long n;
+	unsigned long n, indexed = 0;
 	int clean;
 
 	clean_run(s, &before, &partial, &after, &journal, &clean);
@@ -269,6 +337,7 @@ static void walk(const struct scenario *s)
 		ck_assert_str_eq(now, before);
 		free(now);
 		fake_journal_clear();
+		walk_nth = n;
 		mf_alloc_fail_nth(n);
 		r = s->op(ctx);
 		count = mf_alloc_count();
@@ -308,11 +377,31 @@ static void walk(const struct scenario *s)
 				ck_abort_msg("%s, allocation %lu failed: running it again "
 					     "did not finish the job", s->name, n);
 			}
-		} else if (r != clean && strcmp(now, before) != 0 &&
-		    !(partial && strcmp(now, partial) == 0)) {
+		} else if (r != clean && !same_state(now, before) &&
+		    !(partial && same_state(now, partial))) {
 			fprintf(stderr, "%s\n---- was:\n%s", now, before);
 			ck_abort_msg("%s, allocation %lu failed (result %d): the state "
 				     "changed (see stderr)", s->name, n, r);
+		}
+		if (r != clean && !s->stepwise && strcmp(now, before) != 0 &&
+		    !(partial && strcmp(now, partial) == 0))
+			indexed++;
+		if (r != clean && !s->stepwise && s->retry) {
+			free(now);
+			fake_journal_clear();
+			r = s->op(ctx);
+			now = snapshot(ctx);
+			ck_assert_msg(r == clean, "%s, allocation %lu failed: run again, "
+				      "result %d, want %d", s->name, n, r, clean);
+			ck_assert_msg(strcmp(fake_journal(), journal) == 0,
+				      "%s, allocation %lu failed: run again, callbacks "
+				      "\"%s\", want \"%s\"", s->name, n, fake_journal(),
+				      journal);
+			if (strcmp(now, after) != 0) {
+				fprintf(stderr, "%s\n---- want:\n%s", now, after);
+				ck_abort_msg("%s, allocation %lu failed: running it again "
+					     "did not give a clean run's state", s->name, n);
+			}
 		}
 		free(now);
 		release(ctx);
@@ -321,7 +410,10 @@ static void walk(const struct scenario *s)
 			      mf_heap_in_use() - heap0);
 	}
 	/* Each test runs in a process of its own: say it here. */
-	printf("faults: %-40s %3lu failure points, result %d\n", s->name, n - 1, clean);
+	printf("faults: %-40s %3lu failure points, result %d", s->name, n - 1, clean);
+	if (indexed)
+		printf(" (%lu failed after indexing the catalog)", indexed);
+	printf("\n");
 	fflush(stdout);
 	free(before);
 	free(partial);
@@ -502,6 +594,366 @@ static int op_catalog_add(struct mf_context *ctx)
 {
 	return fake_add(ctx, "[module]\nname=newmod\n[uses]\nmodule=shared\n"
 			"[canuse]\nservice=timer\n[provides]\nservice=news:5\n", NULL);
+}
+
+/* ---- a table with a boot plan ---------------------------------------------- */
+
+/*
+ * The image's own registry table (catalog.c, runtime/bootplan.c), as
+ * `manifold-gen registry` writes it: gamma uses beta and delta, beta uses
+ * alpha and the function alpha provides, alpha and delta use service=clock,
+ * which clk_b gives at 200 and clk_a at 100.  gamma can use clk_a and the
+ * clock but is never told (no canuse_changed), so the catalog can stay
+ * unindexed.  mlater is built loadable (m): in the table, not in the
+ * catalog.  solo starts last (load priority 250) and fails when asked to.
+ */
+static const struct mf_table_ref alpha_uses[] = { { "service", "clock", 0 } };
+static const struct mf_table_ref alpha_prov[] = { { "function", "AF", 0 } };
+static const struct mf_table_ref beta_uses[] = { { "module", "alpha", 0 },
+						 { "function", "AF", 0 } };
+static const struct mf_table_ref clk_a_prov[] = { { "service", "clock", 100 } };
+static const struct mf_table_ref clk_b_prov[] = { { "service", "clock", 200 } };
+static const struct mf_table_ref delta_uses[] = { { "service", "clock", 0 } };
+static const struct mf_table_ref gamma_uses[] = { { "module", "beta", 0 },
+						  { "module", "delta", 0 } };
+static const struct mf_table_ref gamma_canuse[] = { { "module", "clk_a", 0 },
+						    { "service", "clock", 0 } };
+static const struct mf_table_ref mlater_uses[] = { { "module", "alpha", 0 } };
+static const struct mf_table_ref mlater_prov[] = { { "service", "extra", 0 } };
+static const char *const delta_configs[] = { "delta.conf" };
+
+static bool solo_fails;
+static const int table_iface = 1;
+
+/*
+ * Two failures in one boot (op_boot_second()): the hook fails one
+ * allocation the boot has a way around, and the first load callback arms
+ * it again for the allocation the walk fails.  first_load_count: the
+ * allocations counted when the first load callback ran (probe_graceful()).
+ */
+static bool rearm_pending, first_load_seen;
+static unsigned long first_load_count;
+
+/* As the fake backend's modules do: journalled, [provides] registered. */
+static int table_load(struct mf_module *self)
+{
+	const struct mf_table_ref *refs;
+	size_t n = mf_module_refs(self, "provides", &refs);
+
+	if (!first_load_seen) {
+		first_load_seen = true;
+		first_load_count = mf_alloc_count();
+	}
+	if (rearm_pending) {
+		rearm_pending = false;
+		mf_alloc_fail_nth(walk_nth);
+	}
+	if (solo_fails && strcmp(mf_module_name(self), "solo") == 0) {
+		fake_journal_add("load:solo:fail");
+		return -EIO;
+	}
+	fake_journal_add("load:%s", mf_module_name(self));
+	for (size_t i = 0; i < n; i++) {
+		int err;
+
+		if (strcmp(refs[i].type, "module") == 0)
+			continue;
+		err = mf_api_register(self, refs[i].type, refs[i].name, &table_iface);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static void table_unload(struct mf_module *self)
+{
+	fake_journal_add("unload:%s", mf_module_name(self));
+}
+
+#define TABLE_DESC(n) { MANIFOLD_ABI_VERSION, n, MANIFOLD_BUILD_SIGNATURE, \
+			table_load, table_unload, NULL }
+static const struct manifold_module table_descs[] = {
+	TABLE_DESC("alpha"), TABLE_DESC("beta"), TABLE_DESC("clk_a"),
+	TABLE_DESC("clk_b"), TABLE_DESC("delta"), TABLE_DESC("gamma"),
+	TABLE_DESC("solo"),
+};
+
+#define N_REFS(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
+static const struct mf_table_module table_mods[] = {
+	{ .name = "alpha", .description = "", .checksum = "",
+	  .load_priority = MF_PRIO_DEFAULT, .uses = alpha_uses,
+	  .n_uses = N_REFS(alpha_uses), .provides = alpha_prov,
+	  .n_provides = N_REFS(alpha_prov), .descriptor = &table_descs[0] },
+	{ .name = "beta", .description = "", .checksum = "",
+	  .load_priority = MF_PRIO_DEFAULT, .uses = beta_uses,
+	  .n_uses = N_REFS(beta_uses), .descriptor = &table_descs[1] },
+	{ .name = "clk_a", .description = "", .checksum = "", .load_priority = 10,
+	  .provides = clk_a_prov, .n_provides = N_REFS(clk_a_prov),
+	  .descriptor = &table_descs[2] },
+	{ .name = "clk_b", .description = "", .checksum = "", .load_priority = 10,
+	  .provides = clk_b_prov, .n_provides = N_REFS(clk_b_prov),
+	  .descriptor = &table_descs[3] },
+	{ .name = "delta", .description = "", .checksum = "", .load_priority = 20,
+	  .configs = delta_configs, .n_configs = 1, .uses = delta_uses,
+	  .n_uses = N_REFS(delta_uses), .descriptor = &table_descs[4] },
+	{ .name = "gamma", .description = "the top", .checksum = "",
+	  .load_priority = MF_PRIO_DEFAULT, .uses = gamma_uses,
+	  .n_uses = N_REFS(gamma_uses), .canuse = gamma_canuse,
+	  .n_canuse = N_REFS(gamma_canuse), .descriptor = &table_descs[5] },
+	{ .name = "mlater", .description = "", .checksum = "",
+	  .load_priority = MF_PRIO_DEFAULT, .uses = mlater_uses,
+	  .n_uses = N_REFS(mlater_uses), .provides = mlater_prov,
+	  .n_provides = N_REFS(mlater_prov), .descriptor = NULL },
+	{ .name = "solo", .description = "", .checksum = "", .load_priority = 250,
+	  .descriptor = &table_descs[6] },
+};
+
+/* Sorted by (type, name, priority descending, module). */
+static const struct mf_table_provider table_provs[] = {
+	{ "function", "AF", 0, 0 },
+	{ "module", "alpha", 0, 0 }, { "module", "beta", 0, 1 },
+	{ "module", "clk_a", 0, 2 }, { "module", "clk_b", 0, 3 },
+	{ "module", "delta", 0, 4 }, { "module", "gamma", 0, 5 },
+	{ "module", "mlater", 0, 6 }, { "module", "solo", 0, 7 },
+	{ "service", "clock", 200, 3 }, { "service", "clock", 100, 2 },
+	{ "service", "extra", 0, 6 },
+};
+
+/*
+ * The plan, written by hand and checked against gen_boot_plan() (test
+ * plan_is_generated).  Indexes count the embedded modules: alpha 0, beta 1,
+ * clk_a 2, clk_b 3, delta 4, gamma 5, solo 6.  The clocks first (10), then
+ * delta (20), alpha, beta, gamma (128), solo (250); delta's and alpha's
+ * clock is clk_b, beta's lines alpha, gamma's beta and delta.
+ */
+static const unsigned table_order[] = { 2, 3, 4, 0, 1, 5, 6 };
+static const unsigned table_choice[] = { 3, 3, 0, 0, 1, 4 };
+/* The same order, delta given the worse clock: only a boot that follows
+ * the plan gives it clk_a. */
+static const unsigned table_choice_worse[] = { 2, 3, 0, 0, 1, 4 };
+
+#define TABLE_INIT(choice)                                                       \
+	{ .version = MF_TABLE_VERSION, .modules = table_mods,                    \
+	  .n_modules = N_REFS(table_mods), .providers = table_provs,             \
+	  .n_providers = N_REFS(table_provs), .boot_order = table_order,         \
+	  .n_boot_order = N_REFS(table_order), .boot_choice = choice,            \
+	  .n_boot_choice = N_REFS(table_choice) }
+static const struct mf_table planned_table = TABLE_INIT(table_choice);
+static const struct mf_table worse_table = TABLE_INIT(table_choice_worse);
+
+static bool index_deferred(struct mf_context *ctx)
+{
+	bool deferred;
+
+	mf_context_lock(ctx);
+	deferred = ctx->index_deferred;
+	mf_context_unlock(ctx);
+	return deferred;
+}
+
+static struct mf_context *fresh_table(const struct mf_table *table)
+{
+	struct mf_context *ctx;
+
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(mf_catalog_add_table(ctx, table), 0);
+	mf_context_set_cancel_timeout(ctx, 20);
+	/* Into an empty catalog, no module told of its [canuse]: put off. */
+	ck_assert(index_deferred(ctx));
+	return ctx;
+}
+
+/* The default configuration (autoload, nothing else), applied: the plan's. */
+static struct mf_config *default_cfg(struct mf_context *ctx)
+{
+	struct mf_config *cfg;
+
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	ck_assert_int_eq(mf_config_apply(ctx, cfg, NULL, NULL), 0);
+	return cfg;
+}
+
+/* Only the table, no configuration yet. */
+static void setup_table(struct mf_context **ctx)
+{
+	*ctx = fresh_table(&planned_table);
+}
+
+/* The boot about to be walked: the default configuration applied. */
+static void setup_table_cfg(struct mf_context **ctx)
+{
+	*ctx = fresh_table(&planned_table);
+	mf_config_free(default_cfg(*ctx));
+	ck_assert(index_deferred(*ctx));
+}
+
+static int op_boot(struct mf_context *ctx)
+{
+	return mf_boot(ctx, boot_cfg, NULL, NULL);
+}
+
+/*
+ * The allocations of a planned boot that it has a way around (it still
+ * ends as a clean one) and that come before the first module starts: the
+ * autoload reason shared, the block of planned edges, the batch's room.
+ */
+static unsigned long graceful[16];
+static size_t n_graceful;
+
+static void probe_graceful(void)
+{
+	struct mf_config *cfg;
+
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	n_graceful = 0;
+	for (unsigned long g = 1;; g++) {
+		struct mf_context *ctx;
+		unsigned long count;
+		int r;
+
+		setup_table_cfg(&ctx);
+		first_load_seen = false;
+		mf_alloc_fail_nth(g);
+		r = mf_boot(ctx, cfg, NULL, NULL);
+		count = mf_alloc_count();
+		mf_alloc_fail_nth(0);
+		release(ctx);
+		if (count < g)
+			break;
+		if (r == 0 && first_load_seen && first_load_count >= g) {
+			ck_assert_uint_lt(n_graceful, sizeof(graceful) / sizeof(graceful[0]));
+			graceful[n_graceful++] = g;
+		}
+	}
+	first_load_seen = false;
+	mf_config_free(cfg);
+}
+
+/* The allocation op_boot_second() fails first. */
+static unsigned long first_failure;
+
+static int op_boot_second(struct mf_context *ctx)
+{
+	int r;
+
+	first_load_seen = false;
+	rearm_pending = true;
+	mf_alloc_fail_nth(first_failure);
+	r = mf_boot(ctx, boot_cfg, NULL, NULL);
+	ck_assert_msg(!rearm_pending, "no module started after allocation %lu failed",
+		      first_failure);
+	return r;
+}
+
+/* The planned boot done: every module runs and nothing was looked up. */
+static void setup_planned(struct mf_context **ctx)
+{
+	struct mf_config *cfg;
+
+	*ctx = fresh_table(&planned_table);
+	cfg = default_cfg(*ctx);
+	ck_assert_int_eq(mf_boot(*ctx, cfg, NULL, NULL), 0);
+	mf_config_free(cfg);
+	ck_assert(index_deferred(*ctx));
+}
+
+/* solo's state + 1, found without a lookup by name. */
+static int solo_state(struct mf_module *mod, void *data)
+{
+	struct mf_module_info i;
+
+	(void)data;
+	if (strcmp(mf_module_name(mod), "solo") != 0)
+		return 0;
+	ck_assert_int_eq(mf_module_info(mod, &i), 0);
+	return (int)i.state + 1;
+}
+
+/* The same, solo failing: the last of the plan, so nothing was planned
+ * anew after it (which would have indexed the catalog); it stays stopped. */
+static void setup_planned_solo_failed(struct mf_context **ctx)
+{
+	struct mf_config *cfg;
+
+	*ctx = fresh_table(&planned_table);
+	cfg = default_cfg(*ctx);
+	solo_fails = true;
+	ck_assert_int_eq(mf_boot(*ctx, cfg, NULL, NULL), -EIO);
+	solo_fails = false;
+	mf_config_free(cfg);
+	ck_assert(index_deferred(*ctx));
+	/* Not by name (fake_state()): that would index the catalog. */
+	ck_assert_int_eq(mf_module_foreach(*ctx, solo_state, NULL), MF_STATE_STOPPED + 1);
+}
+
+static int op_load_solo(struct mf_context *ctx)
+{
+	return fake_load(ctx, "solo", NULL);
+}
+
+static int op_unload_gamma(struct mf_context *ctx)
+{
+	return mf_unload(ctx, "gamma", 0, NULL, NULL);
+}
+
+static int op_force_clk_b(struct mf_context *ctx)
+{
+	return mf_unload(ctx, "clk_b", MF_OP_FORCE, NULL, NULL);
+}
+
+static int op_console_why_gamma(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module why gamma", discard, NULL);
+}
+
+static int op_console_deps_solo(struct mf_context *ctx)
+{
+	return mf_console_exec(ctx, "module deps solo", discard, NULL);
+}
+
+static void count_provider(void *data, struct mf_module *provider, unsigned priority)
+{
+	(void)provider;
+	(void)priority;
+	++*(unsigned *)data;
+}
+
+static int op_providers(struct mf_context *ctx)
+{
+	unsigned n = 0;
+	int err = mf_providers_foreach(ctx, "service", "clock", count_provider, &n);
+
+	return err < 0 ? err : (int)n;
+}
+
+/* Bans and [uses] name modules: applying them indexes the catalog. */
+static const char items_conf[] =
+	"[modules]\nneverload=solo\n[uses]\ndelta=clk_a\ntype=function\ngamma=AF\n";
+
+/* What a boot did, for comparisons; @ctx is released. */
+static char *boot_and_snapshot(const struct mf_table *table, bool *deferred,
+			       char **journal)
+{
+	struct mf_context *ctx = fresh_table(table);
+	struct mf_config *cfg = default_cfg(ctx);
+	char *snap;
+
+	fake_journal_clear();
+	ck_assert_int_eq(mf_boot(ctx, cfg, NULL, NULL), 0);
+	*journal = strdup(fake_journal());
+	*deferred = index_deferred(ctx);
+	snap = snapshot(ctx);
+	/* Indexed or not, the same text: only the modules (every one runs,
+	 * so none was asked whether it could start). */
+	if (*deferred) {
+		static const char line[] = "catalog not indexed yet\n";
+
+		ck_assert_int_eq(strncmp(snap, line, strlen(line)), 0);
+		memmove(snap, snap + strlen(line), strlen(snap) - strlen(line) + 1);
+	}
+	mf_config_free(cfg);
+	release(ctx);
+	return snap;
 }
 
 /* ---- module directory -------------------------------------------------------- */
@@ -1033,6 +1485,163 @@ START_TEST(boot_autoload)
 }
 END_TEST
 
+/* ---- the boot plan ------------------------------------------------------------- */
+
+/* The plan of planned_table is the one the generator makes. */
+START_TEST(plan_is_generated)
+{
+	struct mf_table bare = planned_table;
+	struct gen_boot_plan p;
+	char why[MF_ERR_MAX] = "";
+	size_t heap0 = mf_heap_in_use();
+
+	bare.boot_order = bare.boot_choice = NULL;
+	bare.n_boot_order = bare.n_boot_choice = 0;
+	ck_assert_msg(gen_boot_plan(&bare, &p, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_uint_eq(p.n_order, N_REFS(table_order));
+	ck_assert_uint_eq(p.n_choice, N_REFS(table_choice));
+	for (size_t k = 0; k < p.n_order; k++)
+		ck_assert_msg(p.order[k] == table_order[k], "order[%zu] = %u, want %u",
+			      k, p.order[k], table_order[k]);
+	for (size_t k = 0; k < p.n_choice; k++)
+		ck_assert_msg(p.choice[k] == table_choice[k], "choice[%zu] = %u, want %u",
+			      k, p.choice[k], table_choice[k]);
+	gen_boot_plan_free(&p);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
+/* The lines of module @name in snapshot @snap: its own and the indented
+ * ones after it.  The caller frees them. */
+static char *module_lines(const char *snap, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = snap, *end;
+
+	while (strncmp(p, name, len) != 0 || p[len] != ' ') {
+		p = strchr(p, '\n');
+		ck_assert_msg(p != NULL, "%s: not in the snapshot", name);
+		p++;
+	}
+	for (end = strchr(p, '\n'); end && end[1] == ' '; end = strchr(end + 1, '\n'))
+		;
+	return strndup(p, end ? (size_t)(end - p + 1) : strlen(p));
+}
+
+/*
+ * What the walk of the planned boot walks is a boot that follows the plan:
+ * it looks nothing up (the catalog stays unindexed) and ends as a boot
+ * that plans by itself does; a plan that gives delta the worse clock gives
+ * it that clock.
+ */
+START_TEST(planned_boot_is_followed)
+{
+	struct mf_table none = planned_table;
+	char *planned, *unplanned, *worse, *j_planned, *j_unplanned, *j_worse;
+	bool d_planned, d_unplanned, d_worse;
+	const char *delta;
+
+	none.n_boot_order = 0;
+	planned = boot_and_snapshot(&planned_table, &d_planned, &j_planned);
+	unplanned = boot_and_snapshot(&none, &d_unplanned, &j_unplanned);
+	worse = boot_and_snapshot(&worse_table, &d_worse, &j_worse);
+	ck_assert_msg(d_planned, "the planned boot indexed the catalog");
+	ck_assert_msg(!d_unplanned, "a boot without a plan plans, through the index");
+	ck_assert_msg(d_worse, "the boot with the worse plan indexed the catalog");
+	ck_assert_str_eq(planned, unplanned);
+	ck_assert_str_eq(j_planned, j_unplanned);
+	ck_assert_str_eq(j_planned, "load:clk_a load:clk_b load:delta load:alpha "
+				    "load:beta load:gamma load:solo");
+	/* Every module runs, the autoload reason shared by all. */
+	ck_assert_ptr_null(strstr(planned, " stopped "));
+	delta = module_lines(planned, "delta");
+	ck_assert_msg(strstr(delta, "  uses service=clock from clk_b:200\n"), "%s", delta);
+	free((char *)delta);
+	delta = module_lines(worse, "delta");
+	ck_assert_msg(strstr(delta, "  uses service=clock from clk_a:100\n"),
+		      "the plan giving delta clk_a was not followed:\n%s", delta);
+	free((char *)delta);
+	free(planned);
+	free(unplanned);
+	free(worse);
+	free(j_planned);
+	free(j_unplanned);
+	free(j_worse);
+}
+END_TEST
+
+START_TEST(planned_boot)
+{
+	ck_assert_int_eq(mf_config_new(&boot_cfg), 0);
+	walk(&(struct scenario){ .name = "boot (table, planned)", .setup = setup_table_cfg,
+				 .op = op_boot });
+	mf_config_free(boot_cfg);
+	boot_cfg = NULL;
+}
+END_TEST
+
+/*
+ * Each way around a failed allocation, walked in turn: the boot without a
+ * shared autoload reason (each start and each hold copies it), without the
+ * block of planned edges (each provider grows its own array), without room
+ * for the batch (it grows).  The walk fails each allocation from the first
+ * load callback on (the first module's own copy of its reason comes
+ * before it and is not walked here).
+ */
+START_TEST(planned_boot_second_failure)
+{
+	char name[64];
+
+	probe_graceful();
+	ck_assert_msg(n_graceful >= 3, "%zu ways around a failed allocation", n_graceful);
+	ck_assert_int_eq(mf_config_new(&boot_cfg), 0);
+	for (size_t i = 0; i < n_graceful; i++) {
+		first_failure = graceful[i];
+		snprintf(name, sizeof(name), "boot (planned), allocation %lu failed",
+			 first_failure);
+		walk(&(struct scenario){ .name = name, .setup = setup_table_cfg,
+					 .op = op_boot_second });
+	}
+	first_failure = 0;
+	mf_config_free(boot_cfg);
+	boot_cfg = NULL;
+}
+END_TEST
+
+/* The first operation that needs the index after a planned boot builds it;
+ * out of memory there, the catalog stays as it was, unindexed. */
+START_TEST(first_lookup)
+{
+	walk(&(struct scenario){ .name = "load solo (unindexed after boot)",
+				 .setup = setup_planned_solo_failed, .op = op_load_solo,
+				 .retry = true });
+	walk(&(struct scenario){ .name = "unload gamma (unindexed after boot)",
+				 .setup = setup_planned, .op = op_unload_gamma,
+				 .retry = true });
+	walk(&(struct scenario){ .name = "unload -f clk_b (unindexed after boot)",
+				 .setup = setup_planned, .op = op_force_clk_b,
+				 .retry = true });
+	walk(&(struct scenario){ .name = "console: module why gamma (unindexed)",
+				 .setup = setup_planned, .op = op_console_why_gamma,
+				 .retry = true });
+	walk(&(struct scenario){ .name = "console: module deps solo (unindexed)",
+				 .setup = setup_planned_solo_failed,
+				 .op = op_console_deps_solo, .retry = true });
+	walk(&(struct scenario){ .name = "providers of clock (unindexed)",
+				 .setup = setup_planned, .op = op_providers,
+				 .retry = true });
+}
+END_TEST
+
+START_TEST(apply_unindexed)
+{
+	with_boot_cfg(&(struct scenario){ .name = "config apply (unindexed table)",
+					  .setup = setup_table, .op = op_apply,
+					  .retry = true },
+		      items_conf, NULL);
+}
+END_TEST
+
 /* A user that never goes: the forced unload gives up and says so, still
  * without a leak or a change, on every failure point. */
 static void setup_stuck(struct mf_context **ctx)
@@ -1163,6 +1772,12 @@ Suite *make_faults_suite(void)
 	add_case(s, "config_apply", config_apply);
 	add_case(s, "boot", boot_require);
 	add_case(s, "boot_autoload", boot_autoload);
+	add_case(s, "plan_generated", plan_is_generated);
+	add_case(s, "plan_followed", planned_boot_is_followed);
+	add_case(s, "boot_planned", planned_boot);
+	add_case(s, "boot_planned_2nd", planned_boot_second_failure);
+	add_case(s, "first_lookup", first_lookup);
+	add_case(s, "apply_unindexed", apply_unindexed);
 	return s;
 }
 
