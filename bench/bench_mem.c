@@ -12,6 +12,8 @@
  *
  *   mem.catalog    mf_context_new() + mf_catalog_add_table()
  *   mem.running    the same, after mf_config_apply() + mf_boot() of all
+ *   mem.indexed    the same, after the first lookup by name (a planned
+ *                  boot leaves the indexes to it)
  *   mem.manifests  mf_context_new() + mf_moddir_set() + mf_moddir_refresh()
  *                  of MODDIR: a catalog read from N manifests (nothing is
  *                  mapped, so glibc reading musl module files is no issue)
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
 {
 	struct bench_info info;
 	struct mf_context *ctx;
+	struct mf_module *mod;
 	struct mf_config *cfg;
 	unsigned started = 0;
 	size_t before, after;
@@ -81,6 +84,12 @@ int main(int argc, char **argv)
 		bench_die("boot: %s (%u of %u started)", strerror(-err), started, info.n);
 	after = heap_in_use();
 	bench_result("mem.running", info.n, 'm', (double)(after - before), NULL);
+	/* A boot that followed the generated plan left the indexes to the
+	 * first lookup by name: with them. */
+	if (mf_module_find(ctx, info.bottom, &mod) < 0)
+		bench_die("cannot find %s", info.bottom);
+	after = heap_in_use();
+	bench_result("mem.indexed", info.n, 'm', (double)(after - before), NULL);
 	mf_context_unref(ctx);
 
 	before = heap_in_use();

@@ -54,6 +54,7 @@ static const struct metric {
 	{ "ref.nolock", "ref get+put with the context lock held", FLAG, 0, false, false, false },
 	{ "mem.catalog", "heap: catalog of the embedded table", BYTES, 0, true, false, false },
 	{ "mem.running", "heap: catalog + all N running", BYTES, 0, true, false, false },
+	{ "mem.indexed", "  then indexed (first lookup)", BYTES, 0, true, false, false },
 	{ "mem.manifests", "heap: catalog from N manifests", BYTES, 0, true, false, false },
 	{ "mem.table", "generated tables (registry.o)", BYTES, 0, true, false, false },
 };
