@@ -307,6 +307,92 @@ START_TEST(modules_conf_drives_boot)
 }
 END_TEST
 
+/* @out without the lines that contain @drop, with @from replaced by @to. */
+static char *normalized(const char *out, const char *drop, const char *from,
+			const char *to)
+{
+	size_t cap = strlen(out) * 2 + 1, len = 0;
+	char *buf = calloc(1, cap);
+
+	ck_assert(buf != NULL);
+	for (const char *line = out; *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t n = eol ? (size_t)(eol - line) + 1 : strlen(line);
+		char *copy = strndup(line, n);
+
+		ck_assert(copy != NULL);
+		if (!strstr(copy, drop)) {
+			for (const char *p = copy; *p;) {
+				const char *hit = strstr(p, from);
+				size_t k = hit ? (size_t)(hit - p) : strlen(p);
+
+				ck_assert(len + k + strlen(to) < cap);
+				memcpy(buf + len, p, k);
+				len += k;
+				p += k;
+				if (hit) {
+					memcpy(buf + len, to, strlen(to));
+					len += strlen(to);
+					p += strlen(from);
+				}
+			}
+		}
+		free(copy);
+		line += n;
+	}
+	return buf;
+}
+
+/*
+ * The image follows the boot plan its build wrote into the table when the
+ * configuration is the board's default one; one more line, even one that
+ * changes nothing, and it plans at boot (docs/boards.md).  Both boots must
+ * look the same from the console: the plan is only a shortcut.
+ */
+START_TEST(planned_boot_matches_a_planning_boot)
+{
+	static const char cmds[] =
+		"module show\nmodule deps app_wait\nmodule deps func_periodic_hook\n"
+		"module users res_timing_timerfd\nmodule why func_cut\n"
+		"module unload -f res_timing_timerfd\nmodule deps app_wait\n";
+	const char *board = getenv("MANIFOLD_BOARD") ? getenv("MANIFOLD_BOARD") : "host";
+	char path[256], args[300], from[300], to[300];
+	char *conf, *text, *dir, *planned, *planning;
+	struct run a, b;
+
+	snprintf(path, sizeof(path), "boards/%s/modules.conf", board);
+	conf = slurp(path);
+	text = malloc(strlen(conf) + 64);
+	ck_assert(text != NULL);
+	/* The same file, autoload on the same line, and a ban of nothing. */
+	sprintf(text, "%sneverload=zz_not_a_module\n", conf);
+	dir = config_dir(text, NULL);
+	a = run_image("", cmds);
+	snprintf(args, sizeof(args), "-C %s", dir);
+	b = run_image(args, cmds);
+	ck_assert_msg(a.status == 0 && b.status == 0, "exit %d / %d: %s%s",
+		      a.status, b.status, a.err, b.err);
+	snprintf(from, sizeof(from), "%s/modules.conf", dir);
+	snprintf(to, sizeof(to), "boards/%s/modules.conf", board);
+	planned = normalized(a.out, "zz_not_a_module", from, to);
+	planning = normalized(b.out, "zz_not_a_module", from, to);
+	if (strcmp(planned, planning) != 0) {
+		/* Check's messages are short: the outputs go to stderr. */
+		fprintf(stderr, "---- planned boot:\n%s---- planning boot:\n%s",
+			planned, planning);
+		ck_abort_msg("the planned boot differs from the planning boot (stderr)");
+	}
+	ck_assert_ptr_nonnull(strstr(planned, "  started   app_wait"));
+	free(planned);
+	free(planning);
+	free(conf);
+	free(text);
+	run_free(&a);
+	run_free(&b);
+	config_dir_free(dir);
+}
+END_TEST
+
 START_TEST(failed_require_refuses_to_start)
 {
 	char *dir = config_dir("[modules]\n"
@@ -392,6 +478,7 @@ Suite *make_image_suite(void)
 	tcase_add_test(tc, memory_reports_the_heap);
 	tcase_add_test(tc, bad_option_is_a_usage_error);
 	tcase_add_test(tc, modules_conf_drives_boot);
+	tcase_add_test(tc, planned_boot_matches_a_planning_boot);
 	tcase_add_test(tc, failed_require_refuses_to_start);
 	tcase_add_test(tc, bad_config_line_is_refused);
 	tcase_add_test(tc, missing_config_dir_is_an_error);
