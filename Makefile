@@ -293,7 +293,11 @@ ifneq ($(BOARD_TEST_CC),)
 TB := $(O)/tests
 TEST_CC := $(BOARD_TEST_CC)
 TEST_LIBS := $(BOARD_TEST_LDFLAGS) $(BOARD_TEST_LIBS)
-TEST_RUN := $(BOARD_RUN)
+# qemu-user has been seen to spin for good in a forked child (Check forks
+# a child per test), where Check's own timeouts never fire: a suite that
+# gives no result in this many seconds fails instead of stalling the run.
+TEST_TIMEOUT ?= 600
+TEST_RUN := timeout -k 10 $(TEST_TIMEOUT) $(BOARD_RUN)
 else
 TEST_CC := $(HOSTCC)
 TEST_LIBS := $(CHECK_LIBS)
@@ -397,7 +401,10 @@ unit-tests: $(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN) \
 	$(Q)failed=0; for t in $(CHECK_SUITES_UNIT); do \
 		echo "== $$t ($(if $(TEST_RUN),$(BOARD),host))"; \
 		MANIFOLD_GEN=$(GEN) MANIFOLD_FIXTURES=$(HTB)/fixtures \
-		$(TEST_RUN) $(TB)/$$t || failed=$$((failed + 1)); \
+		$(TEST_RUN) $(TB)/$$t; rc=$$?; \
+		$(if $(TEST_RUN),if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then \
+			echo "$$t: no result after $(TEST_TIMEOUT) s under $(BOARD_RUN): stopped"; fi;) \
+		[ $$rc -eq 0 ] || failed=$$((failed + 1)); \
 	done; \
 	if [ $$failed -ne 0 ]; then echo "unit tests: $$failed suite(s) failed"; exit 1; fi
 
