@@ -16,16 +16,6 @@
 
 #include "internal.h"
 
-/* The table's embedded modules: the catalog's records of it, in order. */
-static unsigned embedded_count(const struct mf_table *table)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < table->n_modules; i++)
-		n += table->modules[i].descriptor != NULL;
-	return n;
-}
-
 const struct mf_table *mf_boot_plan_applies(struct mf_context *ctx,
 					    const struct mf_config *cfg)
 {
@@ -52,34 +42,43 @@ const struct mf_table *mf_boot_plan_table(struct mf_context *ctx)
 	/* The catalog is the table's embedded modules and nothing else (no
 	 * module file in the module directory, none failed to enter). */
 	if (table->n_boot_order != ctx->n_modules ||
-	    embedded_count(table) != ctx->n_modules)
+	    ctx->first_table_modules != ctx->n_modules)
 		return NULL;
 	return table;
+}
+
+bool mf_boot_plan_fits(struct mf_context *ctx, const struct mf_table *table)
+{
+	size_t n = ctx->n_modules, c = 0;
+
+	/* Every module once (plan_idx: the resolver's scratch, free here). */
+	for (size_t i = 0; i < n; i++)
+		ctx->modules[i]->plan_idx = 0;
+	for (size_t k = 0; k < table->n_boot_order; k++) {
+		struct mf_module *mod;
+
+		if (table->boot_order[k] >= n)
+			return false;
+		mod = ctx->modules[table->boot_order[k]];
+		if (mod->plan_idx || mod->unavailable ||
+		    c + mod->n_uses > table->n_boot_choice)
+			return false;
+		mod->plan_idx = 1;
+		for (unsigned u = 0; u < mod->n_uses; u++)
+			if (table->boot_choice[c++] >= n)
+				return false;
+	}
+	return c == table->n_boot_choice;
 }
 
 struct mf_module *mf_boot_plan_module(struct mf_context *ctx,
 				      const struct mf_table *table, size_t k,
 				      size_t *choice)
 {
-	struct mf_module *mod;
-	unsigned idx;
+	struct mf_module *mod = ctx->modules[table->boot_order[k]];
 
-	if (k >= table->n_boot_order)
-		return NULL;
-	idx = table->boot_order[k];
-	if (idx >= ctx->n_modules)
-		return NULL;
-	mod = ctx->modules[idx];
-	if (mod->manifest || mod->unavailable ||
-	    *choice + mod->n_uses > table->n_boot_choice)
-		return NULL;
-	for (unsigned u = 0; u < mod->n_uses; u++) {
-		unsigned p = table->boot_choice[*choice + u];
-
-		if (p >= ctx->n_modules)
-			return NULL;
-		mod->plan_choice[u] = ctx->modules[p];
-	}
+	for (unsigned u = 0; u < mod->n_uses; u++)
+		mod->plan_choice[u] = ctx->modules[table->boot_choice[*choice + u]];
 	*choice += mod->n_uses;
 	return mod;
 }

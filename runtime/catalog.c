@@ -468,6 +468,8 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 			ctx->table_blocks[ctx->n_table_blocks++] = block;
 		else
 			mf_free(block);
+		if (ctx->first_table == table)
+			ctx->first_table_modules = ctx->n_modules;
 		mf_unlock(ctx);
 		return err;
 	}
@@ -504,6 +506,8 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 			break;
 		}
 	}
+	if (ctx->first_table == table)
+		ctx->first_table_modules = ctx->n_modules;
 	mf_unlock(ctx);
 	return err;
 }

@@ -169,6 +169,7 @@ struct mf_context {
 	/* the table added first into an empty catalog: the one whose boot
 	 * plan a boot may follow (bootplan.c) */
 	const struct mf_table *first_table;
+	size_t first_table_modules; /* the records it gave the catalog */
 	/* The modules are not in by_name and provkeys yet, their keys[] are
 	 * NULL: a table entered an empty catalog and nothing has looked a
 	 * name or provider up since (catalog.c, mf_catalog_index()). */
@@ -276,8 +277,14 @@ const struct mf_table *mf_boot_plan_applies(struct mf_context *ctx,
 /* The same, for what the context alone says (mf_load() checks again). */
 const struct mf_table *mf_boot_plan_table(struct mf_context *ctx);
 /*
- * The k-th module of the plan and, through *choice (advanced past them),
- * its providers; NULL when the table's plan does not fit the catalog.
+ * Whether @table's plan names each catalog module once, every index in
+ * range, and a provider for each [uses] line: checked once a boot, so that
+ * mf_boot_plan_module() need not.
+ */
+bool mf_boot_plan_fits(struct mf_context *ctx, const struct mf_table *table);
+/*
+ * The k-th module of a plan that fits and, through *choice (advanced past
+ * them), its providers, set as its plan_choice.
  */
 struct mf_module *mf_boot_plan_module(struct mf_context *ctx,
 				      const struct mf_table *table, size_t k,

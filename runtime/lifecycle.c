@@ -789,22 +789,13 @@ static const struct mf_table *boot_plan_requests(struct mf_context *ctx,
 {
 	const struct mf_table *table = mf_boot_plan_table(ctx);
 
-	if (!table || n != ctx->n_modules || n != table->n_boot_order)
+	if (!table || n != ctx->n_modules)
 		return NULL;
-	/* The order must name every module once (plan_idx: scratch). */
-	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].name != ctx->modules[i]->name ||
-		    table->boot_order[i] >= n)
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].name != ctx->modules[i]->name)
 			return NULL;
-		ctx->modules[i]->plan_idx = 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct mf_module *mod = ctx->modules[table->boot_order[i]];
-
-		if (mod->plan_idx)
-			return NULL;
-		mod->plan_idx = 1;
-	}
+	if (!mf_boot_plan_fits(ctx, table))
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		mods[i] = found[i] = ctx->modules[i];
 		reqs[i].result = 0;
@@ -815,7 +806,7 @@ static const struct mf_table *boot_plan_requests(struct mf_context *ctx,
 }
 
 /*
- * Room for the dependents the plan gives each module, in one block: the
+ * Room for the dependents the (fitting) plan gives each module, in one block: the
  * boot made a small allocation for nearly every module here.  Only for
  * modules without an array yet; without memory for the block, each grows
  * its own as in any other load.
@@ -834,13 +825,8 @@ static void reserve_planned_edges(struct mf_context *ctx,
 		const struct mf_module *mod = ctx->modules[table->boot_order[k]];
 
 		for (unsigned u = 0; u < mod->n_uses; u++) {
-			struct mf_module *p;
+			struct mf_module *p = ctx->modules[choice[c++]];
 
-			/* A plan that does not fit: mf_boot_plan_module()
-			 * says so when it gets there. */
-			if (c >= table->n_boot_choice || choice[c] >= ctx->n_modules)
-				return;
-			p = ctx->modules[choice[c++]];
 			if (!p->dependents) {
 				p->plan_idx++;
 				total++;
@@ -872,7 +858,7 @@ static void reserve_planned_edges(struct mf_context *ctx,
 /*
  * Start the k-th module of the boot plan with the providers the plan chose,
  * as start_closure() would once they all run.  1: the plan does not fit
- * here (start_closure() takes over).
+ * here, a provider is not running (start_closure() takes over).
  */
 static int start_planned(struct mf_context *ctx, const struct mf_table *table,
 			 size_t k, size_t *choice, struct mf_module *mod,
@@ -881,8 +867,7 @@ static int start_planned(struct mf_context *ctx, const struct mf_table *table,
 	bool no_memory = false;
 	int err;
 
-	if (mf_boot_plan_module(ctx, table, k, choice) != mod)
-		return 1;
+	mf_boot_plan_module(ctx, table, k, choice);
 	for (unsigned u = 0; u < mod->n_uses; u++)
 		if (mod->plan_choice[u]->state != MF_STATE_RUNNING)
 			return 1;
