@@ -1021,8 +1021,12 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		struct mf_module *mod = order[i].mod;
 		int err;
 
-		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen)
+		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen) {
+			/* Started or failed out of turn (a load callback
+			 * loaded it): the plan no longer says what comes. */
+			boot_plan = NULL;
 			continue;
+		}
 		/* The plan holds while everything before started as planned. */
 		err = boot_plan ? start_planned(ctx, boot_plan, i, &choice, mod,
 						order[i].why, &b) : 1;

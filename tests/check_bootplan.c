@@ -1206,6 +1206,87 @@ START_TEST(plan_followed_only_for_the_default_boot)
 }
 END_TEST
 
+/*
+ * A load callback that loads a module the plan starts later: the boot must
+ * not follow the plan past it (the plan's choices go module by module).
+ * p1 gives svc=s at 200, p2 at 100; x and y use it.  p2's load loads x.
+ * The plan is deliberately wrong for x (p2) and right for y (p1): a boot
+ * that lost its place in the plan would give y x's choice, p2.
+ */
+static const struct mf_table_ref nest_uses[] = { { "service", "s", 0 } };
+static const struct mf_table_ref p1_prov[] = { { "service", "s", 200 } };
+static const struct mf_table_ref p2_prov[] = { { "service", "s", 100 } };
+
+static int p2_load(struct mf_module *self)
+{
+	struct mf_request req = { .name = "x", .why = "p2 wants it" };
+
+	return mf_load(mf_module_context(self), &req, 1, 0, NULL, NULL);
+}
+
+static const struct manifold_module nest_descs[] = {
+	{ MANIFOLD_ABI_VERSION, "p1", MANIFOLD_BUILD_SIGNATURE, NULL, NULL, NULL },
+	{ MANIFOLD_ABI_VERSION, "p2", MANIFOLD_BUILD_SIGNATURE, p2_load, NULL, NULL },
+	{ MANIFOLD_ABI_VERSION, "x", MANIFOLD_BUILD_SIGNATURE, NULL, NULL, NULL },
+	{ MANIFOLD_ABI_VERSION, "y", MANIFOLD_BUILD_SIGNATURE, NULL, NULL, NULL },
+};
+static const struct mf_table_module nest_mods[] = {
+	{ .name = "p1", .description = "", .checksum = "", .load_priority = 40,
+	  .provides = p1_prov, .n_provides = 1, .descriptor = &nest_descs[0] },
+	{ .name = "p2", .description = "", .checksum = "", .load_priority = 40,
+	  .provides = p2_prov, .n_provides = 1, .descriptor = &nest_descs[1] },
+	{ .name = "x", .description = "", .checksum = "", .load_priority = MF_PRIO_DEFAULT,
+	  .uses = nest_uses, .n_uses = 1, .descriptor = &nest_descs[2] },
+	{ .name = "y", .description = "", .checksum = "", .load_priority = MF_PRIO_DEFAULT,
+	  .uses = nest_uses, .n_uses = 1, .descriptor = &nest_descs[3] },
+};
+static const struct mf_table_provider nest_provs[] = {
+	{ "module", "p1", 0, 0 }, { "module", "p2", 0, 1 },
+	{ "module", "x", 0, 2 },  { "module", "y", 0, 3 },
+	{ "service", "s", 200, 0 }, { "service", "s", 100, 1 },
+};
+static const unsigned nest_order[] = { 0, 1, 2, 3 };
+static const unsigned nest_choice[] = { 1, 0 }; /* x: p2 (wrong), y: p1 */
+
+static void note_provider(void *data, const struct mf_table_ref *use,
+			  const char *provider, unsigned priority)
+{
+	(void)use;
+	(void)priority;
+	snprintf(data, 16, "%s", provider ? provider : "-");
+}
+
+START_TEST(plan_dropped_when_a_module_starts_out_of_turn)
+{
+	const struct mf_table table = {
+		.version = MF_TABLE_VERSION, .modules = nest_mods, .n_modules = 4,
+		.providers = nest_provs, .n_providers = 6,
+		.boot_order = nest_order, .n_boot_order = 4,
+		.boot_choice = nest_choice, .n_boot_choice = 2,
+	};
+	struct mf_context *ctx;
+	struct mf_config *cfg;
+	struct mf_module *mod;
+	char x_uses[16] = "", y_uses[16] = "";
+
+	ck_assert_int_eq(mf_context_new(&ctx), 0);
+	mf_context_set_log_fn(ctx, ignore_log, NULL);
+	ck_assert_int_eq(mf_catalog_add_table(ctx, &table), 0);
+	ck_assert_int_eq(mf_config_new(&cfg), 0);
+	ck_assert_int_eq(mf_config_apply(ctx, cfg, NULL, NULL), 0);
+	ck_assert_int_eq(mf_boot(ctx, cfg, NULL, NULL), 0);
+	ck_assert_int_eq(mf_module_find(ctx, "x", &mod), 0);
+	mf_module_deps(mod, note_provider, x_uses);
+	ck_assert_int_eq(mf_module_find(ctx, "y", &mod), 0);
+	mf_module_deps(mod, note_provider, y_uses);
+	/* x was loaded by p2 (planned then, by the runtime): the best. */
+	ck_assert_str_eq(x_uses, "p1");
+	ck_assert_str_eq(y_uses, "p1");
+	mf_config_free(cfg);
+	mf_context_unref(ctx);
+}
+END_TEST
+
 Suite *make_bootplan_suite(void)
 {
 	Suite *s = suite_create("bootplan");
@@ -1217,6 +1298,7 @@ Suite *make_bootplan_suite(void)
 	tcase_add_loop_test(tc, planned_boot_equals_runtime_planning, 0, CHUNKS);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tc_cond, plan_followed_only_for_the_default_boot);
+	tcase_add_test(tc_cond, plan_dropped_when_a_module_starts_out_of_turn);
 	suite_add_tcase(s, tc_cond);
 	return s;
 }
