@@ -1633,6 +1633,47 @@ START_TEST(first_lookup)
 }
 END_TEST
 
+static void keep_text(void *data, const char *text)
+{
+	strncat(data, text, 511 - strlen(data));
+}
+
+/*
+ * What the console says when the index cannot be built: out of memory, not
+ * that the module does not exist (it used to ask again, and the second try
+ * built the index and found it).  Each allocation fails in turn; the
+ * index's own failures leave the catalog unindexed and must say so.
+ */
+START_TEST(console_says_out_of_memory_when_the_index_fails)
+{
+	static const char *const cmds[] = { "module why gamma", "module deps gamma",
+					    "module users gamma" };
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		unsigned index_failures = 0;
+
+		for (unsigned long n = 1; n < 64; n++) {
+			struct mf_context *ctx;
+			char out[512] = "";
+
+			setup_planned(&ctx);
+			mf_alloc_fail_nth(n);
+			mf_console_exec(ctx, cmds[i], keep_text, out);
+			mf_alloc_fail_nth(0);
+			ck_assert_msg(!strstr(out, "no such module"),
+				      "%s, allocation %lu failed: %s", cmds[i], n, out);
+			if (index_deferred(ctx)) {
+				ck_assert_msg(strstr(out, "out of memory"),
+					      "%s, allocation %lu failed: %s", cmds[i], n, out);
+				index_failures++;
+			}
+			release(ctx);
+		}
+		ck_assert_uint_gt(index_failures, 0);
+	}
+}
+END_TEST
+
 START_TEST(apply_unindexed)
 {
 	with_boot_cfg(&(struct scenario){ .name = "config apply (unindexed table)",
@@ -1777,6 +1818,7 @@ Suite *make_faults_suite(void)
 	add_case(s, "boot_planned", planned_boot);
 	add_case(s, "boot_planned_2nd", planned_boot_second_failure);
 	add_case(s, "first_lookup", first_lookup);
+	add_case(s, "console_oom", console_says_out_of_memory_when_the_index_fails);
 	add_case(s, "apply_unindexed", apply_unindexed);
 	return s;
 }
