@@ -1250,6 +1250,15 @@ static bool have_moddir(void)
 	return ok;
 }
 
+/* The refresh walks need a module directory; a board without says so. */
+static bool refresh_walks_apply(void)
+{
+	if (have_moddir())
+		return true;
+	printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+	return false;
+}
+
 static void teardown(void)
 {
 	mf_alloc_fail_nth(0);
@@ -1329,10 +1338,8 @@ END_TEST
 
 START_TEST(refresh)
 {
-	if (!have_moddir()) {
-		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+	if (!refresh_walks_apply())
 		return;
-	}
 	walk(&(struct scenario){ .name = "refresh", .setup = setup_moddir, .op = op_refresh,
 				 .stepwise = true });
 	moddir_cleanup();
@@ -1370,10 +1377,8 @@ START_TEST(refresh_settled)
 	static struct fake_events ev;
 	struct mf_context *ctx;
 
-	if (!have_moddir()) {
-		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+	if (!refresh_walks_apply())
 		return;
-	}
 	write_settled_files();
 	walk(&(struct scenario){ .name = "refresh (settled files)", .setup = setup_settled,
 				 .op = op_refresh, .stepwise = true });
@@ -1406,10 +1411,8 @@ START_TEST(refresh_cached)
 	long len;
 	int r;
 
-	if (!have_moddir()) {
-		printf("faults: refresh: no loadable modules on this board, walk skipped\n");
+	if (!refresh_walks_apply())
 		return;
-	}
 	write_cached_files();
 	walk(&(struct scenario){ .name = "refresh (warm cache)", .setup = setup_cached,
 				 .op = op_refresh, .stepwise = true });
