@@ -202,8 +202,8 @@ int mf_loadable_new(const char *dir, const struct mf_manifest *m,
 
 	if (!ld)
 		return -ENOMEM;
-	ld->path = mf_strdup_printf("%s/%s.so", dir, m->name);
-	ld->symbol = mf_strdup_printf(MF_MODULE_SYMBOL_PREFIX "%s", m->name);
+	ld->path = mf_strjoin(dir, "/", m->name, ".so", NULL);
+	ld->symbol = mf_strjoin(MF_MODULE_SYMBOL_PREFIX, m->name, NULL);
 	ld->checksum = m->checksum ? mf_strdup(m->checksum) : NULL;
 	ld->flags = flags;
 	ld->export_globals = m->export_globals;

@@ -4,7 +4,8 @@
  *
  * Shape: mf_ini_parse() cuts the buffer into lines; check_line() refuses what
  * no format accepts (a NUL byte, an overlong line, control characters) at
- * the line where it is, never cutting or merging lines; handle_line() trims,
+ * the line where it is, never cutting or merging lines (a valid line costs
+ * one scan, which finds its end and its validity together); handle_line() trims,
  * skips comments, parses "[name]" headers and splits "key=value", then hands
  * the pieces to the format's callbacks.  The first error stops the parse.
  *
@@ -125,6 +126,22 @@ static char *trim(char *s)
 	return s;
 }
 
+/* trim() of the @*len bytes at @s, which end the string: *len follows. */
+static char *trim_len(char *s, size_t *len)
+{
+	size_t n = *len;
+
+	while (n > 0 && mf_ini_is_blank(*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && mf_ini_is_blank(s[n - 1]))
+		n--;
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
 /*
  * Asterisk's directives start with '#' like our comments; refusing them
  * beats ignoring an include the administrator counts on.
@@ -188,13 +205,18 @@ static int handle_section_header(struct mf_ini *ini, char *s)
 	return 0;
 }
 
-/* @s: one line, NUL-terminated, free of control characters. */
-static int handle_line(struct mf_ini *ini, char *s)
+/*
+ * @s: one line of @len bytes, NUL-terminated, free of control characters.
+ * Lengths are carried along rather than measured again: a manifest's lines
+ * are read at every boot.
+ */
+static int handle_line(struct mf_ini *ini, char *s, size_t len)
 {
 	char *eq, *key, *value;
+	size_t klen, vlen;
 	int r;
 
-	s = trim(s);
+	s = trim_len(s, &len);
 	if (*s == '#' && (ini->flags & MF_INI_REFUSE_DIRECTIVES)) {
 		r = check_directive(ini, s);
 		if (r < 0)
@@ -204,22 +226,27 @@ static int handle_line(struct mf_ini *ini, char *s)
 		return 0;
 	if (ini->flags & MF_INI_INLINE_COMMENTS) {
 		cut_inline_comment(s);
-		s = trim(s);
+		len = strlen(s);
+		s = trim_len(s, &len);
 	}
 	if (*s == '[')
 		return handle_section_header(ini, s);
 	if (!ini->in_section)
 		return mf_ini_fail(ini, "text before the first section");
 
-	eq = strchr(s, '=');
+	eq = memchr(s, '=', len);
 	if (!eq)
 		return mf_ini_fail(ini, "missing '='");
 	*eq = '\0';
+	klen = (size_t)(eq - s);
 	value = eq + 1;
-	if ((ini->flags & MF_INI_ARROW) && *value == '>')
+	vlen = len - klen - 1;
+	if ((ini->flags & MF_INI_ARROW) && *value == '>') {
 		value++;
-	key = trim(s);
-	value = trim(value);
+		vlen--;
+	}
+	key = trim_len(s, &klen);
+	value = trim_len(value, &vlen);
 	if (*key == '\0')
 		return mf_ini_fail(ini, "empty key");
 	if (*value == '\0')
@@ -227,14 +254,27 @@ static int handle_line(struct mf_ini *ini, char *s)
 	return ini->entry(ini, key, value);
 }
 
+/* A terminated copy of a line known to be valid, to handle_line(). */
+static int take_line(struct mf_ini *ini, const char *line, size_t len)
+{
+	char copy[MF_INI_LINE_MAX + 1];
+
+	if (len > MF_INI_LINE_MAX)
+		return mf_ini_fail(ini, "line too long (%zu bytes, max %d)", len,
+				   MF_INI_LINE_MAX);
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	return handle_line(ini, copy, len);
+}
+
 /*
- * Check what holds for every line, then hand a terminated copy to
- * handle_line().  @len excludes the '\n'; a '\r' before it is part of the
- * terminator.
+ * Check what holds for every line, then hand it to take_line().  @len
+ * excludes the '\n'; a '\r' before it is part of the terminator.  The
+ * checks come in the order of their messages' precedence: a NUL byte
+ * anywhere, then the length, then the first control character.
  */
 static int check_line(struct mf_ini *ini, const char *line, size_t len)
 {
-	char copy[MF_INI_LINE_MAX + 1];
 	size_t i;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -250,28 +290,45 @@ static int check_line(struct mf_ini *ini, const char *line, size_t len)
 		if ((c < ' ' && c != '\t') || c == 0x7f)
 			return mf_ini_fail(ini, "control character 0x%02x", c);
 	}
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	return handle_line(ini, copy);
+	return take_line(ini, line, len);
+}
+
+/* Not a byte of a line's text: a terminator, or an error check_line() names. */
+static bool is_special(unsigned char c)
+{
+	return (c < ' ' && c != '\t') || c == 0x7f;
 }
 
 int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len)
 {
-	size_t off = 0, n;
-	const char *nl;
+	const char *end = buf + len, *p = buf, *q, *nl;
 	int r;
 
 	ini->line = 0;
 	ini->in_section = false;
-	/* A final line without '\n' is still a line; "" has no line at all. */
-	while (off < len) {
-		nl = memchr(buf + off, '\n', len - off);
-		n = nl ? (size_t)(nl - (buf + off)) : len - off;
+	/*
+	 * One pass a line: the scan for its end stops at the first byte that
+	 * is not text.  A '\n', or a '\r' ending the line, ends a valid line;
+	 * anything else is an error, which check_line() finds and words.
+	 * A final line without '\n' is still a line; "" has no line at all.
+	 */
+	while (p < end) {
 		ini->line++;
-		r = check_line(ini, buf + off, n);
+		for (q = p; q < end && !is_special((unsigned char)*q); q++)
+			;
+		if (q == end || *q == '\n') {
+			r = take_line(ini, p, (size_t)(q - p));
+			p = q == end ? end : q + 1;
+		} else if (*q == '\r' && (q + 1 == end || q[1] == '\n')) {
+			r = take_line(ini, p, (size_t)(q - p));
+			p = q + 1 == end ? end : q + 2;
+		} else {
+			nl = memchr(q, '\n', (size_t)(end - q));
+			r = check_line(ini, p, (size_t)((nl ? nl : end) - p));
+			p = nl ? nl + 1 : end;
+		}
 		if (r < 0)
 			return r;
-		off += n + 1;
 	}
 	return 0;
 }

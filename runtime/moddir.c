@@ -677,7 +677,8 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		    int dirfd, const char *base, const struct timespec *now)
 {
 	struct entry *e = entry_get(md, base);
-	char why[MF_ERR_MAX], file[NAME_MAX + 1], *path = NULL, *owned = NULL;
+	char why[MF_ERR_MAX], *path = NULL, *owned = NULL;
+	const char *file; /* @base.manifest: the end of path */
 	struct mf_manifest *m = NULL;
 	struct stat st = { 0 };
 	bool keep = false; /* the outcome is the file's: remember it */
@@ -692,10 +693,10 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 	/* Until this reading is done, the file is as good as unknown. */
 	e->known = false;
 	e->cached = false;
-	path = mf_strdup_printf("%s/%s.manifest", md->dir, base);
+	path = mf_strjoin(md->dir, "/", base, ".manifest", NULL);
 	if (!path)
 		return -ENOMEM;
-	snprintf(file, sizeof(file), "%s.manifest", base);
+	file = path + strlen(md->dir) + 1;
 	if (!mf_file_name_ok(base)) {
 		/* Its name alone decides, whatever the file says. */
 		keep = fstatat(dirfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0;
