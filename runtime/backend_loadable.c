@@ -40,26 +40,47 @@
 #include "internal.h"
 #include "loadable.h"
 
-struct mf_loadable {
-	char *path;	/* DIR/<name>.so */
-	char *symbol;	/* manifold_module_<name> */
-	char *checksum; /* what the file must hash to; NULL: the manifest has none */
-	unsigned flags;	/* MF_MODDIR_* */
-	bool export_globals;
-	void *handle;	/* kept for ever once mapped */
-	const struct manifold_module *desc;
-	char mapped[MF_SHA256_TEXT_SIZE]; /* checksum of the bytes mapped */
-	struct stat mapped_st;	/* MF_MODDIR_NO_CHECKSUM: the file mapped */
+/* What MF_MODDIR_NO_CHECKSUM knows a mapped file by: see same_file(). */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
 };
 
-static bool same_file(const struct stat *a, const struct stat *b)
+/*
+ * One block per module, its strings after it: a boot adds a thousand of
+ * these, and three small blocks each were a tenth of what reading the
+ * directory cost beside the parser.
+ */
+struct mf_loadable {
+	const char *path;	/* DIR/<name>.so, in names[] */
+	const char *symbol;	/* manifold_module_<name>, in names[] */
+	/* What the file must hash to; NULL: the manifest has none.  The
+	 * manifest's own text (the catalog entry keeps it as long as this),
+	 * or own_checksum once a refreshed manifest changed it. */
+	const char *checksum;
+	char *own_checksum;
+	unsigned flags;		/* MF_MODDIR_* */
+	bool export_globals;
+	void *handle;		/* kept for ever once mapped */
+	const struct manifold_module *desc;
+	/* The file mapped, as known by the mode it was mapped in. */
+	union {
+		char sum[MF_SHA256_TEXT_SIZE]; /* checksum of the bytes mapped */
+		struct file_id id;	      /* MF_MODDIR_NO_CHECKSUM */
+	} mapped;
+	char names[];
+};
+
+static bool same_file(const struct stat *st, const struct file_id *id)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+	return st->st_dev == id->dev && st->st_ino == id->ino &&
+	       st->st_size == id->size &&
+	       st->st_mtim.tv_sec == id->mtim.tv_sec &&
+	       st->st_mtim.tv_nsec == id->mtim.tv_nsec &&
+	       st->st_ctim.tv_sec == id->ctim.tv_sec &&
+	       st->st_ctim.tv_nsec == id->ctim.tv_nsec;
 }
 
 static int refuse(struct mf_module *mod, int err, const char *fmt, ...)
@@ -95,7 +116,7 @@ static int check_unsummed(struct mf_module *mod, struct mf_loadable *ld,
 
 	if (err < 0)
 		return refuse(mod, err, "%s", why);
-	if (ld->handle && !same_file(st, &ld->mapped_st))
+	if (ld->handle && !same_file(st, &ld->mapped.id))
 		return refuse(mod, -ETXTBSY,
 			      "%s changed on disk after its code was mapped; musl "
 			      "cannot replace code that is mapped, so the new file "
@@ -132,7 +153,11 @@ static int loadable_map(struct mf_context *ctx, struct mf_module *mod,
 		if (err == 0 && !ld->handle) {
 			err = map_file(mod, ld);
 			if (err == 0)
-				ld->mapped_st = st;
+				ld->mapped.id = (struct file_id){
+					.dev = st.st_dev, .ino = st.st_ino,
+					.size = st.st_size, .mtim = st.st_mtim,
+					.ctim = st.st_ctim,
+				};
 		}
 		if (err < 0)
 			return err;
@@ -141,12 +166,12 @@ static int loadable_map(struct mf_context *ctx, struct mf_module *mod,
 	err = mf_modfile_checksum(ld->path, ld->flags, sum, why, sizeof(why));
 	if (err < 0)
 		return refuse(mod, err, "%s", why);
-	if (ld->handle && strcmp(sum, ld->mapped) != 0)
+	if (ld->handle && strcmp(sum, ld->mapped.sum) != 0)
 		return refuse(mod, -ETXTBSY,
 			      "%s changed on disk after its code was mapped (%s, "
 			      "now %s); musl cannot replace code that is mapped, "
 			      "so the new file is not used: restart the image to "
-			      "load it", ld->path, ld->mapped, sum);
+			      "load it", ld->path, ld->mapped.sum, sum);
 	if (!ld->checksum)
 		return refuse(mod, -EBADMSG,
 			      "its manifest has no checksum; a module file is "
@@ -163,7 +188,7 @@ static int loadable_map(struct mf_context *ctx, struct mf_module *mod,
 		err = map_file(mod, ld);
 		if (err < 0)
 			return err;
-		memcpy(ld->mapped, sum, sizeof(sum));
+		memcpy(ld->mapped.sum, sum, sizeof(sum));
 	}
 found:
 	if (!ld->desc)
@@ -182,9 +207,7 @@ static void loadable_release(void *data)
 		return;
 	/* No dlclose(): the code stays mapped for the life of the process
 	 * (see the top of this file). */
-	mf_free(ld->path);
-	mf_free(ld->symbol);
-	mf_free(ld->checksum);
+	mf_free(ld->own_checksum);
 	mf_free(ld);
 }
 
@@ -198,19 +221,30 @@ const struct mf_backend_ops mf_loadable_backend = {
 int mf_loadable_new(const char *dir, const struct mf_manifest *m,
 		    unsigned flags, struct mf_loadable **out)
 {
-	struct mf_loadable *ld = mf_calloc(1, sizeof(*ld));
+	static const char prefix[] = MF_MODULE_SYMBOL_PREFIX;
+	size_t dlen = strlen(dir), nlen = strlen(m->name);
+	size_t plen = dlen + 1 + nlen + sizeof(".so"); /* with its NUL */
+	struct mf_loadable *ld;
+	char *w;
 
+	ld = mf_malloc(sizeof(*ld) + plen + sizeof(prefix) + nlen);
 	if (!ld)
 		return -ENOMEM;
-	ld->path = mf_strjoin(dir, "/", m->name, ".so", NULL);
-	ld->symbol = mf_strjoin(MF_MODULE_SYMBOL_PREFIX, m->name, NULL);
-	ld->checksum = m->checksum ? mf_strdup(m->checksum) : NULL;
-	ld->flags = flags;
-	ld->export_globals = m->export_globals;
-	if (!ld->path || !ld->symbol || (m->checksum && !ld->checksum)) {
-		loadable_release(ld);
-		return -ENOMEM;
-	}
+	*ld = (struct mf_loadable){
+		.checksum = m->checksum,
+		.flags = flags,
+		.export_globals = m->export_globals,
+	};
+	w = ld->names;
+	ld->path = w;
+	memcpy(w, dir, dlen);
+	w[dlen] = '/';
+	memcpy(w + dlen + 1, m->name, nlen);
+	memcpy(w + dlen + 1 + nlen, ".so", sizeof(".so"));
+	w += plen;
+	ld->symbol = w;
+	memcpy(w, prefix, sizeof(prefix) - 1);
+	memcpy(w + sizeof(prefix) - 1, m->name, nlen + 1);
 	*out = ld;
 	return 0;
 }
@@ -219,9 +253,11 @@ int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum)
 {
 	char *copy = NULL;
 
+	/* The new manifest goes when its refresh ends: this one is a copy. */
 	if (checksum && !(copy = mf_strdup(checksum)))
 		return -ENOMEM;
-	mf_free(ld->checksum);
+	mf_free(ld->own_checksum);
+	ld->own_checksum = copy;
 	ld->checksum = copy;
 	return 0;
 }

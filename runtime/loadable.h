@@ -39,8 +39,9 @@ int mf_modfile_openat(int dirfd, const char *name, const char *path,
 		      unsigned flags, struct stat *seen, char *err, size_t errlen);
 
 /*
- * The whole of a checked file (see mf_modfile_openat()), NUL-terminated;
- * the caller frees *buf.  -EFBIG when it is larger than @max bytes.
+ * The whole of a checked file (see mf_modfile_openat()), NUL-terminated,
+ * in one block of the size its descriptor says; the caller frees *buf.
+ * -EFBIG when it holds @max bytes or more.
  */
 int mf_modfile_readat(int dirfd, const char *name, const char *path,
 		      unsigned flags, size_t max, char **buf, size_t *len,
@@ -73,12 +74,14 @@ struct mf_loadable;
 /*
  * The backend data of module @m, whose file is DIR/<name>.so.  The catalog
  * entry owns it once mf_catalog_add_manifest() succeeded; before that the
- * caller frees it with mf_loadable_backend.release().
+ * caller frees it with mf_loadable_backend.release().  It uses @m's checksum
+ * in place: @m must last as long as it does (the catalog entry keeps both).
  */
 int mf_loadable_new(const char *dir, const struct mf_manifest *m,
 		    unsigned flags, struct mf_loadable **out);
 
-/* The checksum the next mapping is checked against (a refreshed manifest's). */
+/* The checksum the next mapping is checked against (a refreshed manifest's,
+ * copied). */
 int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum);
 const char *mf_loadable_checksum(const struct mf_loadable *ld);
 

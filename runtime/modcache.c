@@ -130,24 +130,47 @@ static bool expect(struct cursor *c, char ch)
 	return true;
 }
 
-/* Digits in @base, at least one, of a value no more than @max. */
-static bool get_u(struct cursor *c, unsigned base, uint64_t max, uint64_t *out)
+/*
+ * Digits in @base, at least one, of a value no more than @max.  Seven
+ * numbers a record: the digits that cannot overflow 64 bits (19 decimal,
+ * 21 octal, after any leading zeros) are taken without a check each, and
+ * the value is compared with @max once; only longer numbers pay a division
+ * per digit.  Inline, so that get_dec() and get_oct() multiply by a
+ * constant.
+ */
+static inline bool get_u(struct cursor *c, unsigned base, uint64_t max,
+			 uint64_t *out)
 {
+	const size_t safe = base == 8 ? 21 : 19;
+	char *q = c->p, *stop;
 	uint64_t v = 0;
-	char *q;
+	unsigned d;
 
-	for (q = c->p; q < c->end && *q >= '0' && *q < (char)('0' + base); q++) {
-		unsigned d = (unsigned)(*q - '0');
-
+	while (q < c->end && *q == '0')
+		q++;
+	stop = (size_t)(c->end - q) > safe ? q + safe : c->end;
+	for (; q < stop && (d = (unsigned)(*q - '0')) < base; q++)
+		v = v * base + d;
+	for (; q < c->end && (d = (unsigned)(*q - '0')) < base; q++) {
 		if (d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;
 	}
-	if (q == c->p)
+	if (q == c->p || v > max)
 		return false;
 	c->p = q;
 	*out = v;
 	return true;
+}
+
+static bool get_dec(struct cursor *c, uint64_t max, uint64_t *out)
+{
+	return get_u(c, 10, max, out);
+}
+
+static bool get_oct(struct cursor *c, uint64_t max, uint64_t *out)
+{
+	return get_u(c, 8, max, out);
 }
 
 /* An optional '-', then digits: a value within -@max - 1 .. @max. */
@@ -156,7 +179,7 @@ static bool get_s(struct cursor *c, int64_t max, int64_t *out)
 	bool neg = expect(c, '-');
 	uint64_t v;
 
-	if (!get_u(c, 10, (uint64_t)max + neg, &v))
+	if (!get_dec(c, (uint64_t)max + neg, &v))
 		return false;
 	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return true;
@@ -172,11 +195,29 @@ static bool get_time(struct cursor *c, struct timespec *t)
 	if (!get_s(c, SMAX(time_t), &sec) || !expect(c, '.'))
 		return false;
 	at = c->p;
-	if (!get_u(c, 10, 999999999, &nsec) || c->p - at != 9)
+	if (!get_dec(c, 999999999, &nsec) || c->p - at != 9)
 		return false;
 	t->tv_sec = (time_t)sec;
 	t->tv_nsec = (long)nsec;
 	return true;
+}
+
+/*
+ * The name that begins a record, and the space after it, at c->p: where
+ * both are right, one pass over its bytes says so (a name is a module name:
+ * mf_file_name_ok()).  NULL for anything else.
+ */
+static char *plain_name(const struct cursor *c)
+{
+	size_t room = (size_t)(c->end - c->p), i;
+
+	for (i = 0; i < room && i < 64; i++) {
+		char ch = c->p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			break;
+	}
+	return i > 0 && i <= 63 && i < room && c->p[i] == ' ' ? c->p + i : NULL;
 }
 
 /* One record at c->p, after @prev (NULL for the first). */
@@ -184,30 +225,38 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 			struct mf_modcache_rec *rec)
 {
 	size_t room = (size_t)(c->end - c->p);
-	char *name = c->p, *sp = memchr(c->p, ' ', room < 65 ? room : 65);
+	char *name = c->p, *sp = plain_name(c);
 	/* Below what a manifest may be, and what off_t holds. */
 	uint64_t size_max = text_max - 1 < (uint64_t)SMAX(off_t) ? text_max - 1 :
 				    (uint64_t)SMAX(off_t);
 	struct mf_file_id *id = &rec->id;
 	uint64_t dev, ino, size, mode, uid;
+	int order;
 
-	if (!sp)
-		return malformed(c, "a record's name, or the file, ends too soon");
-	*sp = '\0';
-	if (strlen(name) != (size_t)(sp - name) || !mf_file_name_ok(name))
-		return malformed(c, "'%s' is not a module name", name);
-	if (prev && strcmp(prev, name) == 0)
+	if (sp) {
+		*sp = '\0';
+	} else {
+		/* Not a plain name: which fault it is, for the message. */
+		sp = memchr(c->p, ' ', room < 65 ? room : 65);
+		if (!sp)
+			return malformed(c, "a record's name, or the file, ends too soon");
+		*sp = '\0';
+		if (strlen(name) != (size_t)(sp - name) || !mf_file_name_ok(name))
+			return malformed(c, "'%s' is not a module name", name);
+	}
+	order = prev ? strcmp(prev, name) : -1;
+	if (order == 0)
 		return malformed(c, "'%s' twice", name);
-	if (prev && strcmp(prev, name) > 0)
+	if (order > 0)
 		return malformed(c, "'%s' after '%s': names out of order", name, prev);
 	c->p = sp + 1;
-	if (!get_u(c, 10, UMAX(dev_t), &dev) || !expect(c, ' ') ||
-	    !get_u(c, 10, UMAX(ino_t), &ino) || !expect(c, ' ') ||
-	    !get_u(c, 10, size_max, &size) || !expect(c, ' ') ||
+	if (!get_dec(c, UMAX(dev_t), &dev) || !expect(c, ' ') ||
+	    !get_dec(c, UMAX(ino_t), &ino) || !expect(c, ' ') ||
+	    !get_dec(c, size_max, &size) || !expect(c, ' ') ||
 	    !get_time(c, &id->mtime) || !expect(c, ' ') ||
 	    !get_time(c, &id->ctime) || !expect(c, ' ') ||
-	    !get_u(c, 8, 0177777, &mode) || !expect(c, ' ') ||
-	    !get_u(c, 10, UMAX(uid_t), &uid) || !expect(c, '\n'))
+	    !get_oct(c, 0177777, &mode) || !expect(c, ' ') ||
+	    !get_dec(c, UMAX(uid_t), &uid) || !expect(c, '\n'))
 		return malformed(c, "%s: a bad or missing number", name);
 	if (size + 1 > (uint64_t)(c->end - c->p) || c->p[size] != '\n')
 		return malformed(c, "%s: the text is not %ju bytes and a newline",
@@ -233,15 +282,15 @@ static int parse_header(struct cursor *c, const char *dir, size_t *n)
 		return malformed(c, "not a module cache (no '%.*s' header)",
 				 (int)sizeof(MAGIC) - 2, MAGIC);
 	c->p += sizeof(MAGIC) - 1;
-	if (!get_u(c, 10, UINT32_MAX, &version) || !expect(c, '\n'))
+	if (!get_dec(c, UINT32_MAX, &version) || !expect(c, '\n'))
 		return malformed(c, "a bad format version");
 	if (version != VERSION) {
 		snprintf(c->why, c->whylen, "%s: format version %ju, this image "
 			 "uses %d: rebuilt", c->path, (uintmax_t)version, VERSION);
 		return -ESTALE;
 	}
-	if (!get_u(c, 10, SIZE_MAX, &count) || !expect(c, ' ') ||
-	    !get_u(c, 10, PATH_MAX, &dirlen) || !expect(c, ' ') ||
+	if (!get_dec(c, SIZE_MAX, &count) || !expect(c, ' ') ||
+	    !get_dec(c, PATH_MAX, &dirlen) || !expect(c, ' ') ||
 	    dirlen >= (uint64_t)(c->end - c->p) || c->p[dirlen] != '\n')
 		return malformed(c, "a bad record count or directory");
 	if (dirlen != strlen(dir) || memcmp(c->p, dir, dirlen) != 0) {
@@ -317,6 +366,21 @@ const struct mf_modcache_rec *mf_modcache_find(const struct mf_modcache *c,
 	if (!c || c->n == 0)
 		return NULL;
 	return bsearch(&key, c->recs, c->n, sizeof(key), cmp_rec);
+}
+
+const struct mf_modcache_rec *mf_modcache_find_next(const struct mf_modcache *c,
+						    const char *name, size_t *next)
+{
+	const struct mf_modcache_rec *r;
+
+	if (!c)
+		return NULL;
+	if (*next < c->n && strcmp(c->recs[*next].name, name) == 0)
+		r = &c->recs[*next];
+	else if (!(r = mf_modcache_find(c, name)))
+		return NULL;
+	*next = (size_t)(r - c->recs) + 1;
+	return r;
 }
 
 size_t mf_modcache_count(const struct mf_modcache *c)

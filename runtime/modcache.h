@@ -66,6 +66,14 @@ int mf_modcache_load(const char *path, const char *dir, unsigned flags,
 const struct mf_modcache_rec *mf_modcache_find(const struct mf_modcache *c,
 					       const char *name);
 
+/*
+ * The same for names asked for in order, as a directory is read: the search
+ * starts at record *@next (0 at first), and *@next is left after the record
+ * found.  One comparison a name where bsearch() made ten.
+ */
+const struct mf_modcache_rec *mf_modcache_find_next(const struct mf_modcache *c,
+						    const char *name, size_t *next);
+
 /* How many records @c holds. */
 size_t mf_modcache_count(const struct mf_modcache *c);
 

@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,10 @@ struct entry {
 
 struct mf_moddir {
 	char *dir;
+	/* "DIR/", with room after it for any file name of the directory: the
+	 * path of the manifest being read, in messages and its manifest. */
+	char *path;
+	size_t dirlen;
 	unsigned flags;
 	unsigned scan;	   /* scans made so far */
 	size_t n_seen;	   /* entries the current scan found */
@@ -157,23 +162,44 @@ static void mark_seen(struct mf_moddir *md, struct entry *e)
 	}
 }
 
+/*
+ * A name to read, with its first eight bytes as a number that orders as
+ * the name does: names like bm_00042 differ there, and the sort compares
+ * two numbers where strcmp() walked both strings.
+ */
+struct name {
+	uint64_t key;
+	union {
+		size_t off;	  /* into todo.text, while it grows */
+		const char *base; /* once it is complete */
+	};
+};
+
 /* The files of one scan that must be read: new or changed since last time. */
 struct todo {
 	DIR *dp;	  /* the directory, open until they are read */
 	char *text;	  /* their base names, one after the other */
 	size_t used, cap; /* of text */
-	union name {
-		size_t off;	  /* into text, while it grows */
-		const char *base; /* once it is complete */
-	} *names;
+	/* cap_names of them, and as many more for the sort (sort_names()) */
+	struct name *names;
 	size_t n, cap_names;
 };
+
+static uint64_t name_key(const char *base, size_t len)
+{
+	uint64_t key = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		key = key << 8 | (i < len ? (unsigned char)base[i] : 0);
+	return key;
+}
 
 static int todo_add(struct todo *t, const char *base, size_t len)
 {
 	if (t->n == t->cap_names) {
 		size_t c = t->cap_names ? t->cap_names * 2 : 64;
-		union name *p = mf_realloc(t->names, c * sizeof(*p));
+		struct name *p = c < SIZE_MAX / 2 / sizeof(*p) ?
+				 mf_realloc(t->names, 2 * c * sizeof(*p)) : NULL;
 
 		if (!p)
 			return -ENOMEM;
@@ -194,7 +220,7 @@ static int todo_add(struct todo *t, const char *base, size_t len)
 	}
 	memcpy(t->text + t->used, base, len);
 	t->text[t->used + len] = '\0';
-	t->names[t->n++].off = t->used;
+	t->names[t->n++] = (struct name){ .key = name_key(base, len), .off = t->used };
 	t->used += len + 1;
 	return 0;
 }
@@ -207,9 +233,61 @@ static void todo_free(struct todo *t)
 	mf_free(t->names);
 }
 
-static int cmp_name(const void *a, const void *b)
+/* strcmp(a->base, b->base) < 0 */
+static bool before(const struct name *a, const struct name *b)
 {
-	return strcmp(((const union name *)a)->base, ((const union name *)b)->base);
+	if (a->key != b->key)
+		return a->key < b->key;
+	/* The same first eight bytes: a NUL among them ends both names. */
+	return (a->key & 0xff) && strcmp(a->base + 8, b->base + 8) < 0;
+}
+
+/*
+ * Sort the names, in the room after them (todo.names): runs of eight by
+ * insertion, then merged.  The C library's qsort() (musl's smoothsort)
+ * took more instructions a module than all the rest of the scan.
+ */
+static void sort_names(struct todo *t)
+{
+	enum { RUN = 8 };
+	struct name *src, *dst, *x;
+	size_t n = t->n;
+
+	if (n < 2)
+		return;
+	src = t->names;
+	dst = t->names + t->cap_names;
+	for (size_t lo = 0; lo < n; lo += RUN) {
+		size_t hi = n - lo > RUN ? lo + RUN : n;
+
+		for (size_t i = lo + 1; i < hi; i++) {
+			struct name v = src[i];
+			size_t j = i;
+
+			for (; j > lo && before(&v, &src[j - 1]); j--)
+				src[j] = src[j - 1];
+			src[j] = v;
+		}
+	}
+	for (size_t w = RUN; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = n - lo > w ? lo + w : n;
+			size_t hi = n - mid > w ? mid + w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = before(&src[j], &src[i]) ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != t->names)
+		memcpy(t->names, src, n * sizeof(*src));
 }
 
 /*
@@ -261,34 +339,25 @@ static int scan_dir(struct mf_moddir *md, struct todo *t)
 		return -errno;
 	for (size_t i = 0; i < t->n; i++)
 		t->names[i].base = t->text + t->names[i].off;
-	if (t->n > 1)
-		qsort(t->names, t->n, sizeof(*t->names), cmp_name);
+	sort_names(t);
 	return 0;
 }
 
+/* A new entry is one block with its hash entry: mf_hash_intern(). */
 static struct entry *entry_get(struct mf_moddir *md, const char *base)
 {
-	struct entry *e = mf_hash_get(&md->entries, base);
+	bool created;
 
-	if (e)
-		return e;
-	e = mf_calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	if (mf_hash_put(&md->entries, base, e) < 0) {
-		mf_free(e);
-		return NULL;
-	}
-	return e;
+	return mf_hash_intern(&md->entries, base, sizeof(struct entry), &created);
 }
 
-static void entry_free(void *value)
+/* What @e holds; the entry itself goes with its hash entry. */
+static void entry_fini(void *value)
 {
 	struct entry *e = value;
 
 	mf_free(e->said);
 	mf_free(e->unavailable);
-	mf_free(e);
 }
 
 /*
@@ -397,6 +466,19 @@ static int update_entry(struct report *r, struct entry *e, struct mf_manifest *m
 	return changes;
 }
 
+/*
+ * The catalog's module @name, or NULL.  The refresh holds the context's
+ * lock and its names are module names (mf_file_name_ok()): the index is
+ * asked directly, where mf_module_find(), made for what users type, locked
+ * and checked the name again, twice a module.  An index that cannot be
+ * built for lack of memory finds nothing, as mf_module_find() did: adding
+ * the module builds it or says -ENOMEM.
+ */
+static struct mf_module *catalog_get(struct mf_context *ctx, const char *name)
+{
+	return mf_catalog_index(ctx) == 0 ? mf_hash_get(&ctx->by_name, name) : NULL;
+}
+
 static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 		     struct mf_manifest *m)
 {
@@ -405,7 +487,8 @@ static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 	char why[MF_ERR_MAX];
 	int err;
 
-	if (mf_module_find(r->ctx, m->name, &other) == 0) {
+	other = catalog_get(r->ctx, m->name);
+	if (other) {
 		snprintf(why, sizeof(why),
 			 "%s: module %s is %s already (%s); keeping that one",
 			 m->path, m->name,
@@ -436,7 +519,7 @@ static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 	}
 	/* The catalog owns m now; its entry is found by name. */
 	e->ld = ld;
-	mf_module_find(r->ctx, m->name, &e->mod);
+	e->mod = catalog_get(r->ctx, m->name);
 	mf_set_str(&e->said, NULL);
 	if (md->scan > 1)
 		say(r, MF_EVENT_NOTE, e->mod->name, "new in the module directory");
@@ -484,6 +567,7 @@ static void remember(struct entry *e, const struct stat *st,
  */
 struct cache_pass {
 	struct mf_modcache *old; /* the cache file as this refresh read it */
+	size_t next_old;	 /* mf_modcache_find_next() */
 	bool read;		 /* old was read (or found unusable) */
 	size_t served;		 /* manifests taken from old */
 	struct mf_modcache_rec *fresh; /* texts read from files, kept */
@@ -541,7 +625,8 @@ static int manifest_text(struct cache_pass *cp, struct mf_moddir *md, int dirfd,
 			 const struct timespec *now, const char **text, size_t *len,
 			 char **owned, struct stat *st, char *why, size_t whylen)
 {
-	const struct mf_modcache_rec *c = mf_modcache_find(cp->old, base);
+	const struct mf_modcache_rec *c = mf_modcache_find_next(cp->old, base,
+								 &cp->next_old);
 	int err;
 
 	if (c && fstatat(dirfd, file, st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -677,8 +762,10 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		    int dirfd, const char *base, const struct timespec *now)
 {
 	struct entry *e = entry_get(md, base);
-	char why[MF_ERR_MAX], *path = NULL, *owned = NULL;
-	const char *file; /* @base.manifest: the end of path */
+	char why[MF_ERR_MAX], *owned = NULL;
+	const char *path = md->path;
+	const char *file = md->path + md->dirlen + 1; /* @base.manifest */
+	size_t blen = strlen(base);
 	struct mf_manifest *m = NULL;
 	struct stat st = { 0 };
 	bool keep = false; /* the outcome is the file's: remember it */
@@ -693,10 +780,9 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 	/* Until this reading is done, the file is as good as unknown. */
 	e->known = false;
 	e->cached = false;
-	path = mf_strjoin(md->dir, "/", base, ".manifest", NULL);
-	if (!path)
-		return -ENOMEM;
-	file = path + strlen(md->dir) + 1;
+	/* A name the directory gave, suffix and all: it fits (scan_dir()). */
+	memcpy(md->path + md->dirlen + 1, base, blen);
+	memcpy(md->path + md->dirlen + 1 + blen, ".manifest", sizeof(".manifest"));
 	if (!mf_file_name_ok(base)) {
 		/* Its name alone decides, whatever the file says. */
 		keep = fstatat(dirfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -719,7 +805,6 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		/* Lack of memory says nothing about the file: leave its
 		 * module as it is, for the next refresh to read again. */
 		mf_free(owned);
-		mf_free(path);
 		return err;
 	}
 	if (err < 0)
@@ -731,7 +816,6 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		mf_manifest_free(m);
 		goto refused;
 	}
-	mf_free(path);
 	if (e->mod) {
 		c = update_entry(r, e, m);
 		mf_manifest_free(m);
@@ -749,7 +833,6 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 
 refused:
 	refuse(r, e, base, why);
-	mf_free(path);
 	/* A module whose manifest went bad cannot be trusted to start. */
 	c = e->mod ? make_unavailable(r, e, "its manifest is refused (see the "
 				      "module directory's messages)") : 0;
@@ -808,7 +891,8 @@ static int forget_gone(struct report *r, struct mf_moddir *md,
 		} else {
 			/* Forget a refused file that left: should it come
 			 * back, it is reported again. */
-			entry_free(mf_hash_remove(&md->entries, gone[i]->key));
+			entry_fini(e);
+			mf_hash_remove(&md->entries, gone[i]->key);
 		}
 	}
 	mf_free(gone);
@@ -835,10 +919,16 @@ int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags)
 	md->dir = mf_strndup(dir, len);
 	if (!md->dir)
 		goto err_md;
+	md->dirlen = len;
+	md->path = mf_malloc(len + 1 + NAME_MAX + 1);
+	if (!md->path)
+		goto err_dir;
+	memcpy(md->path, md->dir, len);
+	md->path[len] = '/';
 	md->no_such = mf_strdup_printf("no such module (neither in the image "
 				       "nor in %s)", md->dir);
 	if (!md->no_such)
-		goto err_dir;
+		goto err_path;
 	md->flags = flags;
 	mf_hash_init(&md->entries);
 	mf_lock(ctx);
@@ -853,6 +943,8 @@ int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags)
 
 err_no_such:
 	mf_free(md->no_such);
+err_path:
+	mf_free(md->path);
 err_dir:
 	mf_free(md->dir);
 err_md:
@@ -952,6 +1044,10 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		md->cache_unread = false;
 		cache_read(&r, md, &cp);
 	}
+	/* One table for all of them, not one per doubling; without the
+	 * memory, entry_get() grows it as it goes. */
+	if (todo.n > 0)
+		(void)mf_hash_reserve(&md->entries, md->entries.count + todo.n);
 	/* Each file is applied whole or not at all; one that could not be
 	 * for lack of memory does not keep the others from being applied,
 	 * and the refresh then says -ENOMEM: the next one finishes the job. */
@@ -996,8 +1092,9 @@ void mf_moddir_free(struct mf_context *ctx)
 
 	if (!md)
 		return;
-	mf_hash_fini(&md->entries, entry_free);
+	mf_hash_fini(&md->entries, entry_fini);
 	mf_free(md->dir);
+	mf_free(md->path);
 	mf_free(md->no_such);
 	mf_free(md->cache);
 	mf_free(md->cache_said);

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,13 +127,30 @@ int mf_modfile_readat(int dirfd, const char *name, const char *path,
 		      unsigned flags, size_t max, char **buf, size_t *len,
 		      struct stat *seen, char *err, size_t errlen)
 {
-	size_t have = 0, cap = 4096;
+	struct stat st;
+	size_t have = 0, cap;
 	char *p = NULL;
 	int fd, r;
 
-	fd = mf_modfile_openat(dirfd, name, path, flags, seen, err, errlen);
+	fd = mf_modfile_openat(dirfd, name, path, flags, &st, err, errlen);
+	if (seen)
+		*seen = st;
 	if (fd < 0)
 		return fd;
+	/*
+	 * Room for the size the descriptor says and one byte more, so that
+	 * the read that finds the end needs no more room: one block of the
+	 * right size, where doubling from a page made a module cache of a
+	 * thousand manifests take eight blocks the C library mapped and
+	 * unmapped.  A file that grew since is read on as it grows; one of
+	 * @max bytes or more is refused either way, unread when it says so.
+	 */
+	if ((uintmax_t)st.st_size >= max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+		r = -EFBIG;
+		goto err_close;
+	}
+	cap = (size_t)st.st_size + 1;
 	p = mf_malloc(cap + 1);
 	if (!p) {
 		r = -ENOMEM;
@@ -149,7 +167,7 @@ int mf_modfile_readat(int dirfd, const char *name, const char *path,
 				r = -EFBIG;
 				goto err_free;
 			}
-			cap *= 2;
+			cap = cap <= max / 2 ? cap * 2 : max;
 			q = mf_realloc(p, cap + 1);
 			if (!q) {
 				r = -ENOMEM;

@@ -469,6 +469,64 @@ START_TEST(checksum_mismatch_is_refused)
 }
 END_TEST
 
+/*
+ * The checksum a start checks against is the manifest's as the directory
+ * last read it: changed, put back, taken out, each said once and each the
+ * one the next start checks the file against.
+ */
+START_TEST(checksum_follows_the_manifest)
+{
+	static const char zeros[] = "sha256:0000000000000000000000000000000000000000"
+				    "000000000000000000000000";
+	char so[512], manifest[512], sum[MF_SHA256_TEXT_SIZE], expect[2048], *orig;
+
+	install(dir, "fx_base");
+	path_of(so, sizeof(so), dir, "fx_base", ".so");
+	path_of(manifest, sizeof(manifest), dir, "fx_base", ".manifest");
+	manifest_checksum(manifest, sum);
+	orig = slurp(manifest, NULL);
+	use_dir(0);
+
+	set_manifest_checksum(manifest, zeros);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_base"), "new checksum in its manifest");
+	fake_events_clear(&ev);
+	ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+	snprintf(expect, sizeof(expect),
+		 "checksum mismatch: its manifest says %s, %s has %s", zeros, so, sum);
+	ck_assert_str_eq(detail(MF_EVENT_FAIL, "fx_base"), expect);
+
+	/* Put back: news again, and the file matches it. */
+	set_manifest_checksum(manifest, sum);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_base"), "new checksum in its manifest");
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	ck_assert_int_eq(fake_load(ctx, "fx_base", NULL), 0);
+	ck_assert_int_eq(mf_unload(ctx, "fx_base", 0, NULL, NULL), 0);
+
+	/* Taken out: the next start is refused. */
+	set_manifest_checksum(manifest, NULL);
+	fake_events_clear(&ev);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_base"), "new checksum in its manifest");
+	fake_events_clear(&ev);
+	ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+	ck_assert_has(detail(MF_EVENT_FAIL, "fx_base"), "its manifest has no checksum");
+
+	/* And back in. */
+	fake_events_clear(&ev);
+	spew(manifest, orig, strlen(orig), 0644);
+	free(orig);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
+	ck_assert_has(detail(MF_EVENT_NOTE, "fx_base"), "new checksum in its manifest");
+	fake_journal_clear();
+	ck_assert_int_eq(fake_load(ctx, "fx_base", NULL), 0);
+	ck_assert_str_eq(fake_journal(), "load:fx_base");
+}
+END_TEST
+
 START_TEST(manifest_without_checksum_is_refused)
 {
 	char manifest[512];
@@ -1014,6 +1072,7 @@ Suite *make_loadable_suite(void)
 	tcase_set_timeout(files, 30);
 	tcase_add_test(files, unloaded_module_shows_its_manifest);
 	tcase_add_test(files, checksum_mismatch_is_refused);
+	tcase_add_test(files, checksum_follows_the_manifest);
 	tcase_add_test(files, manifest_without_checksum_is_refused);
 	tcase_add_test(files, other_abi_is_refused);
 	tcase_add_test(files, other_build_signature_is_refused);

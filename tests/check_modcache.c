@@ -538,6 +538,9 @@ START_TEST(malformed_cache_is_ignored_whole)
 		{ "dev", "-1", "lb: a bad or missing number" },
 		{ "ino", "12x", "lb: a bad or missing number" },
 		{ "ino", "99999999999999999999999", "lb: a bad or missing number" },
+		{ "ino", "18446744073709551616", "lb: a bad or missing number" },
+		{ "ino", "000000000018446744073709551616",
+		  "lb: a bad or missing number" },
 		{ "size", "-55", "lb: a bad or missing number" },
 		{ "size", "1048576", "lb: a bad or missing number" },
 		{ "size", "20", "lb: the text is not 20 bytes and a newline" },
@@ -785,6 +788,132 @@ START_TEST(changed_and_removed_manifests)
 }
 END_TEST
 
+/* ---- many manifests ------------------------------------------------------------ */
+
+/* What a refresh said, every word, however much: the boots below say a lot. */
+struct said {
+	char *text;
+	size_t len, cap;
+	char last_fail[80]; /* the module of the last refusal */
+	bool fails_in_order;
+	unsigned fails;
+};
+
+static void said_fn(void *data, const struct mf_event *e)
+{
+	struct said *s = data;
+	size_t need = strlen(e->module) + strlen(e->detail) + 32;
+
+	if (s->cap - s->len < need) {
+		s->cap = (s->cap + need) * 2;
+		s->text = realloc(s->text, s->cap);
+		ck_assert_ptr_nonnull(s->text);
+	}
+	s->len += (size_t)sprintf(s->text + s->len, "%d %s: %s\n", (int)e->kind,
+				  e->module, e->detail);
+	if (e->kind == MF_EVENT_FAIL) {
+		if (s->fails && strcmp(s->last_fail, e->module) >= 0)
+			s->fails_in_order = false;
+		snprintf(s->last_fail, sizeof(s->last_fail), "%s", e->module);
+		s->fails++;
+	}
+}
+
+static int boot_saying(bool cached, struct said *s)
+{
+	free(s->text);
+	*s = (struct said){ .fails_in_order = true };
+	if (ctx)
+		ck_assert_ptr_null(mf_context_unref(ctx));
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(mf_moddir_set(ctx, dir, 0), 0);
+	if (cached)
+		ck_assert_int_eq(mf_moddir_set_cache(ctx, cache), 0);
+	return mf_moddir_refresh(ctx, said_fn, s);
+}
+
+#define N_MANY 600
+
+/* Module @i of the many: names that share their first eight bytes, names
+ * shorter than eight, and every seventh one naming another module. */
+static void many_name(unsigned i, char *buf, size_t len)
+{
+	static const char *const forms[] = { "net_driver_%03u", "m%u", "bm_%05u", "x%u_y" };
+
+	snprintf(buf, len, forms[i % 4], i);
+}
+
+/*
+ * A directory of hundreds of manifests: the refusals come in name order,
+ * whatever order the directory lists them in, and a cache of all of them,
+ * bigger than any buffer the reader starts with, serves every one with the
+ * same words as the files.
+ */
+START_TEST(many_manifests_in_name_order)
+{
+	struct said plain = { 0 }, cold = { 0 }, warm = { 0 };
+	char own[128], name[64], text[512], *copy;
+	unsigned accepted = 0;
+	struct stat st, st2;
+
+	NEED_DIR();
+	snprintf(own, sizeof(own), "%s/many", base);
+	ck_assert_int_eq(mkdir(own, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s", own);
+	/* Written out of order, so that no listing is sorted by chance. */
+	for (unsigned k = 0; k < N_MANY; k++) {
+		unsigned i = (k * 7919u) % N_MANY;
+
+		many_name(i, name, sizeof(name));
+		snprintf(text, sizeof(text), "[module]\nname=%s%s\ndescription=disk, "
+			 "with words enough to make the cache file large: %0200u\n",
+			 name, i % 7 == 3 ? "_other" : "", i);
+		put_manifest(dir, name, text, 0644);
+		accepted += i % 7 != 3;
+	}
+	put_manifest(dir, "Zz_not_a_name", "[module]\nname=zz\n", 0644);
+	put_manifest(dir, "A", "[module]\nname=a\n", 0644);
+	settle();
+
+	ck_assert_int_eq(boot_saying(false, &plain), (int)accepted);
+	ck_assert_uint_eq(plain.fails, N_MANY - accepted + 2);
+	ck_assert_msg(plain.fails_in_order, "refusals out of name order:\n%s", plain.text);
+
+	/* The first boot with a cache reads the files and writes it. */
+	ck_assert_int_eq(boot_saying(true, &cold), (int)accepted);
+	ck_assert_str_eq(cold.text, plain.text);
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_gt(st.st_size, 128 * 1024);
+
+	/* The next takes every manifest from it, in the same words. */
+	edit_cache("description=disk", "description=MEMO");
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_eq(boot_saying(true, &warm), (int)accepted);
+	ck_assert_str_eq(warm.text, plain.text);
+	for (unsigned i = 0; i < N_MANY; i++) {
+		many_name(i, name, sizeof(name));
+		if (i % 7 == 3)
+			ck_assert_str_eq(desc(name), "(none)");
+		else
+			ck_assert_msg(strncmp(desc(name), "MEMO", 4) == 0, "%s: %s", name,
+				      desc(name));
+	}
+	ck_assert_int_eq(lstat(cache, &st2), 0);
+	ck_assert(st2.st_ino == st.st_ino && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
+
+	/* Without the cache the files say what they always did. */
+	copy = strdup(plain.text);
+	ck_assert_int_eq(boot_saying(false, &plain), (int)accepted);
+	ck_assert_str_eq(plain.text, copy);
+	free(copy);
+	free(plain.text);
+	free(cold.text);
+	free(warm.text);
+	remove_tree(own);
+}
+END_TEST
+
 Suite *make_modcache_suite(void)
 {
 	Suite *s = suite_create("modcache");
@@ -802,6 +931,7 @@ Suite *make_modcache_suite(void)
 	tcase_add_test(tc, unwritable_cache_costs_only_reading);
 	tcase_add_test(tc, young_files_are_read);
 	tcase_add_test(tc, changed_and_removed_manifests);
+	tcase_add_test(tc, many_manifests_in_name_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
