@@ -5,6 +5,7 @@
  * provider index that answers "who provides service=timer" best first.
  * Nothing here runs module code; the catalog is built from manifests alone.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,7 +182,6 @@ static void module_free(struct mf_module *mod)
 	mf_set_why(mod->ctx, &mod->start_why, NULL);
 	mf_free(mod->last_error);
 	mf_module_free_admin_uses(mod);
-	mf_free(mod->owned_refs);
 	mf_manifest_free(mod->manifest);
 	if (!mod->in_table_block)
 		mf_free(mod);
@@ -250,17 +250,24 @@ static struct mf_module *module_init(struct mf_context *ctx, void *mem,
 	return mod;
 }
 
-/*
- * One allocation a module: the struct, its per-use block and its keys.  A
- * boot adds every module of the image at once, and the allocator was the
- * largest item of its profile.
- */
+/* A module record of its own allocation, with @n_refs manifest lines after
+ * its keys (owned_refs). */
 static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
-				    unsigned n_provides, unsigned n_canuse)
+				    unsigned n_provides, unsigned n_canuse,
+				    size_t n_refs)
 {
-	void *mem = mf_calloc(1, module_size(n_uses, n_provides, n_canuse));
+	size_t size = module_size(n_uses, n_provides, n_canuse);
+	struct mf_module *mod;
+	void *mem;
 
-	return mem ? module_init(ctx, mem, n_uses) : NULL;
+	if (n_refs > (SIZE_MAX - size) / sizeof(struct mf_table_ref))
+		return NULL;
+	mem = mf_calloc(1, size + n_refs * sizeof(struct mf_table_ref));
+	if (!mem)
+		return NULL;
+	mod = module_init(ctx, mem, n_uses);
+	mod->owned_refs = (struct mf_table_ref *)((char *)mem + size);
+	return mod;
 }
 
 static int cmp_module_name(const void *a, const void *b)
@@ -527,16 +534,11 @@ int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
 	size_t n_refs = m->uses.count + m->canuse.count + m->provides.count;
 	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count,
 					   (unsigned)m->provides.count,
-					   (unsigned)m->canuse.count);
+					   (unsigned)m->canuse.count, n_refs);
 	int err;
 
 	if (!mod)
 		return -ENOMEM;
-	mod->owned_refs = mf_calloc(n_refs ? n_refs : 1, sizeof(*mod->owned_refs));
-	if (!mod->owned_refs) {
-		module_free(mod);
-		return -ENOMEM;
-	}
 	copy_refs(mod->owned_refs, &m->uses);
 	copy_refs(mod->owned_refs + m->uses.count, &m->canuse);
 	copy_refs(mod->owned_refs + m->uses.count + m->canuse.count, &m->provides);

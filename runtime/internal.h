@@ -90,7 +90,8 @@ struct mf_module {
 	unsigned n_base_uses;
 	char **use_why;
 	struct mf_manifest *manifest;	 /* owned, for manifest entries */
-	struct mf_table_ref *owned_refs; /* uses+canuse+provides of a manifest */
+	/* uses+canuse+provides of a manifest, in the record's allocation */
+	struct mf_table_ref *owned_refs;
 	const struct mf_backend_ops *backend;
 	void *backend_data;
 	/*
