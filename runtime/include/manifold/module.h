@@ -68,14 +68,32 @@ struct manifold_module {
  *
  * Declares the descriptor of module func_cut.  The name is the manifest's
  * name, written as an identifier.
+ *
+ * The descriptor and the two strings the loader checks before anything
+ * else (name and build signature) are one object, so that they share a
+ * page: a string literal would sit in .rodata, a page of the module file
+ * nothing else touches before the module runs, and checking it cost a page
+ * fault for every module a boot maps.  The exported symbol is an alias of
+ * the object's first member, a plain struct manifold_module, so the ABI is
+ * unchanged.
  */
 #define MANIFOLD_MODULE(modname, ...)                                          \
-	__attribute__((visibility("default"), used)) const struct manifold_module \
-		manifold_module_##modname = {                                  \
-			.abi_version = MANIFOLD_ABI_VERSION,                   \
-			.name = #modname,                                      \
-			.build_signature = MANIFOLD_BUILD_SIGNATURE,           \
-			__VA_ARGS__}
+	static const struct {                                                  \
+		struct manifold_module desc;                                   \
+		char name[sizeof(#modname)];                                   \
+		char build_signature[sizeof(MANIFOLD_BUILD_SIGNATURE)];        \
+	} mf_descriptor_##modname __attribute__((used)) = {                    \
+		.desc = {.abi_version = MANIFOLD_ABI_VERSION,                  \
+			 .name = mf_descriptor_##modname.name,                 \
+			 .build_signature =                                    \
+				 mf_descriptor_##modname.build_signature,      \
+			 __VA_ARGS__},                                         \
+		.name = #modname,                                              \
+		.build_signature = MANIFOLD_BUILD_SIGNATURE,                   \
+	};                                                                     \
+	extern const struct manifold_module manifold_module_##modname          \
+		__attribute__((alias("mf_descriptor_" #modname),               \
+			       visibility("default")))
 
 /* The module's own name and context. */
 const char *mf_module_name(const struct mf_module *mod);
