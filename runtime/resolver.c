@@ -131,12 +131,13 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 {
 	const struct mf_table_ref *use = &mod->uses[i];
 	struct mf_provkey *pk = mod->use_keys[i];
-	char tried[MF_ERR_MAX] = "";
+	char tried[MF_ERR_MAX]; /* written only when a provider fails */
 	size_t tlen = 0;
 	bool loop = false;
 	unsigned ntried = 0;
 	int err = -ENOENT;
 
+	tried[0] = '\0';
 	if (!pk) {
 		/* Keys are never freed before the catalog: remember it. */
 		pk = mf_provkey_find(plan->ctx, use->type, use->name);
