@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "gen.h"
 #include "sha256.h"
 
@@ -115,12 +114,9 @@ int gen_checksum_main(int argc, char **argv)
 		r = file_checksum(argv[i + 1], text);
 	if (r < 0)
 		goto out;
-	/* The manifest's strings belong to the runtime's allocator. */
-	mf_free(m->checksum);
-	m->checksum = mf_strdup(text);
-	if (!m->checksum) {
-		r = -ENOMEM;
-		fprintf(stderr, "manifold-gen checksum: %s\n", strerror(ENOMEM));
+	r = mf_manifest_set_checksum(m, text);
+	if (r < 0) {
+		fprintf(stderr, "manifold-gen checksum: %s\n", strerror(-r));
 		goto out;
 	}
 	r = gen_write_file(out, write_manifest, m);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,12 @@ int mf_ini_fail_at(const struct mf_ini *ini, unsigned line, const char *fmt,
 
 int mf_ini_nomem(const struct mf_ini *ini)
 {
-	if (ini->err && ini->errlen)
+	/* Line 0: before the first line or after the last, no line's doing. */
+	if (ini->err && ini->errlen && ini->line)
 		snprintf(ini->err, ini->errlen, "%s:%u: out of memory",
 			 ini->path, ini->line);
+	else if (ini->err && ini->errlen)
+		snprintf(ini->err, ini->errlen, "%s: out of memory", ini->path);
 	return -ENOMEM;
 }
 
@@ -60,18 +64,17 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* One pass: every module reference of every manifest comes through here. */
 bool mf_ini_name_is_module(const char *s)
 {
-	size_t len = strlen(s);
+	const char *start = s;
 
-	if (len == 0 || len > MF_INI_MODULE_NAME_MAX)
-		return false;
 	if (!is_lower(s[0]) && s[0] != '_')
 		return false;
 	for (; *s; s++)
 		if (!is_lower(*s) && !is_digit(*s) && *s != '_')
 			return false;
-	return true;
+	return s - start <= MF_INI_MODULE_NAME_MAX;
 }
 
 bool mf_ini_name_is_type(const char *s)
@@ -113,21 +116,49 @@ int mf_ini_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-/* Strip blanks at both ends, in place; returns the new start. */
-static char *trim(char *s)
+/* The 8 bytes at @p, the first one lowest whatever the machine's order. */
+static inline uint64_t load_le64(const char *p)
 {
-	size_t len;
+	const unsigned char *u = (const unsigned char *)p;
 
-	while (mf_ini_is_blank(*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && mf_ini_is_blank(s[len - 1]))
-		s[--len] = '\0';
-	return s;
+	/* Compilers make this one load (and a swap where needed). */
+	return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
+	       (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
+	       (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
+	       (uint64_t)u[7] << 56;
 }
 
-/* trim() of the @*len bytes at @s, which end the string: *len follows. */
-static char *trim_len(char *s, size_t *len)
+/*
+ * Word-at-a-time byte tests: the high bit of each byte of @w that is below
+ * @c (at most 0x80), or that equals @c.  A borrow only starts at a byte
+ * that passes, so the lowest bit set is exact (the ones above it may not
+ * be), and first_byte() of a non-zero result is the first byte that
+ * passes.  A word of plain text, nearly every word of a real file, costs a
+ * few operations instead of eight tests.
+ */
+#define BYTES_ONES (UINT64_MAX / 0xff)
+#define BYTES_HIGHS (BYTES_ONES * 0x80)
+
+static inline uint64_t bytes_below(uint64_t w, unsigned char c)
+{
+	return (w - BYTES_ONES * c) & ~w & BYTES_HIGHS;
+}
+
+static inline uint64_t bytes_equal(uint64_t w, unsigned char c)
+{
+	return bytes_below(w ^ (BYTES_ONES * c), 1);
+}
+
+static inline size_t first_byte(uint64_t hits)
+{
+	return (size_t)__builtin_ctzll(hits) / 8;
+}
+
+/*
+ * Strip blanks at both ends of the @*len bytes at @s, in place, and
+ * terminate what is left: returns its start, *len its length.
+ */
+static inline char *trim_len(char *s, size_t *len)
 {
 	size_t n = *len;
 
@@ -186,23 +217,45 @@ static void cut_inline_comment(char *s)
 	*w = '\0';
 }
 
-static int handle_section_header(struct mf_ini *ini, char *s)
+/* @s: the line's @len bytes, trimmed, starting with '['. */
+static int handle_section_header(struct mf_ini *ini, char *s, size_t len)
 {
-	size_t len = strlen(s);
 	char *name;
+	size_t i;
 	int r;
 
 	if (len < 2 || s[len - 1] != ']')
 		return mf_ini_fail(ini, "bad section header");
-	s[len - 1] = '\0';
-	name = trim(s + 1);
-	if (*name == '\0' || strchr(name, '[') || strchr(name, ']'))
+	len -= 2;
+	name = trim_len(s + 1, &len);
+	if (len == 0)
 		return mf_ini_fail(ini, "bad section header");
+	for (i = 0; i < len; i++)
+		if (name[i] == '[' || name[i] == ']')
+			return mf_ini_fail(ini, "bad section header");
+	ini->key_len = len;
 	r = ini->section(ini, name);
 	if (r < 0)
 		return r;
 	ini->in_section = true;
 	return 0;
+}
+
+/* The first '=' of the @len bytes at @s, or NULL. */
+static char *find_eq(char *s, size_t len)
+{
+	char *end = s + len;
+	uint64_t hits;
+
+	for (; end - s >= 8; s += 8) {
+		hits = bytes_equal(load_le64(s), '=');
+		if (hits)
+			return s + first_byte(hits);
+	}
+	for (; s < end; s++)
+		if (*s == '=')
+			return s;
+	return NULL;
 }
 
 /*
@@ -230,11 +283,11 @@ static int handle_line(struct mf_ini *ini, char *s, size_t len)
 		s = trim_len(s, &len);
 	}
 	if (*s == '[')
-		return handle_section_header(ini, s);
+		return handle_section_header(ini, s, len);
 	if (!ini->in_section)
 		return mf_ini_fail(ini, "text before the first section");
 
-	eq = memchr(s, '=', len);
+	eq = find_eq(s, len);
 	if (!eq)
 		return mf_ini_fail(ini, "missing '='");
 	*eq = '\0';
@@ -245,26 +298,55 @@ static int handle_line(struct mf_ini *ini, char *s, size_t len)
 		value++;
 		vlen--;
 	}
-	key = trim_len(s, &klen);
-	value = trim_len(value, &vlen);
+	/* The line is trimmed: the key's start and the value's end are. */
+	key = s;
+	while (klen > 0 && mf_ini_is_blank(key[klen - 1]))
+		klen--;
+	key[klen] = '\0';
+	while (vlen > 0 && mf_ini_is_blank(*value)) {
+		value++;
+		vlen--;
+	}
 	if (*key == '\0')
 		return mf_ini_fail(ini, "empty key");
 	if (*value == '\0')
 		return mf_ini_fail(ini, "empty value for '%s'", key);
+	ini->key_len = klen;
+	ini->value_len = vlen;
 	return ini->entry(ini, key, value);
 }
 
-/* A terminated copy of a line known to be valid, to handle_line(). */
-static int take_line(struct mf_ini *ini, const char *line, size_t len)
+/*
+ * A terminated copy of a valid line, to handle_line().  Apart from
+ * take_line() so that an in-place parse does not carry the buffer on its
+ * stack.
+ */
+__attribute__((noinline)) static int take_copy(struct mf_ini *ini,
+					       const char *line, size_t len)
 {
 	char copy[MF_INI_LINE_MAX + 1];
 
-	if (len > MF_INI_LINE_MAX)
-		return mf_ini_fail(ini, "line too long (%zu bytes, max %d)", len,
-				   MF_INI_LINE_MAX);
 	memcpy(copy, line, len);
 	copy[len] = '\0';
 	return handle_line(ini, copy, len);
+}
+
+/*
+ * A line known to be valid but for its length, to handle_line(): cut in
+ * place when @wline (the same line in a writable buffer) is given, else
+ * copied.  The byte after the line is its terminator, or the one past the
+ * end of an in-place buffer, so terminating it there loses no text.
+ */
+static inline int take_line(struct mf_ini *ini, const char *line,
+			    size_t len, char *wline)
+{
+	if (len > MF_INI_LINE_MAX)
+		return mf_ini_fail(ini, "line too long (%zu bytes, max %d)", len,
+				   MF_INI_LINE_MAX);
+	if (!wline)
+		return take_copy(ini, line, len);
+	wline[len] = '\0';
+	return handle_line(ini, wline, len);
 }
 
 /*
@@ -273,7 +355,8 @@ static int take_line(struct mf_ini *ini, const char *line, size_t len)
  * checks come in the order of their messages' precedence: a NUL byte
  * anywhere, then the length, then the first control character.
  */
-static int check_line(struct mf_ini *ini, const char *line, size_t len)
+static int check_line(struct mf_ini *ini, const char *line, size_t len,
+		      char *wline)
 {
 	size_t i;
 
@@ -290,7 +373,7 @@ static int check_line(struct mf_ini *ini, const char *line, size_t len)
 		if ((c < ' ' && c != '\t') || c == 0x7f)
 			return mf_ini_fail(ini, "control character 0x%02x", c);
 	}
-	return take_line(ini, line, len);
+	return take_line(ini, line, len, wline);
 }
 
 /* Not a byte of a line's text: a terminator, or an error check_line() names. */
@@ -299,9 +382,34 @@ static bool is_special(unsigned char c)
 	return (c < ' ' && c != '\t') || c == 0x7f;
 }
 
-int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len)
+/* The first byte of [q, end) that is_special(), or @end. */
+static const char *scan_text(const char *q, const char *end)
+{
+	uint64_t w, hits;
+
+	while (end - q >= 8) {
+		w = load_le64(q);
+		hits = bytes_below(w, ' ') | bytes_equal(w, 0x7f);
+		if (!hits) {
+			q += 8;
+			continue;
+		}
+		q += first_byte(hits);
+		if (is_special((unsigned char)*q))
+			return q;
+		q++; /* a tab */
+	}
+	for (; q < end; q++)
+		if (is_special((unsigned char)*q))
+			return q;
+	return end;
+}
+
+/* @wbuf: NULL, or @buf's writable twin for an in-place parse. */
+static int parse(struct mf_ini *ini, const char *buf, size_t len, char *wbuf)
 {
 	const char *end = buf + len, *p = buf, *q, *nl;
+	char *wline;
 	int r;
 
 	ini->line = 0;
@@ -314,23 +422,33 @@ int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len)
 	 */
 	while (p < end) {
 		ini->line++;
-		for (q = p; q < end && !is_special((unsigned char)*q); q++)
-			;
+		wline = wbuf ? wbuf + (p - buf) : NULL;
+		q = scan_text(p, end);
 		if (q == end || *q == '\n') {
-			r = take_line(ini, p, (size_t)(q - p));
+			r = take_line(ini, p, (size_t)(q - p), wline);
 			p = q == end ? end : q + 1;
 		} else if (*q == '\r' && (q + 1 == end || q[1] == '\n')) {
-			r = take_line(ini, p, (size_t)(q - p));
+			r = take_line(ini, p, (size_t)(q - p), wline);
 			p = q + 1 == end ? end : q + 2;
 		} else {
 			nl = memchr(q, '\n', (size_t)(end - q));
-			r = check_line(ini, p, (size_t)((nl ? nl : end) - p));
+			r = check_line(ini, p, (size_t)((nl ? nl : end) - p), wline);
 			p = nl ? nl + 1 : end;
 		}
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len)
+{
+	return parse(ini, buf, len, NULL);
+}
+
+int mf_ini_parse_in_place(struct mf_ini *ini, char *buf, size_t len)
+{
+	return parse(ini, buf, len, buf);
 }
 
 static int io_error(const char *path, int errnum, char *err, size_t errlen)

@@ -62,6 +62,11 @@ struct mf_ini {
 	/* Kept by mf_ini_parse(). */
 	unsigned line;	 /* current line, 1-based; 0 before the first */
 	bool in_section; /* a header was accepted: entries may follow */
+	/*
+	 * strlen() of the current callback's strings, measured anyway: of the
+	 * section's name or the entry's key, and of the entry's value.
+	 */
+	size_t key_len, value_len;
 };
 
 /*
@@ -70,12 +75,21 @@ struct mf_ini {
  * section").  Returns 0 or that error.  Does not clear ini->err on success.
  */
 int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len);
+/*
+ * mf_ini_parse() without a copy of each line: the lines are cut in @buf
+ * itself, which must hold @len + 1 bytes (the last line's terminator may be
+ * the one past the end).  The callbacks' strings point into @buf and stay
+ * there after they return, until the caller frees @buf.  For a format that
+ * keeps its strings where they were read (manifest.c).
+ */
+int mf_ini_parse_in_place(struct mf_ini *ini, char *buf, size_t len);
 
 /* Write "PATH:LINE: reason" into ini->err; always returns -EINVAL. */
 __attribute__((format(printf, 3, 4))) int
 mf_ini_fail_at(const struct mf_ini *ini, unsigned line, const char *fmt, ...);
 #define mf_ini_fail(ini, ...) mf_ini_fail_at((ini), (ini)->line, __VA_ARGS__)
-/* "PATH:LINE: out of memory"; always returns -ENOMEM. */
+/* "PATH:LINE: out of memory", or "PATH: out of memory" outside any line
+ * (line 0); always returns -ENOMEM. */
 int mf_ini_nomem(const struct mf_ini *ini);
 
 /*

@@ -702,6 +702,295 @@ START_TEST(test_load_priority_names)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Long lists: the parser collects them on its stack, then moves them  */
+/* ------------------------------------------------------------------ */
+
+static const size_t list_sizes[] = {0, 1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 31, 32, 33, 40};
+
+/*
+ * A manifest with @n of each: uses, canuse, provides (with priorities) and
+ * configs, and with @long_text a description that makes it longer than the
+ * parser's room on its stack.  Line numbers: [module] 1, name 2,
+ * description 3, configs from 4, then a header and n lines a section.
+ */
+static char *list_manifest(size_t n, bool long_text, size_t *len)
+{
+	char *text = NULL;
+	FILE *fp = open_memstream(&text, len);
+	size_t i;
+
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "[module]\nname=m\ndescription=%s\n",
+		long_text ? "x" : "short");
+	if (long_text) {
+		/* Rewrite line 3 as 1,000 bytes: the text passes 1 KB. */
+		fseek(fp, (long)STR_LEN("[module]\nname=m\ndescription="),
+		      SEEK_SET);
+		for (i = 0; i < 1000 - STR_LEN("description="); i++)
+			fputc('d', fp);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < n; i++)
+		fprintf(fp, "config=c%zu.conf\n", i);
+	fputs("[uses]\n", fp);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "module=u%03zu\n", i);
+	fputs("[canuse]\n", fp);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "function=F%zu\n", i);
+	fputs("[provides]\n", fp);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "service=p%zu:%zu\n", i, i * 7);
+	ck_assert_int_eq(fclose(fp), 0);
+	return text;
+}
+
+static void check_list_manifest(const struct mf_manifest *m, size_t n,
+				bool long_text)
+{
+	unsigned line = 4 + (unsigned)n;
+	char want[32];
+	size_t i;
+
+	ck_assert_str_eq(m->name, "m");
+	ck_assert_uint_eq(strlen(m->description),
+			  long_text ? 1000 - STR_LEN("description=") : 5);
+	ck_assert_uint_eq(m->n_configs, n);
+	ck_assert(n ? m->configs != NULL : m->configs == NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "c%zu.conf", i);
+		ck_assert_str_eq(m->configs[i], want);
+	}
+	ck_assert(n ? m->uses.items != NULL : m->uses.items == NULL);
+	ck_assert(n ? m->canuse.items != NULL : m->canuse.items == NULL);
+	ck_assert(n ? m->provides.items != NULL : m->provides.items == NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "u%03zu", i);
+		assert_ref(&m->uses, i, "module", want, 0, line + 1 + (unsigned)i);
+	}
+	line += 1 + (unsigned)n;
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "F%zu", i);
+		assert_ref(&m->canuse, i, "function", want, 0,
+			   line + 1 + (unsigned)i);
+	}
+	line += 1 + (unsigned)n;
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "p%zu", i);
+		assert_ref(&m->provides, i, "service", want, (unsigned)(i * 7),
+			   line + 1 + (unsigned)i);
+	}
+	ck_assert_uint_eq(m->uses.count, n);
+	ck_assert_uint_eq(m->canuse.count, n);
+	ck_assert_uint_eq(m->provides.count, n);
+}
+
+START_TEST(test_list_sizes)
+{
+	size_t n = list_sizes[_i / 2], len;
+	bool long_text = _i % 2;
+	char *text = list_manifest(n, long_text, &len);
+	struct mf_manifest *m = parse_ok(text, len), *back;
+	char *out;
+
+	check_list_manifest(m, n, long_text);
+	out = write_text(m);
+	back = parse_ok(out, strlen(out));
+	assert_manifest_eq(m, back);
+	mf_manifest_free(back);
+	free(out);
+	mf_manifest_free(m);
+	free(text);
+}
+END_TEST
+
+/* A list's checks see every entry, on the stack or moved to the heap. */
+START_TEST(test_list_errors_past_room)
+{
+	char *text = NULL, want[96];
+	size_t len, i;
+	FILE *fp;
+
+	/* Entry 3 again after 20: duplicates, in every list. */
+	static const char *const lines[] = {"config=c%zu.conf\n",
+					    "module=u%03zu\n", "function=F%zu\n",
+					    "service=p%zu:1\n"};
+	static const char *const heads[] = {"", "[uses]\n", "[canuse]\n",
+					    "[provides]\n"};
+	static const char *const wants[] = {
+		"t.manifest:%u: duplicate config 'c3.conf'",
+		"t.manifest:%u: duplicate entry 'module=u003' in [uses]",
+		"t.manifest:%u: duplicate entry 'function=F3' in [canuse]",
+		"t.manifest:%u: duplicate entry 'service=p3' in [provides]"};
+
+	for (size_t k = 0; k < 4; k++) {
+		unsigned head = k ? 3 : 2; /* lines before the list */
+
+		fp = open_memstream(&text, &len);
+		ck_assert_ptr_nonnull(fp);
+		fprintf(fp, "[module]\nname=m\n%s", heads[k]);
+		for (i = 0; i < 20; i++)
+			fprintf(fp, lines[k], i);
+		fprintf(fp, lines[k], (size_t)3);
+		ck_assert_int_eq(fclose(fp), 0);
+		snprintf(want, sizeof(want), wants[k], head + 21);
+		parse_fails(text, len, want);
+		free(text);
+	}
+
+	/* The module itself, as the 18th of its uses or canuse. */
+	for (size_t k = 1; k < 3; k++) {
+		fp = open_memstream(&text, &len);
+		ck_assert_ptr_nonnull(fp);
+		fprintf(fp, "[module]\nname=u017\n%s", heads[k]);
+		for (i = 0; i < 20; i++)
+			fprintf(fp, "module=u%03zu\n", i);
+		ck_assert_int_eq(fclose(fp), 0);
+		snprintf(want, sizeof(want), "t.manifest:21: %s",
+			 k == 1 ? "module uses itself" :
+				  "module lists itself in [canuse]");
+		parse_fails(text, len, want);
+		free(text);
+	}
+}
+END_TEST
+
+/* Names that end alike, or are short, are still told apart. */
+START_TEST(test_similar_names)
+{
+	static const char text[] = "[module]\nname=x_suffix_1234567\n"
+				   "[uses]\n"
+				   "module=a_suffix_12345678\n"
+				   "module=b_suffix_12345678\n"
+				   "module=suffix_12345678\n"
+				   "module=uffix_12345678\n"
+				   "module=12345678\n"
+				   "module=ab\nmodule=ba\nmodule=a\nmodule=b\n"
+				   "function=ab\n"
+				   "module=y_suffix_1234567\n"
+				   "[canuse]\nmodule=a_suffix_1234567\n";
+	struct mf_manifest *m;
+
+	/* "12345678" starts with a digit: not a module name. */
+	parse_fails(text, STR_LEN(text),
+		    "t.manifest:8: bad module name '12345678' " BAD_NAME_HINT);
+
+	static const char ok[] = "[module]\nname=x_suffix_1234567\n"
+				 "[uses]\n"
+				 "module=a_suffix_12345678\n"
+				 "module=b_suffix_12345678\n"
+				 "module=suffix_12345678\n"
+				 "module=uffix_12345678\n"
+				 "module=ab\nmodule=ba\nmodule=a\nmodule=b\n"
+				 "function=ab\n"
+				 "module=y_suffix_1234567\n"
+				 "[canuse]\nmodule=a_suffix_1234567\n";
+	m = parse_ok(ok, STR_LEN(ok));
+	ck_assert_uint_eq(m->uses.count, 10);
+	ck_assert_uint_eq(m->canuse.count, 1);
+	mf_manifest_free(m);
+
+	static const char dup[] = "[module]\nname=x\n[uses]\n"
+				  "module=a_suffix_12345678\n"
+				  "module=b_suffix_12345678\n"
+				  "module=a_suffix_12345678\n";
+	parse_fails(dup, STR_LEN(dup),
+		    "t.manifest:6: duplicate entry 'module=a_suffix_12345678' "
+		    "in [uses]");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Replacing the checksum                                              */
+/* ------------------------------------------------------------------ */
+
+#define SHA_A "sha256:" HEX64
+#define SHA_B "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+START_TEST(test_set_checksum_parsed)
+{
+	size_t heap0 = mf_heap_in_use();
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+	char *out;
+
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_A), 0);
+	ck_assert_str_eq(m->checksum, SHA_A);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_B), 0);
+	ck_assert_str_eq(m->checksum, SHA_B);
+	/* Nothing else moved. */
+	assert_ref(&m->uses, 3, "module", "func_uri", 0, 11);
+	ck_assert_str_eq(m->path, "t.manifest");
+
+	out = write_text(m);
+	ck_assert_ptr_nonnull(strstr(out, "\nchecksum=" SHA_B "\n"));
+	free(out);
+
+	ck_assert_int_eq(mf_manifest_set_checksum(m, NULL), 0);
+	ck_assert_ptr_null(m->checksum);
+	out = write_text(m);
+	ck_assert_ptr_null(strstr(out, "checksum="));
+	free(out);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_A), 0);
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+
+	/* A parsed manifest's first checksum, never replaced, is freed too. */
+	m = parse_ok(seed_example, STR_LEN(seed_example));
+	ck_assert_int_eq(mf_manifest_set_checksum(m, NULL), 0);
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
+/* A manifest built by hand from the runtime's allocator. */
+START_TEST(test_set_checksum_built)
+{
+	size_t heap0 = mf_heap_in_use();
+	struct mf_manifest *m = mf_calloc(1, sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->parser_flags, 0);
+	m->name = mf_strdup("a");
+	m->path = mf_strdup("hand");
+	m->checksum = mf_strdup(SHA_A);
+	m->uses.items = mf_calloc(1, sizeof(*m->uses.items));
+	ck_assert_ptr_nonnull(m->uses.items);
+	m->uses.items[0].type = mf_strdup("module");
+	m->uses.items[0].name = mf_strdup("b");
+	m->uses.count = 1;
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_B), 0);
+	ck_assert_str_eq(m->checksum, SHA_B);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, NULL), 0);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_A), 0);
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
+START_TEST(test_set_checksum_enomem)
+{
+	size_t heap0 = mf_heap_in_use();
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+	const char *old = m->checksum;
+	int r;
+
+	fi_arm(0);
+	r = mf_manifest_set_checksum(m, SHA_A);
+	fi_disarm();
+	ck_assert_int_eq(r, -ENOMEM);
+	ck_assert_ptr_eq(m->checksum, old);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_A), 0);
+	fi_arm(0);
+	r = mf_manifest_set_checksum(m, SHA_B);
+	fi_disarm();
+	ck_assert_int_eq(r, -ENOMEM);
+	ck_assert_str_eq(m->checksum, SHA_A);
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Writer and round trip                                               */
 /* ------------------------------------------------------------------ */
 
@@ -961,8 +1250,9 @@ END_TEST
 /*
  * Run @op with allocation 0, 1, 2 ... failing until it succeeds; each failed
  * run must return -ENOMEM, leave nothing allocated and say so in @err.
+ * Returns how many allocations the run that succeeded made.
  */
-static void check_each_allocation(const char *what,
+static long check_each_allocation(const char *what,
 				  int (*op)(struct mf_manifest **, char *,
 					    size_t),
 				  const char *want_suffix)
@@ -993,8 +1283,7 @@ static void check_each_allocation(const char *what,
 					     want_suffix) == 0,
 			      "%s: message '%s'", what, err);
 	}
-	/* The run that succeeded made more allocations than the ones failed. */
-	ck_assert_int_gt(n, 10);
+	return n;
 }
 
 static int parse_full(struct mf_manifest **m, char *err, size_t errlen)
@@ -1016,15 +1305,41 @@ static int load_full(struct mf_manifest **m, char *err, size_t errlen)
 	return mf_manifest_load(DATA("full.manifest"), m, err, errlen);
 }
 
+/* Past the parser's room on its stack: text, refs and configs spill. */
+static int parse_big(struct mf_manifest **m, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = list_manifest(40, true, &len);
+	int r;
+
+	r = mf_manifest_parse("t.manifest", text, len, m, err, errlen);
+	free(text);
+	if (r == 0)
+		check_list_manifest(*m, 40, true);
+	return r;
+}
+
+/* A manifest is one allocation, whatever it holds. */
 START_TEST(test_enomem_parse)
 {
-	check_each_allocation("parse", parse_full, ": out of memory");
+	ck_assert_int_eq(check_each_allocation("parse", parse_full,
+					       ": out of memory"),
+			 1);
 }
 END_TEST
 
+/* The file's buffer, then the manifest. */
 START_TEST(test_enomem_load)
 {
-	check_each_allocation("load", load_full, "");
+	ck_assert_int_eq(check_each_allocation("load", load_full, ""), 2);
+}
+END_TEST
+
+START_TEST(test_enomem_parse_big)
+{
+	ck_assert_int_gt(check_each_allocation("parse big", parse_big,
+					       ": out of memory"),
+			 3);
 }
 END_TEST
 
@@ -1034,6 +1349,8 @@ static void add_enomem_tests(Suite *s)
 
 	tcase_add_test(tc, test_enomem_parse);
 	tcase_add_test(tc, test_enomem_load);
+	tcase_add_test(tc, test_enomem_parse_big);
+	tcase_add_test(tc, test_set_checksum_enomem);
 	suite_add_tcase(s, tc);
 }
 
@@ -1059,6 +1376,18 @@ Suite *make_manifest_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_sha256_checksum);
 	tcase_add_test(tc, test_err_null_and_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lists");
+	tcase_add_loop_test(tc, test_list_sizes, 0,
+			    2 * (int)(sizeof(list_sizes) / sizeof(list_sizes[0])));
+	tcase_add_test(tc, test_list_errors_past_room);
+	tcase_add_test(tc, test_similar_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("checksum");
+	tcase_add_test(tc, test_set_checksum_parsed);
+	tcase_add_test(tc, test_set_checksum_built);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -77,6 +77,13 @@ struct mf_manifest {
 	struct mf_ref_list uses;
 	struct mf_ref_list canuse;
 	struct mf_ref_list provides; /* without the implied module=<name> */
+	/*
+	 * The parser's, 0 in a manifest built by hand (whose every string and
+	 * array mf_manifest_free() frees).  A parsed manifest keeps its strings
+	 * and arrays in one block with itself: replace its fields only through
+	 * the functions below, never by freeing one.
+	 */
+	unsigned parser_flags;
 };
 
 /*
@@ -96,6 +103,14 @@ int mf_manifest_load(const char *path, struct mf_manifest **out, char *err,
  * or -EINVAL (nothing written) for a manifest that has no valid text form.
  */
 int mf_manifest_write(const struct mf_manifest *m, FILE *fp);
+
+/*
+ * Replace the checksum with a copy of @checksum (NULL: none), in a parsed
+ * manifest or in one built by hand whose strings are the runtime's.
+ * 0, or -ENOMEM with the manifest as it was.  Not checked: the caller
+ * computed it.
+ */
+int mf_manifest_set_checksum(struct mf_manifest *m, const char *checksum);
 
 void mf_manifest_free(struct mf_manifest *m);
 
