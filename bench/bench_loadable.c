@@ -25,7 +25,8 @@
  *   warm          write the cache (DIR/../modules.cache) for the above;
  *                 not a measurement.
  *   deep          mf_load() of the top module with the largest closure,
- *                 after the directory was read (not timed).
+ *                 after the directory was read (not timed), without
+ *                 checksums (MF_MODDIR_NO_CHECKSUM) as its floor.
  *   deep-floor    dlopen + dlsym + load of the files that load started,
  *                 in its order (found by a dry run, not timed).
  *   refresh       REPS times mf_moddir_refresh() of an unchanged directory
@@ -242,7 +243,9 @@ static void manifold_deep(const struct bench_info *info, const char *dir,
 			  bool floor)
 {
 	struct tally t = { 0 };
-	struct mf_context *ctx = context_with_dir(dir, 0, true, &t);
+	/* Without checksums, as the floor: it maps the files unverified. */
+	struct mf_context *ctx = context_with_dir(dir, MF_MODDIR_NO_CHECKSUM,
+						  true, &t);
 	struct mf_request req = { .name = info->deep, .why = "bench" };
 	char note[32];
 	uint64_t t0, t1;
