@@ -806,18 +806,49 @@ static const struct mf_table *boot_plan_requests(struct mf_context *ctx,
 }
 
 /*
- * Room for the dependents the (fitting) plan gives each module, in one block: the
- * boot made a small allocation for nearly every module here.  Only for
- * modules without an array yet; without memory for the block, each grows
- * its own as in any other load.
+ * A block for @total dependents, kept in ctx->edge_blocks, or NULL: a boot
+ * made a small allocation for nearly every provider, between the module
+ * files' dlopen() calls, whose walk of the libraries loaded so far grew
+ * slower the more the heap was mixed with other blocks.  Without memory
+ * for the block, each array grows its own as in any other load.
  */
+static struct mf_edge *edge_block(struct mf_context *ctx, size_t total)
+{
+	struct mf_edge *block;
+	void *p;
+
+	p = mf_realloc(ctx->edge_blocks, (ctx->n_edge_blocks + 1) * sizeof(void *));
+	if (!p)
+		return NULL;
+	ctx->edge_blocks = p;
+	block = mf_malloc(total * sizeof(*block));
+	if (block)
+		ctx->edge_blocks[ctx->n_edge_blocks++] = block;
+	return block;
+}
+
+/*
+ * @mod's dependents array from the block at *@used, as long as the count
+ * in its plan_idx (the resolver's scratch, free once a plan is ordered),
+ * unless it has an array already.
+ */
+static void give_edges(struct mf_module *mod, struct mf_edge *block, size_t *used)
+{
+	if (!mod->plan_idx || mod->dependents)
+		return;
+	mod->dependents = block + *used;
+	mod->cap_dependents = mod->plan_idx;
+	mod->dependents_in_block = true;
+	*used += mod->plan_idx;
+}
+
+/* Room for the dependents the (fitting) generated plan gives each module. */
 static void reserve_planned_edges(struct mf_context *ctx,
 				  const struct mf_table *table)
 {
 	const unsigned *choice = table->boot_choice;
 	size_t total = 0, used = 0, c = 0;
 	struct mf_edge *block;
-	void *p;
 
 	for (size_t i = 0; i < ctx->n_modules; i++)
 		ctx->modules[i]->plan_idx = 0;
@@ -833,26 +864,40 @@ static void reserve_planned_edges(struct mf_context *ctx,
 			}
 		}
 	}
-	if (!total)
+	if (!total || !(block = edge_block(ctx, total)))
 		return;
-	p = mf_realloc(ctx->edge_blocks, (ctx->n_edge_blocks + 1) * sizeof(void *));
-	if (!p)
-		return;
-	ctx->edge_blocks = p;
-	block = mf_malloc(total * sizeof(*block));
-	if (!block)
-		return;
-	ctx->edge_blocks[ctx->n_edge_blocks++] = block;
-	for (size_t i = 0; i < ctx->n_modules; i++) {
-		struct mf_module *mod = ctx->modules[i];
+	for (size_t i = 0; i < ctx->n_modules; i++)
+		give_edges(ctx->modules[i], block, &used);
+}
 
-		if (!mod->plan_idx)
-			continue;
-		mod->dependents = block + used;
-		mod->cap_dependents = mod->plan_idx;
-		mod->dependents_in_block = true;
-		used += mod->plan_idx;
-	}
+/*
+ * The same for an ordered plan of the resolver's, whose providers are each
+ * module's plan_choice[] (running ones too).
+ */
+static void reserve_plan_edges(struct mf_context *ctx, const struct mf_plan *plan)
+{
+	size_t total = 0, used = 0;
+	struct mf_edge *block;
+
+	for (size_t i = 0; i < plan->n; i++)
+		for (unsigned u = 0; u < plan->list[i]->n_uses; u++)
+			plan->list[i]->plan_choice[u]->plan_idx = 0;
+	for (size_t i = 0; i < plan->n; i++)
+		for (unsigned u = 0; u < plan->list[i]->n_uses; u++) {
+			struct mf_module *p = plan->list[i]->plan_choice[u];
+
+			if (!p->dependents) {
+				p->plan_idx++;
+				total++;
+			}
+		}
+	/* One edge is one allocation either way. */
+	if (total < 2 || !(block = edge_block(ctx, total)))
+		return;
+	/* A provider met again has its array by then: given once. */
+	for (size_t i = 0; i < plan->n; i++)
+		for (unsigned u = 0; u < plan->list[i]->n_uses; u++)
+			give_edges(plan->list[i]->plan_choice[u], block, &used);
 }
 
 /*
@@ -915,7 +960,7 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	struct mf_plan plan;
 	const struct mf_table *boot_plan = NULL;
 	size_t n_order = 0, n_list, choice = 0;
-	int first_err = 0;
+	int first_err = 0, sort_err;
 
 	if (!mods) {
 		for (size_t i = 0; i < n; i++) {
@@ -982,7 +1027,10 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 		}
 	}
 	n_list = boot_plan ? n : plan.n;
-	if ((!boot_plan && mf_plan_sort(&plan) < 0) ||
+	sort_err = boot_plan ? 0 : mf_plan_sort(&plan);
+	if (sort_err == 0 && !boot_plan && !(flags & MF_OP_DRY_RUN))
+		reserve_plan_edges(ctx, &plan);
+	if (sort_err < 0 ||
 	    !(order = mf_calloc(n_list ? n_list : 1, sizeof(*order)))) {
 		first_err = -ENOMEM;
 		goto out_nomem;

@@ -5,12 +5,14 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <manifold/moddir.h>
 
+#include "alloc.h"
 #include "fake_backend.h"
 
 static struct mf_context *ctx;
@@ -339,6 +341,56 @@ START_TEST(deep_chain_and_long_cycle)
 }
 END_TEST
 
+/*
+ * The allocations of one load of @n modules named e00.., all requested at
+ * once as a boot requests them, each using the one before it when @chain.
+ */
+static unsigned long load_allocations(unsigned n, bool chain)
+{
+	size_t cap = 1 << 14, len = 0, nlen = 0;
+	char *text = malloc(cap), *names = malloc(cap);
+	struct mf_context *c;
+	struct fake_events e = { 0 };
+	unsigned long count;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(names);
+	names[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "[module]\nname=e%02u\n", i);
+		if (chain && i > 0)
+			len += (size_t)snprintf(text + len, cap - len,
+						"[uses]\nmodule=e%02u\n", i - 1);
+		nlen += (size_t)snprintf(names + nlen, cap - nlen, "%se%02u",
+					 i ? " " : "", i);
+	}
+	ck_assert_int_eq(fake_context_new(&c), 0);
+	ck_assert_int_eq(fake_add_all(c, text), 0);
+	/* Counting, failing none (alloc.h). */
+	mf_alloc_fail_nth(ULONG_MAX);
+	ck_assert_int_eq(fake_load(c, names, &e), 0);
+	count = mf_alloc_count();
+	mf_alloc_fail_nth(0);
+	ck_assert_uint_eq(e.count, n);
+	ck_assert_ptr_null(mf_context_unref(c));
+	free(text);
+	free(names);
+	return count;
+}
+
+/*
+ * The providers' dependents arrays of one load come from one block (with
+ * the array of blocks: two allocations), not one allocation a provider
+ * between the modules' starts: a boot of module files made one for nearly
+ * every module, between dlopen() calls that grew slower for it.
+ */
+START_TEST(edges_of_a_load_in_one_block)
+{
+	ck_assert_uint_le(load_allocations(40, true) - load_allocations(40, false), 2);
+	ck_assert_uint_le(load_allocations(80, true) - load_allocations(80, false), 2);
+}
+END_TEST
+
 Suite *make_resolver_suite(void)
 {
 	Suite *s = suite_create("resolver");
@@ -359,6 +411,7 @@ Suite *make_resolver_suite(void)
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, dry_run_reports_refusal);
 	tcase_add_test(tc, deep_chain_and_long_cycle);
+	tcase_add_test(tc, edges_of_a_load_in_one_block);
 	suite_add_tcase(s, tc);
 	return s;
 }
