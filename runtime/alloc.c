@@ -10,6 +10,7 @@
  * allocate at once, and a report wants the whole loader's figure.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,9 +25,29 @@
 #include "alloc.h"
 
 union hdr {
-	size_t size;
+	size_t size; /* | IN_SLAB for a block of a slab */
 	max_align_t align;
 };
+
+#define IN_SLAB ((size_t)1 << (sizeof(size_t) * CHAR_BIT - 1))
+
+/*
+ * Under AddressSanitizer a slab's blocks are ordinary heap blocks: a chunk
+ * is one allocation to it, and a use of a freed record must stay a report.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLABS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLABS 0
+#endif
+#endif
+#ifndef SLABS
+#define SLABS 1
+#endif
+/* A slab's first chunk, and the most a chunk grows to by doubling. */
+#define SLAB_CHUNK_MIN (16 * 1024)
+#define SLAB_CHUNK_MAX (256 * 1024)
 
 static atomic_size_t in_use, peak;
 static atomic_ulong fail_at, count;
@@ -60,7 +81,7 @@ void *mf_malloc(size_t size)
 {
 	union hdr *h;
 
-	if (size > SIZE_MAX - sizeof(*h)) {
+	if (size > (SIZE_MAX & ~IN_SLAB) - sizeof(*h)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -97,12 +118,24 @@ void *mf_realloc(void *p, size_t size)
 
 	if (!p)
 		return mf_malloc(size);
-	if (size > SIZE_MAX - sizeof(*h) || should_fail()) {
+	if (size > (SIZE_MAX & ~IN_SLAB) - sizeof(*h) || should_fail()) {
 		errno = ENOMEM;
 		return NULL; /* p stays valid, as with realloc() */
 	}
 	h = (union hdr *)p - 1;
 	old = h->size;
+	if (old & IN_SLAB) {
+		/* A slab's block moves to the heap: its chunk cannot grow. */
+		void *q = malloc(sizeof(*nh) + size);
+
+		if (!q)
+			return NULL;
+		nh = q;
+		memcpy(nh + 1, p, (old & ~IN_SLAB) < size ? (old & ~IN_SLAB) : size);
+		nh->size = size;
+		account(size, old & ~IN_SLAB);
+		return nh + 1;
+	}
 	nh = realloc(h, sizeof(*nh) + size);
 	if (!nh)
 		return NULL;
@@ -191,8 +224,82 @@ void mf_free(void *p)
 	if (!p)
 		return;
 	h = (union hdr *)p - 1;
+	if (h->size & IN_SLAB) {
+		/* Its chunk goes with the slab (mf_slab_fini()). */
+		account(0, h->size & ~IN_SLAB);
+		return;
+	}
 	account(0, h->size);
 	free(h);
+}
+
+/* A chunk of at least @need bytes; false without memory. */
+static bool slab_grow(struct mf_slab *slab, size_t need)
+{
+	size_t size = slab->last ? 2 * slab->last : SLAB_CHUNK_MIN;
+	void **chunks;
+	char *chunk;
+
+	if (size > SLAB_CHUNK_MAX)
+		size = SLAB_CHUNK_MAX;
+	if (size < need)
+		size = need;
+	chunks = realloc(slab->chunks, (slab->n_chunks + 1) * sizeof(*chunks));
+	if (!chunks)
+		return false;
+	slab->chunks = chunks;
+	chunk = malloc(size);
+	if (!chunk)
+		return false;
+	mf_prefault(chunk, size);
+	slab->chunks[slab->n_chunks++] = chunk;
+	slab->next = chunk;
+	slab->left = size;
+	slab->last = size;
+	return true;
+}
+
+void *mf_slab_alloc(struct mf_slab *slab, size_t size)
+{
+	const size_t align = sizeof(union hdr);
+	union hdr *h;
+	size_t need;
+
+	if (!SLABS)
+		return mf_calloc(1, size);
+	if (size > (SIZE_MAX & ~IN_SLAB) - 2 * align || should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	need = (sizeof(*h) + size + align - 1) / align * align;
+	if (need > slab->left && !slab_grow(slab, need)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h = (union hdr *)slab->next;
+	slab->next += need;
+	slab->left -= need;
+	/* Chunks are not reused: their bytes are zero until handed out, but
+	 * the block is cleared anyway, so that nothing depends on it. */
+	memset(h + 1, 0, size);
+	h->size = size | IN_SLAB;
+	account(size, 0);
+	return h + 1;
+}
+
+void mf_slab_reserve(struct mf_slab *slab, size_t bytes)
+{
+	/* Only a hint: without memory, blocks come one chunk at a time. */
+	if (SLABS && bytes > slab->left && bytes <= SIZE_MAX / 2)
+		(void)slab_grow(slab, bytes);
+}
+
+void mf_slab_fini(struct mf_slab *slab)
+{
+	for (size_t i = 0; i < slab->n_chunks; i++)
+		free(slab->chunks[i]);
+	free(slab->chunks);
+	*slab = (struct mf_slab){ 0 };
 }
 
 size_t mf_heap_in_use(void)

@@ -50,6 +50,34 @@ int mf_grow_inline(void **items, size_t *cap, const void *inline_buf, size_t siz
 void mf_prefault(void *p, size_t len);
 
 /*
+ * A slab: blocks for records that live as long as their owner (a context's
+ * catalog entries), carved from large chunks faulted in at once.  A block
+ * is an ordinary one to mf_free() and mf_realloc(): freeing one gives its
+ * bytes back to the accounting only, and the chunks go at mf_slab_fini().
+ * So only what is nearly always kept belongs here.
+ *
+ * Why: musl's malloc reads a byte of each new group's header before it
+ * writes it, so every fresh page of heap costs two page faults, a read
+ * that maps the zero page and a write that replaces it; reading a module
+ * directory of 1,000 manifests took 1,000 of them.  A chunk costs one
+ * MADV_POPULATE_WRITE (mf_prefault()).
+ */
+struct mf_slab {
+	void **chunks;
+	size_t n_chunks;
+	char *next;  /* free room of the last chunk */
+	size_t left; /* bytes of it */
+	size_t last; /* size of the last chunk */
+};
+
+/* @size zeroed bytes from @slab, or NULL (no memory, or a test's failure). */
+void *mf_slab_alloc(struct mf_slab *slab, size_t size);
+/* Room for about @bytes of blocks in one chunk, before a run of them. */
+void mf_slab_reserve(struct mf_slab *slab, size_t bytes);
+/* Free the chunks: every block of @slab goes with them. */
+void mf_slab_fini(struct mf_slab *slab);
+
+/*
  * Bytes the runtime holds now, and the most it ever held, whole process
  * (every context together), as asked for: without the allocator's own
  * bookkeeping.

@@ -218,8 +218,9 @@ const struct mf_backend_ops mf_loadable_backend = {
 	.release = loadable_release,
 };
 
-int mf_loadable_new(const char *dir, const struct mf_manifest *m,
-		    unsigned flags, struct mf_loadable **out)
+int mf_loadable_new(struct mf_slab *slab, const char *dir,
+		    const struct mf_manifest *m, unsigned flags,
+		    struct mf_loadable **out)
 {
 	static const char prefix[] = MF_MODULE_SYMBOL_PREFIX;
 	size_t dlen = strlen(dir), nlen = strlen(m->name);
@@ -227,7 +228,7 @@ int mf_loadable_new(const char *dir, const struct mf_manifest *m,
 	struct mf_loadable *ld;
 	char *w;
 
-	ld = mf_malloc(sizeof(*ld) + plen + sizeof(prefix) + nlen);
+	ld = mf_slab_alloc(slab, sizeof(*ld) + plen + sizeof(prefix) + nlen);
 	if (!ld)
 		return -ENOMEM;
 	*ld = (struct mf_loadable){

@@ -250,8 +250,8 @@ static struct mf_module *module_init(struct mf_context *ctx, void *mem,
 	return mod;
 }
 
-/* A module record of its own allocation, with @n_refs manifest lines after
- * its keys (owned_refs). */
+/* A module record of a manifest, with @n_refs lines after its keys
+ * (owned_refs), from the context's slab: catalog entries never leave. */
 static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
 				    unsigned n_provides, unsigned n_canuse,
 				    size_t n_refs)
@@ -262,7 +262,7 @@ static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
 
 	if (n_refs > (SIZE_MAX - size) / sizeof(struct mf_table_ref))
 		return NULL;
-	mem = mf_calloc(1, size + n_refs * sizeof(struct mf_table_ref));
+	mem = mf_slab_alloc(&ctx->slab, size + n_refs * sizeof(struct mf_table_ref));
 	if (!mem)
 		return NULL;
 	mod = module_init(ctx, mem, n_uses);

@@ -181,6 +181,9 @@ struct mf_context {
 	/* dependents arrays of a planned boot, one block each (lifecycle.c) */
 	void **edge_blocks;
 	size_t n_edge_blocks;
+	/* records of modules read from manifests: module record, manifest,
+	 * backend data (alloc.h; freed with the context) */
+	struct mf_slab slab;
 	size_t n_modules, cap_modules;
 	struct mf_hash by_name;	 /* name -> struct mf_module */
 	struct mf_hash provkeys; /* "type=name" -> struct mf_provkey */
@@ -266,6 +269,12 @@ int mf_plan_sort(struct mf_plan *plan);
 /* mf_load() flag of mf_boot(): the requests are the catalog's modules in
  * catalog order, and ctx->first_table's boot plan applies (bootplan.c). */
 #define MF_OP_BOOT_PLAN (1u << 30)
+
+/* manifest.c: mf_manifest_parse() with the manifest's block from @slab
+ * (NULL: the heap), for a manifest that will nearly always be kept. */
+int mf_manifest_parse_slab(struct mf_slab *slab, const char *path,
+			   const char *buf, size_t len, struct mf_manifest **out,
+			   char *err, size_t errlen);
 
 /* bootplan.c */
 /*

@@ -76,9 +76,11 @@ struct mf_loadable;
  * entry owns it once mf_catalog_add_manifest() succeeded; before that the
  * caller frees it with mf_loadable_backend.release().  It uses @m's checksum
  * in place: @m must last as long as it does (the catalog entry keeps both).
+ * Its block comes from @slab (alloc.h), as the catalog entry's.
  */
-int mf_loadable_new(const char *dir, const struct mf_manifest *m,
-		    unsigned flags, struct mf_loadable **out);
+int mf_loadable_new(struct mf_slab *slab, const char *dir,
+		    const struct mf_manifest *m, unsigned flags,
+		    struct mf_loadable **out);
 
 /* The checksum the next mapping is checked against (a refreshed manifest's,
  * copied). */

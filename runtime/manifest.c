@@ -38,6 +38,7 @@
 
 #include "alloc.h"
 #include "ini.h"
+#include "internal.h"
 
 /* Biggest manifest mf_manifest_load() reads: far above any real one. */
 #define MANIFEST_FILE_MAX (1024 * 1024)
@@ -183,6 +184,7 @@ struct parser {
 	char **configs; /* m.n_configs of them */
 	size_t configs_cap;
 	struct room *room; /* where text, refs and configs start */
+	struct mf_slab *slab; /* where the manifest's block goes; NULL: heap */
 };
 
 /* A parsed manifest's block: what mf_manifest_free() frees at once. */
@@ -699,7 +701,7 @@ static void move_list(struct mf_ref_list *list, struct block *b, size_t start)
  */
 static int finish(struct parser *p, size_t len, struct mf_manifest **out)
 {
-	size_t path_size = strlen(p->ini.path) + 1, i;
+	size_t path_size = strlen(p->ini.path) + 1, i, size;
 	size_t arrays = p->n_refs * sizeof(struct mf_ref) +
 			p->m.n_configs * sizeof(char *);
 	struct mf_manifest *m;
@@ -711,7 +713,8 @@ static int finish(struct parser *p, size_t len, struct mf_manifest **out)
 	/* The arrays and the text are in memory already: this never trips. */
 	if (len > SIZE_MAX - sizeof(*b) - arrays - path_size - 1)
 		return fail_nomem(p);
-	b = mf_malloc(sizeof(*b) + arrays + len + 1 + path_size);
+	size = sizeof(*b) + arrays + len + 1 + path_size;
+	b = p->slab ? mf_slab_alloc(p->slab, size) : mf_malloc(size);
 	if (!b)
 		return fail_nomem(p);
 	configs = (char **)(b->refs + p->n_refs);
@@ -745,6 +748,13 @@ static int finish(struct parser *p, size_t len, struct mf_manifest **out)
 int mf_manifest_parse(const char *path, const char *buf, size_t len,
 		      struct mf_manifest **out, char *err, size_t errlen)
 {
+	return mf_manifest_parse_slab(NULL, path, buf, len, out, err, errlen);
+}
+
+int mf_manifest_parse_slab(struct mf_slab *slab, const char *path,
+			   const char *buf, size_t len, struct mf_manifest **out,
+			   char *err, size_t errlen)
+{
 	struct parser p = {
 		.ini = {.path = path,
 			.err = err,
@@ -755,6 +765,7 @@ int mf_manifest_parse(const char *path, const char *buf, size_t len,
 		      .load_priority = MF_PRIO_DEFAULT},
 		.refs_cap = REFS_INLINE,
 		.configs_cap = CONFIGS_INLINE,
+		.slab = slab,
 	};
 	struct room room; /* not cleared: only what is written is read */
 	int r;

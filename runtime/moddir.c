@@ -70,6 +70,10 @@
  */
 #define SETTLE_SEC 2
 
+/* Slab bytes a module read from a manifest takes: its record with a few
+ * lines, the manifest with its text, the loadable backend's data. */
+#define SLAB_A_MODULE 1536
+
 /* One *.manifest file of the directory, known by its base name. */
 struct entry {
 	struct mf_module *mod;	/* its catalog entry, once added */
@@ -499,7 +503,7 @@ static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
 		mf_manifest_free(m);
 		return 0;
 	}
-	err = mf_loadable_new(md->dir, m, md->flags, &ld);
+	err = mf_loadable_new(&r->ctx->slab, md->dir, m, md->flags, &ld);
 	if (err == 0)
 		err = mf_catalog_add_manifest(r->ctx, m, &mf_loadable_backend, ld);
 	if (err == -ENOMEM) {
@@ -798,7 +802,11 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		err = 0;
 	keep = file_says(err);
 	if (err == 0) {
-		err = mf_manifest_parse(path, text, len, &m, why, sizeof(why));
+		/* A new module's manifest is kept by its catalog entry: from
+		 * the slab, as the entry.  A known one's is compared and
+		 * dropped (update_entry()). */
+		err = mf_manifest_parse_slab(e->mod ? NULL : &r->ctx->slab, path,
+					     text, len, &m, why, sizeof(why));
 		keep = err != -ENOMEM;
 	}
 	if (err == -ENOMEM) {
@@ -1048,6 +1056,11 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	 * memory, entry_get() grows it as it goes. */
 	if (todo.n > 0)
 		(void)mf_hash_reserve(&md->entries, md->entries.count + todo.n);
+	/* The first reading adds every module: room for their records in
+	 * one chunk of the slab (a hint; about what a module of a few lines
+	 * takes). */
+	if (md->scan == 1 && todo.n > 0 && todo.n < SIZE_MAX / SLAB_A_MODULE)
+		mf_slab_reserve(&ctx->slab, todo.n * SLAB_A_MODULE);
 	/* Each file is applied whole or not at all; one that could not be
 	 * for lack of memory does not keep the others from being applied,
 	 * and the refresh then says -ENOMEM: the next one finishes the job. */
