@@ -233,17 +233,16 @@ void mf_free(void *p)
 	free(h);
 }
 
-/* A chunk of at least @need bytes; false without memory. */
-static bool slab_grow(struct mf_slab *slab, size_t need)
+/*
+ * A chunk of @size bytes; false without memory.  Chunks grow by doubling
+ * (slab->last) from SLAB_CHUNK_MIN to SLAB_CHUNK_MAX, a reservation's
+ * chunk aside: the next one after it is not twice its size.
+ */
+static bool slab_chunk(struct mf_slab *slab, size_t size)
 {
-	size_t size = slab->last ? 2 * slab->last : SLAB_CHUNK_MIN;
 	void **chunks;
 	char *chunk;
 
-	if (size > SLAB_CHUNK_MAX)
-		size = SLAB_CHUNK_MAX;
-	if (size < need)
-		size = need;
 	chunks = realloc(slab->chunks, (slab->n_chunks + 1) * sizeof(*chunks));
 	if (!chunks)
 		return false;
@@ -255,6 +254,17 @@ static bool slab_grow(struct mf_slab *slab, size_t need)
 	slab->chunks[slab->n_chunks++] = chunk;
 	slab->next = chunk;
 	slab->left = size;
+	return true;
+}
+
+static bool slab_grow(struct mf_slab *slab, size_t need)
+{
+	size_t size = slab->last ? 2 * slab->last : SLAB_CHUNK_MIN;
+
+	if (size > SLAB_CHUNK_MAX)
+		size = SLAB_CHUNK_MAX;
+	if (!slab_chunk(slab, size < need ? need : size))
+		return false;
 	slab->last = size;
 	return true;
 }
@@ -290,8 +300,8 @@ void *mf_slab_alloc(struct mf_slab *slab, size_t size)
 void mf_slab_reserve(struct mf_slab *slab, size_t bytes)
 {
 	/* Only a hint: without memory, blocks come one chunk at a time. */
-	if (SLABS && bytes > slab->left && bytes <= SIZE_MAX / 2)
-		(void)slab_grow(slab, bytes);
+	if (SLABS && bytes > slab->left)
+		(void)slab_chunk(slab, bytes);
 }
 
 void mf_slab_fini(struct mf_slab *slab)

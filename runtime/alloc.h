@@ -67,7 +67,7 @@ struct mf_slab {
 	size_t n_chunks;
 	char *next;  /* free room of the last chunk */
 	size_t left; /* bytes of it */
-	size_t last; /* size of the last chunk */
+	size_t last; /* size of the last chunk grown by doubling */
 };
 
 /* @size zeroed bytes from @slab, or NULL (no memory, or a test's failure). */

@@ -66,6 +66,9 @@ int mf_context_new(struct mf_context **out)
 	ctx->cancel_timeout_ms = 2000;
 	mf_hash_init(&ctx->by_name);
 	mf_hash_init(&ctx->provkeys);
+	/* Catalog entries never leave, nor do provider keys. */
+	mf_hash_use_slab(&ctx->by_name, &ctx->slab);
+	mf_hash_use_slab(&ctx->provkeys, &ctx->slab);
 	mf_hash_init(&ctx->apis);
 	mf_hash_init(&ctx->neverload);
 	mf_hash_init(&ctx->admin_uses);

@@ -26,10 +26,24 @@ void mf_hash_init(struct mf_hash *h)
 	h->buckets = NULL;
 	h->n_buckets = 0;
 	h->count = 0;
+	h->slab = NULL;
+}
+
+void mf_hash_use_slab(struct mf_hash *h, struct mf_slab *slab)
+{
+	h->slab = slab;
+}
+
+/* A zeroed entry of @size bytes, from the table's slab or the heap. */
+static struct mf_hash_entry *entry_alloc(struct mf_hash *h, size_t size)
+{
+	return h->slab ? mf_slab_alloc(h->slab, size) : mf_calloc(1, size);
 }
 
 void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value))
 {
+	struct mf_slab *slab = h->slab;
+
 	for (size_t i = 0; i < h->n_buckets; i++) {
 		struct mf_hash_entry *e = h->buckets[i];
 
@@ -44,6 +58,7 @@ void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value))
 	}
 	mf_free(h->buckets);
 	mf_hash_init(h);
+	h->slab = slab;
 }
 
 static struct mf_hash_entry *find(const struct mf_hash *h, const char *key,
@@ -108,7 +123,7 @@ int mf_hash_put(struct mf_hash *h, const char *key, void *value)
 		return -EEXIST;
 	if (h->count >= h->n_buckets && rehash(h, 2 * h->n_buckets) < 0)
 		return -ENOMEM;
-	e = mf_malloc(sizeof(*e) + len + 1);
+	e = entry_alloc(h, sizeof(*e) + len + 1);
 	if (!e)
 		return -ENOMEM;
 	memcpy(e->key, key, len + 1);
@@ -134,7 +149,7 @@ void *mf_hash_intern(struct mf_hash *h, const char *key, size_t size,
 	if (h->count >= h->n_buckets && rehash(h, 2 * h->n_buckets) < 0)
 		return NULL;
 	at = (sizeof(*e) + len + 1 + align - 1) / align * align;
-	e = mf_calloc(1, at + size);
+	e = entry_alloc(h, at + size);
 	if (!e)
 		return NULL;
 	memcpy(e->key, key, len + 1);

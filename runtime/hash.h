@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct mf_slab;
+
 struct mf_hash_entry {
 	struct mf_hash_entry *next;
 	void *value;
@@ -22,9 +24,15 @@ struct mf_hash {
 	struct mf_hash_entry **buckets;
 	size_t n_buckets;
 	size_t count;
+	struct mf_slab *slab; /* where entries come from; NULL: the heap */
 };
 
 void mf_hash_init(struct mf_hash *h);
+/*
+ * Entries from @slab (alloc.h) from now on, for a table whose entries live
+ * as long as the slab's owner; mf_hash_fini() keeps the choice.
+ */
+void mf_hash_use_slab(struct mf_hash *h, struct mf_slab *slab);
 /* Free every entry; free_value (may be NULL) is called for each value. */
 void mf_hash_fini(struct mf_hash *h, void (*free_value)(void *value));
 void *mf_hash_get(const struct mf_hash *h, const char *key);
