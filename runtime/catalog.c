@@ -404,6 +404,11 @@ static void unindex_first(struct mf_context *ctx, size_t n)
 	}
 }
 
+/* Slab bytes of a by-name entry and of a provider key's (catalog names of
+ * up to about 20 characters), for mf_catalog_index()'s reservation. */
+#define INDEX_NAME_BYTES 64
+#define INDEX_KEY_BYTES 160
+
 int mf_catalog_index(struct mf_context *ctx)
 {
 	size_t n_keys = 0;
@@ -416,6 +421,11 @@ int mf_catalog_index(struct mf_context *ctx)
 		n_keys += 1 + ctx->modules[i]->n_provides + ctx->modules[i]->n_canuse;
 	mf_hash_reserve(&ctx->by_name, ctx->n_modules);
 	mf_hash_reserve(&ctx->provkeys, n_keys);
+	/* Their entries in one chunk of the slab (a hint): a name's entry,
+	 * a key's entry with its provider record. */
+	if (ctx->n_modules < SIZE_MAX / 512 && n_keys < SIZE_MAX / 512)
+		mf_slab_reserve(&ctx->slab, ctx->n_modules * INDEX_NAME_BYTES +
+						   n_keys * INDEX_KEY_BYTES);
 	for (i = 0; i < ctx->n_modules && err == 0; i++) {
 		struct mf_module *mod = ctx->modules[i];
 
