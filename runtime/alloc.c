@@ -165,38 +165,6 @@ char *mf_strdup(const char *s)
 	return copy(s, strlen(s));
 }
 
-char *mf_strjoin(const char *first, ...)
-{
-	size_t len = 0, n;
-	const char *p;
-	va_list ap;
-	char *d, *w;
-
-	va_start(ap, first);
-	for (p = first; p; p = va_arg(ap, const char *)) {
-		n = strlen(p);
-		if (n > SIZE_MAX - 1 - len) {
-			va_end(ap);
-			return NULL;
-		}
-		len += n;
-	}
-	va_end(ap);
-	d = mf_malloc(len + 1);
-	if (!d)
-		return NULL;
-	w = d;
-	va_start(ap, first);
-	for (p = first; p; p = va_arg(ap, const char *)) {
-		n = strlen(p);
-		memcpy(w, p, n);
-		w += n;
-	}
-	va_end(ap);
-	*w = '\0';
-	return d;
-}
-
 char *mf_strdup_printf(const char *fmt, ...)
 {
 	va_list ap;

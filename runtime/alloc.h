@@ -26,13 +26,6 @@ char *mf_strdup(const char *s);
 char *mf_strndup(const char *s, size_t n);
 /* A new string formatted as by printf(), or NULL (no memory). */
 char *mf_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/*
- * The strings up to the NULL joined into a new one, or NULL (no memory), as
- * mf_strdup_printf("%s%s...") without formatting: the module directory
- * builds a few such names a module at every refresh, where printf() cost
- * more than parsing the manifest.
- */
-char *mf_strjoin(const char *first, ...) __attribute__((sentinel));
 void mf_free(void *p);
 /*
  * Double the capacity of an array that starts in a buffer of its owner's
