@@ -1282,6 +1282,8 @@ static long check_each_allocation(const char *what,
 				      strcmp(err + strlen(err) - strlen(want_suffix),
 					     want_suffix) == 0,
 			      "%s: message '%s'", what, err);
+		/* A failure outside any line names no line, not line 0. */
+		ck_assert_msg(!strstr(err, ":0:"), "%s: message '%s'", what, err);
 	}
 	return n;
 }
@@ -1319,12 +1321,20 @@ static int parse_big(struct mf_manifest **m, char *err, size_t errlen)
 	return r;
 }
 
-/* A manifest is one allocation, whatever it holds. */
+/* A manifest is one allocation, whatever it holds; its failure is after
+ * the last line, so the message names the file alone. */
 START_TEST(test_enomem_parse)
 {
+	char err[MF_ERR_MAX];
+	struct mf_manifest *m;
+
 	ck_assert_int_eq(check_each_allocation("parse", parse_full,
 					       ": out of memory"),
 			 1);
+	fi_arm(0);
+	ck_assert_int_eq(parse_full(&m, err, sizeof(err)), -ENOMEM);
+	fi_disarm();
+	ck_assert_str_eq(err, "t.manifest: out of memory");
 }
 END_TEST
 

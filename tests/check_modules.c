@@ -118,6 +118,14 @@ START_TEST(test_descriptors)
 		ck_assert_uint_eq(all[i]->abi_version, MANIFOLD_ABI_VERSION);
 		ck_assert_str_eq(all[i]->build_signature, MANIFOLD_BUILD_SIGNATURE);
 		ck_assert_ptr_nonnull(all[i]->load);
+		/* The strings the loader checks first follow the descriptor in
+		 * its own object (module.h): no page of their own to fault in. */
+		ck_assert(all[i]->name > (const char *)all[i] &&
+			  all[i]->name < (const char *)(all[i] + 1) + 64);
+		ck_assert(all[i]->build_signature > all[i]->name &&
+			  all[i]->build_signature <
+				  (const char *)(all[i] + 1) + 64 +
+					  sizeof(MANIFOLD_BUILD_SIGNATURE));
 	}
 	ck_assert_ptr_nonnull(manifold_module_app_wait.canuse_changed);
 	ck_assert_ptr_nonnull(manifold_module_func_groupcount.unload);
