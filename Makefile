@@ -514,7 +514,7 @@ check-image-asan:
 # build/fuzz/*/crashes/<harness>/: fixed, it joins the seed corpus.
 FUZZ_FLAGS := -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_SRCS_manifest := $(MANIFEST_SRCS)
+FUZZ_SRCS_manifest := $(MANIFEST_SRCS) runtime/manifest_image.c
 FUZZ_SRCS_moduleinfo := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)

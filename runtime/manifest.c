@@ -39,6 +39,7 @@
 #include "alloc.h"
 #include "ini.h"
 #include "internal.h"
+#include "manifest_block.h"
 
 /* Biggest manifest mf_manifest_load() reads: far above any real one. */
 #define MANIFEST_FILE_MAX (1024 * 1024)
@@ -185,21 +186,6 @@ struct parser {
 	size_t configs_cap;
 	struct room *room; /* where text, refs and configs start */
 	struct mf_slab *slab; /* where the manifest's block goes; NULL: heap */
-};
-
-/* A parsed manifest's block: what mf_manifest_free() frees at once. */
-struct block {
-	struct mf_manifest m;
-	/* Then the configs, the text the strings point into, the path. */
-	struct mf_ref refs[];
-};
-
-/* parser_flags of a manifest (the parser's field of struct mf_manifest). */
-enum {
-	/* Strings and arrays are in the manifest's block (struct block). */
-	PARSED_BLOCK = 1u << 0,
-	/* ... but for a checksum set since, which is its own allocation. */
-	PARSED_OWN_CHECKSUM = 1u << 1,
 };
 
 /* fail_at() and fail() return -EINVAL: handlers "return fail(p, ...)". */

@@ -6,13 +6,15 @@
  * writes that file; moddir.c decides what goes into it and when a copy may
  * stand for its manifest.
  *
- * The file is text, so that `less` shows what the image is going to believe:
+ * The file is text but for the manifests' images, so that `less` shows
+ * what the image is going to believe:
  *
- *   manifold-modcache 1\n                          magic, format version
+ *   manifold-modcache 2 <layout>\n                 magic, format version
  *   <n> <dirlen> <dir>\n                           records, the directory
  *   <n> records, sorted by name, each:
- *   <name> <dev> <ino> <size> <mtime> <ctime> <mode> <uid>\n
+ *   <name> <dev> <ino> <size> <mtime> <ctime> <mode> <uid> <ilen> <isum>\n
  *   <the manifest as read: exactly <size> bytes>\n
+ *   <the manifest's image: exactly <ilen> bytes>\n
  *
  * A record is one <name>.manifest of <dir> with its identity as moddir.c
  * remembers it (struct mf_file_id): numbers in decimal but <mode>, octal as
@@ -20,6 +22,15 @@
  * seconds signed.  The text's length is the file's size: what was read is
  * all of the file that had this identity.  The '\n' after it only helps a
  * reader, and catches a length that is wrong.
+ *
+ * The image is what the text parsed into (manifest_image.c), so that a
+ * boot copies each manifest instead of parsing it again; <ilen> is 0 for a
+ * text that did not parse (it is parsed again, for its error) or whose
+ * image could not be made.  <isum> is a sum of the image's bytes
+ * (mf_manifest_image_sum()), so that bytes damaged on the disk are found where the
+ * text's parser would have been the one to find them; <layout> is
+ * mf_manifest_image_layout(): a cache written by a build that lays
+ * manifests out otherwise is rebuilt, not read.
  *
  * Reading is strict.  A bad magic, a number out of its type's range or with
  * a sign it cannot have, a name that is not a module name, names out of
@@ -53,15 +64,16 @@
 
 #include "internal.h"
 #include "loadable.h"
+#include "manifest_image.h"
 #include "modcache.h"
 
 #define MAGIC "manifold-modcache "
-#define VERSION 1
+#define VERSION 2
 /* Some hundred bytes per module: room for far more modules than an image
  * has, and a file bigger than that is not ours. */
 #define CACHE_MAX (64 * 1024 * 1024)
-/* The shortest record: "a 0 0 0 0.000000000 0.000000000 0 0\n\n". */
-#define REC_MIN 37
+/* The shortest record: "a 0 0 0 0.000000000 0.000000000 0 0 0 0\n\n\n". */
+#define REC_MIN 42
 
 #define UMAX(type) ((uint64_t)(type)-1)
 #define SMAX(type) ((int64_t)((UINT64_C(1) << (sizeof(type) * 8 - 1)) - 1))
@@ -230,7 +242,8 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 	uint64_t size_max = text_max - 1 < (uint64_t)SMAX(off_t) ? text_max - 1 :
 				    (uint64_t)SMAX(off_t);
 	struct mf_file_id *id = &rec->id;
-	uint64_t dev, ino, size, mode, uid;
+	uint64_t dev, ino, size, mode, uid, ilen, isum;
+	char why[MF_ERR_MAX];
 	int order;
 
 	if (sp) {
@@ -256,37 +269,57 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 	    !get_time(c, &id->mtime) || !expect(c, ' ') ||
 	    !get_time(c, &id->ctime) || !expect(c, ' ') ||
 	    !get_oct(c, 0177777, &mode) || !expect(c, ' ') ||
-	    !get_dec(c, UMAX(uid_t), &uid) || !expect(c, '\n'))
+	    !get_dec(c, UMAX(uid_t), &uid) || !expect(c, ' ') ||
+	    !get_dec(c, CACHE_MAX, &ilen) || !expect(c, ' ') ||
+	    !get_dec(c, UINT64_MAX, &isum) || !expect(c, '\n'))
 		return malformed(c, "%s: a bad or missing number", name);
 	if (size + 1 > (uint64_t)(c->end - c->p) || c->p[size] != '\n')
 		return malformed(c, "%s: the text is not %ju bytes and a newline",
 				 name, (uintmax_t)size);
+	rec->text = c->p;
+	c->p += size + 1;
+	if (ilen + 1 > (uint64_t)(c->end - c->p) || c->p[ilen] != '\n')
+		return malformed(c, "%s: the image is not %ju bytes and a newline",
+				 name, (uintmax_t)ilen);
+	if (ilen && mf_manifest_image_sum(c->p, (size_t)ilen) != isum)
+		return malformed(c, "%s: the image's bytes do not match their sum",
+				 name);
+	if (ilen && mf_manifest_image_check(c->p, (size_t)ilen, why, sizeof(why)) < 0)
+		return malformed(c, "%s: %s", name, why);
 	id->dev = (dev_t)dev;
 	id->ino = (ino_t)ino;
 	id->size = (off_t)size;
 	id->mode = (mode_t)mode;
 	id->uid = (uid_t)uid;
 	rec->name = name;
-	rec->text = c->p;
-	c->p += size + 1;
+	rec->image = ilen ? c->p : NULL;
+	rec->image_len = (size_t)ilen;
+	c->p += ilen + 1;
 	return 0;
 }
 
 /* magic, version, count and directory; the records' count in *n. */
 static int parse_header(struct cursor *c, const char *dir, size_t *n)
 {
-	uint64_t version, count, dirlen;
+	uint64_t version, count, dirlen, layout;
 
 	if ((size_t)(c->end - c->p) < sizeof(MAGIC) - 1 ||
 	    memcmp(c->p, MAGIC, sizeof(MAGIC) - 1) != 0)
 		return malformed(c, "not a module cache (no '%.*s' header)",
 				 (int)sizeof(MAGIC) - 2, MAGIC);
 	c->p += sizeof(MAGIC) - 1;
-	if (!get_dec(c, UINT32_MAX, &version) || !expect(c, '\n'))
+	if (!get_dec(c, UINT32_MAX, &version))
 		return malformed(c, "a bad format version");
 	if (version != VERSION) {
 		snprintf(c->why, c->whylen, "%s: format version %ju, this image "
 			 "uses %d: rebuilt", c->path, (uintmax_t)version, VERSION);
+		return -ESTALE;
+	}
+	if (!expect(c, ' ') || !get_dec(c, UINT64_MAX, &layout) || !expect(c, '\n'))
+		return malformed(c, "a bad image layout");
+	if (layout != mf_manifest_image_layout()) {
+		snprintf(c->why, c->whylen, "%s: manifest images of another "
+			 "build's layout: rebuilt", c->path);
 		return -ESTALE;
 	}
 	if (!get_dec(c, SIZE_MAX, &count) || !expect(c, ' ') ||
@@ -461,12 +494,16 @@ static void put_record(struct out *o, const struct mf_modcache_rec *r)
 {
 	const struct mf_file_id *id = &r->id;
 
-	putf(o, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju\n", r->name,
+	putf(o, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju %zu %ju\n", r->name,
 	     (uintmax_t)id->dev, (uintmax_t)id->ino, (intmax_t)id->size,
 	     (intmax_t)id->mtime.tv_sec, id->mtime.tv_nsec,
 	     (intmax_t)id->ctime.tv_sec, id->ctime.tv_nsec, (uintmax_t)id->mode,
-	     (uintmax_t)id->uid);
+	     (uintmax_t)id->uid, r->image ? r->image_len : 0,
+	     (uintmax_t)(r->image ? mf_manifest_image_sum(r->image, r->image_len) : 0));
 	put(o, r->text, (size_t)id->size);
+	put(o, "\n", 1);
+	if (r->image)
+		put(o, r->image, r->image_len);
 	put(o, "\n", 1);
 }
 
@@ -499,7 +536,8 @@ int mf_modcache_write(const char *path, const char *dir,
 		err = -errno;
 		goto err_say;
 	}
-	putf(&o, "%s%d\n%zu %zu ", MAGIC, VERSION, n, strlen(dir));
+	putf(&o, "%s%d %ju\n%zu %zu ", MAGIC, VERSION,
+	     (uintmax_t)mf_manifest_image_layout(), n, strlen(dir));
 	put(&o, dir, strlen(dir));
 	put(&o, "\n", 1);
 	for (size_t i = 0; i < n; i++)

@@ -45,6 +45,10 @@ struct mf_modcache_rec {
 	const char *name;
 	struct mf_file_id id;
 	const char *text; /* id.size bytes, the file's whole content */
+	/* what the text parsed into (manifest_image.h), or NULL; a loaded
+	 * cache's passed mf_manifest_image_check() */
+	const void *image;
+	size_t image_len;
 };
 
 struct mf_modcache;

@@ -57,6 +57,7 @@
 
 #include "internal.h"
 #include "loadable.h"
+#include "manifest_image.h"
 #include "modcache.h"
 
 /* Far more than any manifest needs; a bigger file is not one. */
@@ -583,8 +584,10 @@ struct cache_pass {
 
 static void cache_pass_free(struct cache_pass *cp)
 {
-	for (size_t i = 0; i < cp->n_fresh; i++)
+	for (size_t i = 0; i < cp->n_fresh; i++) {
 		mf_free((char *)cp->fresh[i].text);
+		mf_free((void *)cp->fresh[i].image);
+	}
 	mf_free(cp->fresh);
 	mf_modcache_free(cp->old);
 }
@@ -619,7 +622,8 @@ static void cache_read(struct report *r, struct mf_moddir *md,
 
 /*
  * The text of DIR/@file (@base.manifest).  When the file is the one the
- * cache copied, settled (SETTLE_SEC), the copy: 1 and *st the file's
+ * cache copied, settled (SETTLE_SEC), the copy: 1, *@copy its record (with
+ * the image of what the text parses into, if any) and *st the file's
  * fstatat(), or the refusal of the checks that fstatat() decides, as the
  * file's reading would say it (mf_modfile_judge(); the size limit held when
  * the copy was taken, and the size is the same).  Else the file's own text,
@@ -629,7 +633,8 @@ static void cache_read(struct report *r, struct mf_moddir *md,
 static int manifest_text(struct cache_pass *cp, struct mf_moddir *md, int dirfd,
 			 const char *base, const char *file, const char *path,
 			 const struct timespec *now, const char **text, size_t *len,
-			 char **owned, struct stat *st, char *why, size_t whylen)
+			 char **owned, const struct mf_modcache_rec **copy,
+			 struct stat *st, char *why, size_t whylen)
 {
 	const struct mf_modcache_rec *c = mf_modcache_find_next(cp->old, base,
 								 &cp->next_old);
@@ -643,6 +648,7 @@ static int manifest_text(struct cache_pass *cp, struct mf_moddir *md, int dirfd,
 			return err;
 		*text = c->text;
 		*len = (size_t)st->st_size;
+		*copy = c;
 		cp->served++;
 		return 1;
 	}
@@ -654,11 +660,12 @@ static int manifest_text(struct cache_pass *cp, struct mf_moddir *md, int dirfd,
 
 /*
  * @e's file was taken in: if @e remembers it now, what it was read from
- * goes into the next cache file.  Takes *owned when it keeps it.
+ * goes into the next cache file, with the image of what it parsed into
+ * (NULL: none).  Takes *owned and *image when it keeps them.
  */
 static void cache_keep(struct mf_moddir *md, struct cache_pass *cp,
 		       struct entry *e, const char *base, char **owned,
-		       size_t len, bool from_cache)
+		       size_t len, void **image, size_t image_len, bool from_cache)
 {
 	if (!md->cache || !e->known)
 		return;
@@ -681,8 +688,10 @@ static void cache_keep(struct mf_moddir *md, struct cache_pass *cp,
 	}
 	cp->fresh[cp->n_fresh++] = (struct mf_modcache_rec){
 		.name = base, .id = e->id, .text = *owned,
+		.image = *image, .image_len = *image ? image_len : 0,
 	};
 	*owned = NULL;
+	*image = NULL;
 	cp->dirty = true;
 }
 
@@ -764,11 +773,34 @@ static void cache_write(struct report *r, struct mf_moddir *md,
 
 /* ---- one manifest ------------------------------------------------------------ */
 
+/*
+ * What @text (@len bytes, DIR/@base.manifest) says: copied from the image
+ * the cache keeps of it when its record @copy has one (the same manifest,
+ * without the parse), else parsed.  A new module's manifest is kept by its
+ * catalog entry: from the slab, as the entry.  A known one's is compared
+ * and dropped (update_entry()).
+ */
+static int manifest_of(struct report *r, const struct entry *e, const char *path,
+		       const char *text, size_t len,
+		       const struct mf_modcache_rec *copy, struct mf_manifest **m,
+		       char *why, size_t whylen)
+{
+	struct mf_slab *slab = e->mod ? NULL : &r->ctx->slab;
+
+	if (copy && copy->image)
+		return mf_manifest_from_image(slab, path, copy->image,
+					      copy->image_len, m);
+	return mf_manifest_parse_slab(slab, path, text, len, m, why, whylen);
+}
+
 static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *cp,
 		    int dirfd, const char *base, const struct timespec *now)
 {
 	struct entry *e = entry_get(md, base);
 	char why[MF_ERR_MAX], *owned = NULL;
+	const struct mf_modcache_rec *copy = NULL;
+	void *image = NULL; /* of a text read from its file, for the cache */
+	size_t image_len = 0;
 	const char *path = md->path;
 	const char *file = md->path + md->dirlen + 1; /* @base.manifest */
 	size_t blen = strlen(base);
@@ -798,17 +830,14 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		goto refused;
 	}
 	err = manifest_text(cp, md, dirfd, base, file, path, now, &text, &len,
-			    &owned, &st, why, sizeof(why));
+			    &owned, &copy, &st, why, sizeof(why));
 	from_cache = err == 1;
 	if (from_cache)
 		err = 0;
 	keep = file_says(err);
 	if (err == 0) {
-		/* A new module's manifest is kept by its catalog entry: from
-		 * the slab, as the entry.  A known one's is compared and
-		 * dropped (update_entry()). */
-		err = mf_manifest_parse_slab(e->mod ? NULL : &r->ctx->slab, path,
-					     text, len, &m, why, sizeof(why));
+		err = manifest_of(r, e, path, text, len, copy, &m, why,
+				  sizeof(why));
 		keep = err != -ENOMEM;
 	}
 	if (err == -ENOMEM) {
@@ -826,6 +855,9 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 		mf_manifest_free(m);
 		goto refused;
 	}
+	/* Without it the next boot parses the text: no error of this one. */
+	if (md->cache && owned)
+		image = mf_manifest_image_new(m, &image_len);
 	if (e->mod) {
 		c = update_entry(r, e, m);
 		mf_manifest_free(m);
@@ -837,7 +869,8 @@ static int sync_one(struct report *r, struct mf_moddir *md, struct cache_pass *c
 	}
 	if (c >= 0)
 		remember(e, &st, now);
-	cache_keep(md, cp, e, base, &owned, len, from_cache);
+	cache_keep(md, cp, e, base, &owned, len, &image, image_len, from_cache);
+	mf_free(image);
 	mf_free(owned);
 	return c;
 
@@ -848,7 +881,7 @@ refused:
 				      "module directory's messages)") : 0;
 	if (c >= 0 && keep)
 		remember(e, &st, now);
-	cache_keep(md, cp, e, base, &owned, len, from_cache);
+	cache_keep(md, cp, e, base, &owned, len, &image, 0, from_cache);
 	mf_free(owned);
 	return c;
 }

@@ -50,6 +50,8 @@
 /* Only to see whether the catalog is indexed yet (ctx->index_deferred):
  * nothing public says it, and looking it up would build it. */
 #include "internal.h"
+#include "manifest_image.h"
+#include "modcache.h"
 
 /*
  * top uses a, b, c; a and d use shared; b uses the function a provides; c
@@ -1091,21 +1093,47 @@ static const char *const cached_files[] = {
 static char cache_path[128];
 static struct text warm; /* the cache as each run starts from it */
 
-/* A record of DIR/<name>.manifest as the cache writes it (runtime/modcache.c),
- * its times moved by @bump seconds; a made-up identity when there is no file. */
-static void add_record(struct text *t, const char *name, const char *text, long bump)
+/*
+ * A record of DIR/<name>.manifest as the cache writes it (runtime/modcache.c),
+ * its times moved by @bump seconds; a made-up identity when there is no file.
+ * With the image of what @text parses into when @image (the copy a boot
+ * takes instead of parsing), else without (the text is parsed).
+ */
+static void add_record(struct text *t, const char *name, const char *text, long bump,
+		       bool image)
 {
-	char path[256];
+	char path[256], why[MF_ERR_MAX];
 	struct stat st = { .st_dev = 1, .st_ino = 1, .st_mode = S_IFREG | 0644 };
+	struct mf_manifest *m = NULL;
+	void *img = NULL;
+	size_t ilen = 0;
 
+	if (image) {
+		ck_assert_int_eq(mf_manifest_parse(name, text, strlen(text), &m, why,
+						   sizeof(why)), 0);
+		img = mf_manifest_image_new(m, &ilen);
+		ck_assert_ptr_nonnull(img);
+		mf_manifest_free(m);
+	}
 	snprintf(path, sizeof(path), "%s/%s.manifest", moddir, name);
 	if (lstat(path, &st) < 0)
 		st.st_size = (off_t)strlen(text);
-	add(t, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju\n%s\n", name,
+	add(t, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju %zu %ju\n%s\n", name,
 	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
 	    (intmax_t)st.st_mtim.tv_sec + bump, st.st_mtim.tv_nsec,
 	    (intmax_t)st.st_ctim.tv_sec + bump, st.st_ctim.tv_nsec,
-	    (uintmax_t)st.st_mode, (uintmax_t)st.st_uid, text);
+	    (uintmax_t)st.st_mode, (uintmax_t)st.st_uid, ilen,
+	    (uintmax_t)(img ? mf_manifest_image_sum(img, ilen) : 0), text);
+	if (t->len + ilen + 2 > t->cap) {
+		t->cap = (t->len + ilen + 2) * 2;
+		t->buf = realloc(t->buf, t->cap);
+		ck_assert_ptr_nonnull(t->buf);
+	}
+	if (ilen)
+		memcpy(t->buf + t->len, img, ilen);
+	t->len += ilen;
+	add(t, "\n");
+	mf_free(img);
 }
 
 static void write_cached_files(void)
@@ -1129,14 +1157,15 @@ static void write_cached_files(void)
 
 	free(warm.buf);
 	warm = (struct text){ 0 };
-	add(&warm, "manifold-modcache 1\n7 %zu %s\n", strlen(moddir), moddir);
-	add_record(&warm, "gone", "[module]\nname=gone\n", 0);
-	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0);
-	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0);
-	add_record(&warm, "open", "[module]\nname=open\n", 0);
-	add_record(&warm, "other", "[module]\nname=someone\n", 0);
-	add_record(&warm, "solo", "[module]\nname=solo\n", 0);
-	add_record(&warm, "stale", "[module]\nname=stale\n", -1);
+	add(&warm, "manifold-modcache 2 %ju\n7 %zu %s\n",
+	    (uintmax_t)mf_manifest_image_layout(), strlen(moddir), moddir);
+	add_record(&warm, "gone", "[module]\nname=gone\n", 0, true);
+	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0, true);
+	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0, false);
+	add_record(&warm, "open", "[module]\nname=open\n", 0, true);
+	add_record(&warm, "other", "[module]\nname=someone\n", 0, false);
+	add_record(&warm, "solo", "[module]\nname=solo\n", 0, true);
+	add_record(&warm, "stale", "[module]\nname=stale\n", -1, true);
 }
 
 static void setup_cached(struct mf_context **ctx)
@@ -1431,8 +1460,17 @@ START_TEST(refresh_cached)
 	text = calloc(1, (size_t)len + 1);
 	ck_assert_uint_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
-	ck_assert_msg(strstr(text, "\nnew ") && strstr(text, "\nstale ") &&
-		      !strstr(text, "\ngone ") && strstr(text, "\nla "), "%s", text);
+	/* Searched with its images' NUL bytes read as '@'. */
+	{
+		char *flat = malloc((size_t)len + 1);
+
+		ck_assert_ptr_nonnull(flat);
+		for (long i = 0; i <= len; i++)
+			flat[i] = i < len && text[i] == '\0' ? '@' : text[i];
+		ck_assert_msg(strstr(flat, "\nnew ") && strstr(flat, "\nstale ") &&
+			      !strstr(flat, "\ngone ") && strstr(flat, "\nla "), "%s", flat);
+		free(flat);
+	}
 	free(warm.buf);
 	warm = (struct text){ .buf = text, .len = (size_t)len, .cap = (size_t)len + 1 };
 

@@ -637,6 +637,7 @@ START_TEST(k_skips_checksums_and_c_keeps_a_cache)
 	char manifest[256], cache[256];
 	struct session s;
 	char *text;
+	size_t len;
 
 	path_in(manifest, sizeof(manifest), "func_uri", ".manifest");
 	set_manifest_checksum(manifest, "sha256:0000000000000000000000000000000000000000000000000000000000000000");
@@ -657,8 +658,11 @@ START_TEST(k_skips_checksums_and_c_keeps_a_cache)
 	expect(&s, "module load func_uri", "Loaded func_uri\n");
 	session_end(&s);
 	session_free(&s);
-	text = slurp(cache, NULL);
-	ck_assert_msg(strncmp(text, "manifold-modcache 1\n", 20) == 0, "cache: %.60s", text);
+	text = slurp(cache, &len);
+	ck_assert_msg(strncmp(text, "manifold-modcache 2 ", 20) == 0, "cache: %.60s", text);
+	/* Its images hold NUL bytes: the texts are searched around them. */
+	for (size_t i = 0; i < len; i++)
+		text[i] = text[i] ? text[i] : '@';
 	ck_assert_msg(strstr(text, "\nname=func_uri\n") != NULL, "func_uri not cached");
 	free(text);
 }

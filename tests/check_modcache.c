@@ -10,6 +10,9 @@
  * identity: the cache edited in place, or written by hand (the format is
  * described in runtime/modcache.c).  A description "MEMO" where the file
  * says "disk" was taken from the cache; "disk" was read from the file.
+ * A record's image (what its text parsed into) stands for its text: most
+ * tests drop the images when they edit a text, so that the text is what a
+ * boot takes; images_stand_for_their_texts edits one and not the other.
  *
  * A manifest is taken from the cache only once it has been left alone for
  * two seconds (moddir.c's SETTLE_SEC), and a file's ctime cannot be set: the
@@ -22,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +38,9 @@
 #include <manifold/moddir.h>
 
 #include "alloc.h"
+#include "cache_edit.h"
 #include "fake_backend.h"
+#include "manifest_image.h"
 
 /* ---- files ------------------------------------------------------------------ */
 
@@ -53,8 +59,9 @@ static void spew(const char *path, const char *data, size_t len, mode_t mode)
 	ck_assert_int_eq(close(fd), 0);
 }
 
-/* The whole file, NUL-terminated; NULL when there is none.  Caller frees. */
-static char *slurp(const char *path)
+/* The whole file, NUL-terminated, in *@len bytes; NULL when there is none.
+ * Caller frees. */
+static char *slurp_len(const char *path, size_t *len)
 {
 	FILE *fp = fopen(path, "rb");
 	char *buf;
@@ -70,7 +77,31 @@ static char *slurp(const char *path)
 	ck_assert_int_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
 	buf[n] = '\0';
 	fclose(fp);
+	*len = (size_t)n;
 	return buf;
+}
+
+/* The same with each NUL byte (of the images) read as '@', so that the
+ * file's texts can be searched as strings. */
+static char *slurp(const char *path)
+{
+	size_t len;
+	char *buf = slurp_len(path, &len);
+
+	for (size_t i = 0; buf && i < len; i++)
+		if (buf[i] == '\0')
+			buf[i] = '@';
+	return buf;
+}
+
+/* The first line of a cache of this build. */
+static const char *header_line(void)
+{
+	static char line[64];
+
+	snprintf(line, sizeof(line), "manifold-modcache 2 %ju\n",
+		 (uintmax_t)mf_manifest_image_layout());
+	return line;
 }
 
 static void remove_tree(const char *dir)
@@ -241,19 +272,19 @@ static void assert_no_note(void)
 	ck_assert_msg(count_of(ev.lines, "module cache") == 0, "notes:\n%s", ev.lines);
 }
 
-/* Replace every @from in the cache file with @to, as long, in place. */
+/*
+ * Replace every @from in the cache file's texts with @to, as long, and
+ * drop the images: the texts are what the next boot takes.
+ */
 static void edit_cache(const char *from, const char *to)
 {
-	char *text = slurp(cache), *p;
-	unsigned n = 0;
+	cache_edit(cache, from, to, CACHE_EDIT_TEXTS_DROP_IMAGES);
+}
 
-	ck_assert_ptr_nonnull(text);
-	ck_assert_uint_eq(strlen(from), strlen(to));
-	for (p = text; (p = strstr(p, from)); p += strlen(to), n++)
-		memcpy(p, to, strlen(to));
-	ck_assert_msg(n > 0, "'%s' is not in the cache:\n%s", from, text);
-	spew(cache, text, strlen(text), 0644);
-	free(text);
+/* The same in the texts or in the images only (cache_edit.h). */
+static void edit_only(const char *from, const char *to, bool in_images)
+{
+	cache_edit(cache, from, to, in_images ? CACHE_EDIT_IMAGES : CACHE_EDIT_TEXTS);
 }
 
 /* ---- a cache written by hand ------------------------------------------------------ */
@@ -261,7 +292,7 @@ static void edit_cache(const char *from, const char *to)
 /* A record's header line, each field as text, for a test to spoil one. */
 struct fields {
 	char name[80], dev[32], ino[32], size[32], mtime[48], ctime[48], mode[16],
-		uid[16];
+		uid[16], image[48]; /* image: "<ilen> <isum>" */
 };
 
 static void fields_of(struct fields *f, const char *name)
@@ -281,6 +312,7 @@ static void fields_of(struct fields *f, const char *name)
 		 st.st_ctim.tv_nsec);
 	snprintf(f->mode, sizeof(f->mode), "%jo", (uintmax_t)st.st_mode);
 	snprintf(f->uid, sizeof(f->uid), "%ju", (uintmax_t)st.st_uid);
+	snprintf(f->image, sizeof(f->image), "0 0");
 }
 
 struct craft {
@@ -301,20 +333,52 @@ static void craft_header(struct craft *c, const char *version, const char *count
 	char line[512];
 
 	c->len = 0;
-	snprintf(line, sizeof(line), "manifold-modcache %s\n%s %zu %s\n", version, count,
-		 strlen(dir), dir);
+	snprintf(line, sizeof(line), "manifold-modcache %s %ju\n%s %zu %s\n", version,
+		 (uintmax_t)mf_manifest_image_layout(), count, strlen(dir), dir);
 	craft_add(c, line, strlen(line));
 }
 
+/* A record with no image: its text is parsed. */
 static void craft_record(struct craft *c, const struct fields *f, const char *text)
 {
 	char line[512];
 
-	snprintf(line, sizeof(line), "%s %s %s %s %s %s %s %s\n", f->name, f->dev, f->ino,
-		 f->size, f->mtime, f->ctime, f->mode, f->uid);
+	snprintf(line, sizeof(line), "%s %s %s %s %s %s %s %s %s\n", f->name, f->dev,
+		 f->ino, f->size, f->mtime, f->ctime, f->mode, f->uid, f->image);
+	craft_add(c, line, strlen(line));
+	craft_add(c, text, strlen(text));
+	craft_add(c, "\n\n", 2);
+}
+
+/*
+ * A record with the image of what @text parses into, spoiled by
+ * @spoil(image, len) unless NULL, and summed after (@sum_delta added to
+ * the sum: a sum that is wrong).
+ */
+static void craft_record_image(struct craft *c, const struct fields *f, const char *text,
+			       void (*spoil)(unsigned char *, size_t), unsigned sum_delta)
+{
+	char line[512], why[MF_ERR_MAX];
+	struct mf_manifest *m;
+	unsigned char *img;
+	size_t ilen;
+
+	ck_assert_int_eq(mf_manifest_parse("crafted", text, strlen(text), &m, why,
+					   sizeof(why)), 0);
+	img = mf_manifest_image_new(m, &ilen);
+	ck_assert_ptr_nonnull(img);
+	mf_manifest_free(m);
+	if (spoil)
+		spoil(img, ilen);
+	snprintf(line, sizeof(line), "%s %s %s %s %s %s %s %s %zu %ju\n", f->name, f->dev,
+		 f->ino, f->size, f->mtime, f->ctime, f->mode, f->uid, ilen,
+		 (uintmax_t)(mf_manifest_image_sum(img, ilen) + sum_delta));
 	craft_add(c, line, strlen(line));
 	craft_add(c, text, strlen(text));
 	craft_add(c, "\n", 1);
+	craft_add(c, (const char *)img, ilen);
+	craft_add(c, "\n", 1);
+	mf_free(img);
 }
 
 static void craft_write(const struct craft *c)
@@ -327,7 +391,7 @@ static void craft_memo(struct craft *c, struct fields *fa, struct fields *fb)
 {
 	fields_of(fa, "la");
 	fields_of(fb, "lb");
-	craft_header(c, "1", "2");
+	craft_header(c, "2", "2");
 	craft_record(c, fa, "[module]\nname=la\ndescription=MEMO\n[provides]\nservice=lsvc\n");
 	craft_record(c, fb, "[module]\nname=lb\ndescription=MEMO\n[uses]\nservice=lsvc\n");
 }
@@ -365,7 +429,8 @@ START_TEST(warm_cache_stands_for_unchanged_manifests)
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	text = slurp(cache);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_msg(strncmp(text, "manifold-modcache 1\n3 ", 22) == 0, "%s", text);
+	ck_assert_msg(strncmp(text, header_line(), strlen(header_line())) == 0 &&
+		      strncmp(text + strlen(header_line()), "3 ", 2) == 0, "%s", text);
 	ck_assert_has(text, LA);
 	ck_assert_has(text, LB);
 	/* Refused by its text: the text is kept, to be refused again. */
@@ -387,6 +452,163 @@ START_TEST(warm_cache_stands_for_unchanged_manifests)
 		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
 	ck_assert_int_eq(refresh(), 0);
 	ck_assert_uint_eq(ev.count, 0);
+}
+END_TEST
+
+/*
+ * A record's image is what a boot takes for a manifest that parsed: its
+ * text, edited alone, changes nothing; its image, edited alone, changes
+ * the catalog.  Either way the boot says what it says without a cache,
+ * and writes nothing.
+ */
+START_TEST(images_stand_for_their_texts)
+{
+	char lines[sizeof(ev.lines)], *text;
+	struct stat st, st2;
+
+	NEED_DIR();
+	ck_assert_int_eq(boot_without_cache(0), 2);
+	memcpy(lines, ev.lines, sizeof(lines));
+	ck_assert_int_eq(boot(0), 2);
+	text = slurp(cache);
+	ck_assert_msg(strncmp(text, header_line(), strlen(header_line())) == 0, "%s", text);
+	/* la's image: its text as the parser cut it. */
+	ck_assert_has(text, "description@disk@");
+	free(text);
+
+	edit_only("description=disk", "description=MEMO", false);
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_str_eq(desc("la"), "disk");
+	ck_assert_str_eq(desc("lb"), "disk");
+	ck_assert_str_eq(ev.lines, lines);
+
+	edit_only("description=disk", "description=MEMO", true);
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_str_eq(desc("la"), "MEMO");
+	ck_assert_str_eq(desc("lb"), "MEMO");
+	ck_assert_str_eq(ev.lines, lines);
+	ck_assert_int_eq(lstat(cache, &st2), 0);
+	ck_assert(st2.st_ino == st.st_ino && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
+}
+END_TEST
+
+#define SUM64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Manifests of every shape an image copies: lists in any section order,
+ * configs, priorities, each field given or left out. */
+static const char *const shapes[] = {
+	"[module]\nname=a\n",
+	"[module]\nname=a\ndescription=x y\nchecksum=sha256:" SUM64 "\nsupport_level=extended\n"
+	"load_priority=7\nexport_globals=yes\nconfig=a.conf\nconfig=b.conf\n",
+	"[module]\nname=a\n[provides]\nservice=t:200\nfunction=f\n[uses]\nmodule=b\n"
+	"[canuse]\nservice=u\n",
+	"[provides]\nservice=t\n[canuse]\nmodule=c\nmodule=d\n[module]\nname=a\n"
+	"config=one\n[uses]\nservice=v\n",
+	"[module]\nname=a_long_name_0123456789\nsupport_level=deprecated\n"
+	"load_priority=channel_driver\n[uses]\nmodule=b\nmodule=c\nmodule=d\n"
+	"module=e\nmodule=f\nmodule=g\nmodule=h\nmodule=i\nmodule=j\n",
+};
+
+/* @m's text (mf_manifest_write()), NULL when it has none. */
+static char *written(const struct mf_manifest *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	int err;
+
+	ck_assert_ptr_nonnull(fp);
+	err = mf_manifest_write(m, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	if (err == 0)
+		return text;
+	free(text);
+	return NULL;
+}
+
+/*
+ * An image is the parse: copied back, the same manifest (as written, its
+ * path, its lists' sizes), whatever path it is given.  Cut short or with
+ * any one bit changed, it is refused or copies into a manifest that can
+ * be written and freed (under ASan and UBSan in the sanitizer suites):
+ * the check is about memory and ranges, the cache's sum about the bytes.
+ */
+START_TEST(image_is_the_parse)
+{
+	char why[MF_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct mf_manifest *m, *copy;
+		unsigned char *img;
+		char *want, *got;
+		size_t len;
+
+		ck_assert_int_eq(mf_manifest_parse("orig", shapes[i], strlen(shapes[i]), &m,
+						   why, sizeof(why)), 0);
+		img = mf_manifest_image_new(m, &len);
+		ck_assert_ptr_nonnull(img);
+		ck_assert_int_eq(mf_manifest_image_check(img, len, why, sizeof(why)), 0);
+		ck_assert_int_eq(mf_manifest_from_image(NULL, "other/path", img, len, &copy), 0);
+		want = written(m);
+		got = written(copy);
+		ck_assert_ptr_nonnull(want);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, want);
+		ck_assert_str_eq(copy->path, "other/path");
+		ck_assert_uint_eq(copy->uses.count, m->uses.count);
+		ck_assert_uint_eq(copy->canuse.count, m->canuse.count);
+		ck_assert_uint_eq(copy->provides.count, m->provides.count);
+		ck_assert_uint_eq(copy->n_configs, m->n_configs);
+		free(want);
+		free(got);
+		mf_manifest_free(copy);
+
+		/* Short of its fixed part or its text's last NUL: refused. */
+		for (size_t cut = 0; cut < len; cut++)
+			if (mf_manifest_image_check(img, cut, why, sizeof(why)) == 0) {
+				ck_assert_uint_eq(img[cut - 1], '\0');
+				ck_assert_int_eq(mf_manifest_from_image(NULL, "p", img, cut,
+									&copy), 0);
+				free(written(copy));
+				mf_manifest_free(copy);
+			}
+		for (size_t at = 0; at < len; at++)
+			for (unsigned bit = 0; bit < 8; bit++) {
+				img[at] ^= (unsigned char)(1u << bit);
+				if (mf_manifest_image_check(img, len, why, sizeof(why)) == 0) {
+					ck_assert_int_eq(mf_manifest_from_image(NULL, "p", img, len,
+										&copy), 0);
+					free(written(copy));
+					mf_manifest_free(copy);
+				}
+				img[at] ^= (unsigned char)(1u << bit);
+			}
+		mf_free(img);
+		mf_manifest_free(m);
+	}
+}
+END_TEST
+
+/* Only a manifest fresh from the parser has an image. */
+START_TEST(no_image_of_a_manifest_built_by_hand)
+{
+	struct mf_manifest *m;
+	char why[MF_ERR_MAX];
+	size_t len;
+
+	ck_assert_int_eq(mf_manifest_parse("p", shapes[1], strlen(shapes[1]), &m, why,
+					   sizeof(why)), 0);
+	ck_assert_int_eq(mf_manifest_set_checksum(m, "sha256:11"), 0);
+	ck_assert_ptr_null(mf_manifest_image_new(m, &len));
+	mf_manifest_free(m);
+	m = mf_calloc(1, sizeof(*m));
+	ck_assert_ptr_nonnull(m);
+	m->name = mf_strdup("hand");
+	ck_assert_ptr_null(mf_manifest_image_new(m, &len));
+	mf_manifest_free(m);
 }
 END_TEST
 
@@ -509,6 +731,26 @@ START_TEST(unsafe_cache_is_ignored)
 }
 END_TEST
 
+/* Images spoiled where mf_manifest_image_check() looks, summed after. */
+static void spoil_flags(unsigned char *img, size_t len)
+{
+	(void)len;
+	img[offsetof(struct mf_manifest, parser_flags)] ^= 2;
+}
+
+static void spoil_bool(unsigned char *img, size_t len)
+{
+	(void)len;
+	img[offsetof(struct mf_manifest, export_globals)] = 2;
+}
+
+static void spoil_name(unsigned char *img, size_t len)
+{
+	uintptr_t past = len;
+
+	memcpy(img + offsetof(struct mf_manifest, name), &past, sizeof(past));
+}
+
 /* One way to spoil a cache, and what the note says of it. */
 struct spoiled {
 	const char *field; /* of lb's record, or a whole-file case */
@@ -525,7 +767,9 @@ START_TEST(malformed_cache_is_ignored_whole)
 	static const struct spoiled cases[] = {
 		{ "magic", NULL, "offset 0: not a module cache (no 'manifold-modcache' header)" },
 		{ "empty", NULL, "offset 0: not a module cache" },
-		{ "version", "2", "format version 2, this image uses 1: rebuilt" },
+		{ "version", "1", "format version 1, this image uses 2: rebuilt" },
+		{ "layout", "12", "manifest images of another build's layout: rebuilt" },
+		{ "layout", "x", "offset 20: a bad image layout" },
 		{ "version", "x", "offset 18: a bad format version" },
 		{ "count", "3", "a record's name, or the file, ends too soon" },
 		{ "count", "9999", "9999 records: more than the file can hold" },
@@ -549,6 +793,12 @@ START_TEST(malformed_cache_is_ignored_whole)
 		{ "mode", "100648", "lb: a bad or missing number" },
 		{ "mode", "1000000", "lb: a bad or missing number" },
 		{ "uid", "0 0", "lb: a bad or missing number" },
+		{ "image", "999 0", "lb: the image is not 999 bytes and a newline" },
+		{ "image", "0", "lb: a bad or missing number" },
+		{ "image sum", NULL, "lb: the image's bytes do not match their sum" },
+		{ "image flags", NULL, "lb: a manifest image is not a parsed manifest's" },
+		{ "image bool", NULL, "lb: a manifest image has a bad export_globals" },
+		{ "image name", NULL, "lb: a manifest image has a string outside its text" },
 		{ "cut", NULL, "lb: the text is not" },
 		{ "cut header", NULL, "lb: a bad or missing number" },
 		{ "trailer", NULL, "bytes after the last record" },
@@ -571,8 +821,23 @@ START_TEST(malformed_cache_is_ignored_whole)
 		} else if (strcmp(s->field, "empty") == 0) {
 			c.len = 0;
 			c.buf[0] = '\0';
+		} else if (strcmp(s->field, "layout") == 0) {
+			c.len = 0;
+			craft_add(&c, "manifold-modcache 2 ", 20);
+			craft_add(&c, s->value, strlen(s->value));
+			craft_add(&c, strchr(good.buf, '\n'), strlen(strchr(good.buf, '\n')));
+		} else if (strncmp(s->field, "image ", 6) == 0) {
+			craft_header(&c, "2", "2");
+			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
+				     "[provides]\nservice=lsvc\n");
+			craft_record_image(&c, &fb, "[module]\nname=lb\ndescription=MEMO\n"
+					   "[uses]\nservice=lsvc\n",
+					   strcmp(s->field, "image flags") == 0 ? spoil_flags :
+					   strcmp(s->field, "image bool") == 0 ? spoil_bool :
+					   strcmp(s->field, "image name") == 0 ? spoil_name : NULL,
+					   strcmp(s->field, "image sum") == 0);
 		} else if (strcmp(s->field, "version") == 0 || strcmp(s->field, "count") == 0) {
-			craft_header(&c, strcmp(s->field, "version") == 0 ? s->value : "1",
+			craft_header(&c, strcmp(s->field, "version") == 0 ? s->value : "2",
 				     strcmp(s->field, "count") == 0 ? s->value : "2");
 			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
 				     "[provides]\nservice=lsvc\n");
@@ -605,9 +870,11 @@ START_TEST(malformed_cache_is_ignored_whole)
 				snprintf(f.ctime, sizeof(f.ctime), "%s", s->value);
 			else if (strcmp(s->field, "mode") == 0)
 				snprintf(f.mode, sizeof(f.mode), "%s", s->value);
+			else if (strcmp(s->field, "image") == 0)
+				snprintf(f.image, sizeof(f.image), "%s", s->value);
 			else
 				snprintf(f.uid, sizeof(f.uid), "%s", s->value);
-			craft_header(&c, "1", "2");
+			craft_header(&c, "2", "2");
 			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
 				     "[provides]\nservice=lsvc\n");
 			craft_record(&c, &f, "[module]\nname=lb\ndescription=MEMO\n"
@@ -706,7 +973,7 @@ START_TEST(young_files_are_read)
 	ck_assert_str_eq(desc("la"), "disk");
 	/* Not remembered, not cached: the records of young files go. */
 	text = slurp(cache);
-	snprintf(path, sizeof(path), "manifold-modcache 1\n0 %zu %s\n", strlen(dir), dir);
+	snprintf(path, sizeof(path), "%s0 %zu %s\n", header_line(), strlen(dir), dir);
 	ck_assert_str_eq(text, path);
 	free(text);
 
@@ -885,8 +1152,9 @@ START_TEST(many_manifests_in_name_order)
 	ck_assert_int_eq(lstat(cache, &st), 0);
 	ck_assert_int_gt(st.st_size, 128 * 1024);
 
-	/* The next takes every manifest from it, in the same words. */
-	edit_cache("description=disk", "description=MEMO");
+	/* The next takes every manifest from it, in the same words: the
+	 * images of those that parsed, the texts of the others. */
+	edit_only("description=disk", "description=MEMO", true);
 	ck_assert_int_eq(lstat(cache, &st), 0);
 	ck_assert_int_eq(boot_saying(true, &warm), (int)accepted);
 	ck_assert_str_eq(warm.text, plain.text);
@@ -925,6 +1193,9 @@ Suite *make_modcache_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, set_cache_arguments);
 	tcase_add_test(tc, warm_cache_stands_for_unchanged_manifests);
+	tcase_add_test(tc, images_stand_for_their_texts);
+	tcase_add_test(tc, image_is_the_parse);
+	tcase_add_test(tc, no_image_of_a_manifest_built_by_hand);
 	tcase_add_test(tc, a_copy_is_judged_as_its_file);
 	tcase_add_test(tc, unsafe_cache_is_ignored);
 	tcase_add_test(tc, malformed_cache_is_ignored_whole);

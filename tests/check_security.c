@@ -33,6 +33,7 @@
 #include <manifold/console.h>
 #include <manifold/moddir.h>
 
+#include "cache_edit.h"
 #include "fake_backend.h"
 
 static struct mf_context *ctx;
@@ -379,14 +380,6 @@ static void write_whole(const char *path, const char *buf, size_t len, mode_t mo
 	ck_assert_int_eq(chmod(path, mode), 0);
 }
 
-static void replace_all(char *text, const char *from, const char *to)
-{
-	ck_assert_uint_eq(strlen(from), strlen(to));
-	ck_assert_ptr_nonnull(strstr(text, from));
-	for (char *p = text; (p = strstr(p, from)); p += strlen(to))
-		memcpy(p, to, strlen(to));
-}
-
 START_TEST(cache_is_held_to_the_file_checks)
 {
 	char cache[128], real[160], path[256], want[512], *evil, *bad;
@@ -410,7 +403,7 @@ START_TEST(cache_is_held_to_the_file_checks)
 	c = cache_boot(cache, MF_MODDIR_NO_PERM_CHECK, 3);
 	ck_assert_ptr_null(mf_context_unref(c));
 	evil = read_whole(cache, &len);
-	ck_assert_ptr_nonnull(strstr(evil, "name=open"));
+	ck_assert_uint_eq(cache_edit_replace(evil, len, "name=open", "name=open", 9), 1);
 	free(evil);
 
 	/* Without -P the copies are refused as their files are. */
@@ -429,9 +422,9 @@ START_TEST(cache_is_held_to_the_file_checks)
 	ck_assert_ptr_null(mf_context_unref(c));
 
 	/* A cache that would have mine say EVIL, believed when safe... */
+	cache_edit(cache, "description=disk", "description=EVIL",
+		   CACHE_EDIT_TEXTS_DROP_IMAGES);
 	evil = read_whole(cache, &len);
-	replace_all(evil, "description=disk", "description=EVIL");
-	write_whole(cache, evil, len, 0644);
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
 	ck_assert_ptr_null(mf_context_unref(c));
@@ -469,8 +462,10 @@ START_TEST(cache_is_held_to_the_file_checks)
 	}
 
 	/* A record named like a path: the whole cache is refused. */
-	bad = strdup(evil);
-	replace_all(bad, "\nmine ", "\n../x ");
+	bad = malloc(len);
+	ck_assert_ptr_nonnull(bad);
+	memcpy(bad, evil, len);
+	ck_assert_uint_eq(cache_edit_replace(bad, len, "\nmine ", "\n../x ", 6), 1);
 	write_whole(cache, bad, len, 0644);
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");

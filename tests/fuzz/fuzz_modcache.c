@@ -6,19 +6,23 @@
  * mf_modcache_load() reads only from a file, so each input is written to a
  * cache file in a directory of the harness's own and loaded from there, as
  * made for the directory FUZZ_DIR: the seeds carry that fixed name, never
- * the temporary one.  A cache that loads must then hold:
+ * the temporary one.  A first line "manifold-modcache <version> L" stands
+ * for this build's layout (mf_manifest_image_layout() for the L), so that
+ * seeds outlive a change of the manifest's structures.  A cache that loads must then hold:
  *  - records that are module names, in strictly increasing order, each
- *    found by its name, each text followed by its newline;
+ *    found by its name, each text and image followed by its newline;
  *  - what mf_modcache_write() makes of them loads again as the same
  *    records: reader and writer agree on the format.
  * That rewrite is the cache of a real module directory of three settled
  * manifests (fa, fb, fc), the records named after them given their files'
- * identities (the size stays the input's), so a boot (a new context, the
- * directory, the cache, one refresh) takes the texts as long as the files
- * from the cache and parses them under the files' names, and writes the
- * cache again.  Nothing is written outside the harness's directory.  Seeds
- * that mean to be served give fa, fb and fc texts of 58, 54 and 34 bytes,
- * the files' sizes.
+ * identities (the size stays the input's) and each text that parses the
+ * image of what it parses into, so a boot (a new context, the directory,
+ * the cache, one refresh) takes the texts as long as the files from the
+ * cache, copies their images or parses them under the files' names, and
+ * writes the cache again.  Nothing is written outside the harness's
+ * directory.  Seeds that mean to be served give fa, fb and fc texts of 58,
+ * 54 and 34 bytes, the files' sizes.  Images in the input itself are
+ * fuzzed by fuzz_manifest, which takes each input as one.
  *
  * An input may start with "!N\n" (fuzz_common.h): the Nth allocation of the
  * load and the boot together fails; the rewrite between them is not
@@ -42,6 +46,7 @@
 
 #include "alloc.h"
 #include "fuzz_common.h"
+#include "manifest_image.h"
 #include "modcache.h"
 
 #define FUZZ_DIR "/mods"
@@ -170,7 +175,8 @@ static const char *past(const char *p, const char *end, char ch)
  * The records of the file @p..@end, which mf_modcache_load() accepted as
  * @mc, found again from the format's description alone (modcache.c's
  * header comment): the count on the second line; per record its name, the
- * size that is the third number of its line, that many bytes and '\n'.
+ * size that is the third number of its line and the image's length that
+ * is the ninth, that many bytes and '\n' each.
  * Each must be the record @mc finds under that name, in strictly
  * increasing order, and nothing may be left over: else the reader accepted
  * what the format does not say.  The records go to @out, in file order.
@@ -179,7 +185,7 @@ static size_t walk(const char *p, const char *end, const struct mf_modcache *mc,
 		   struct mf_modcache_rec *out)
 {
 	char name[64], prev[64] = "";
-	uint64_t n, size;
+	uint64_t n, size, ilen;
 
 	p = past(p, end, '\n');
 	n = digits(&p, end);
@@ -198,6 +204,9 @@ static size_t walk(const char *p, const char *end, const struct mf_modcache *mc,
 			abort();
 		p = past(past(sp + 1, end, ' '), end, ' '); /* dev, ino */
 		size = digits(&p, end);
+		for (int f = 0; f < 5; f++) /* mtime, ctime, mode, uid */
+			p = past(p, end, ' ');
+		ilen = digits(&p, end);
 		p = past(p, end, '\n');
 		if (size >= TEXT_MAX || size >= (uint64_t)(end - p) || p[size] != '\n')
 			abort();
@@ -205,9 +214,13 @@ static size_t walk(const char *p, const char *end, const struct mf_modcache *mc,
 		if (!r || strcmp(r->name, name) != 0 || (uint64_t)r->id.size != size ||
 		    memcmp(r->text, p, size) != 0 || r->text[size] != '\n')
 			abort();
+		p += size + 1;
+		if (ilen >= (uint64_t)(end - p) || p[ilen] != '\n' || r->image_len != ilen ||
+		    !r->image != !ilen || (ilen && memcmp(r->image, p, ilen) != 0))
+			abort();
 		out[i] = *r;
 		memcpy(prev, name, sizeof(name));
-		p += size + 1;
+		p += ilen + 1;
 	}
 	if (p != end)
 		abort();
@@ -222,7 +235,9 @@ static bool same_rec(const struct mf_modcache_rec *a, const struct mf_modcache_r
 	       x->size == y->size && x->mode == y->mode && x->uid == y->uid &&
 	       x->mtime.tv_sec == y->mtime.tv_sec && x->mtime.tv_nsec == y->mtime.tv_nsec &&
 	       x->ctime.tv_sec == y->ctime.tv_sec && x->ctime.tv_nsec == y->ctime.tv_nsec &&
-	       memcmp(a->text, b->text, (size_t)x->size) == 0;
+	       memcmp(a->text, b->text, (size_t)x->size) == 0 &&
+	       a->image_len == b->image_len && !a->image == !b->image &&
+	       (!a->image || memcmp(a->image, b->image, a->image_len) == 0);
 }
 
 /*
@@ -235,6 +250,19 @@ static void rewrite(struct mf_modcache_rec *recs, size_t n)
 	struct mf_modcache *again;
 	char why[MF_ERR_MAX];
 
+	for (size_t i = 0; i < n; i++) {
+		struct mf_manifest *m;
+
+		recs[i].image = NULL;
+		recs[i].image_len = 0;
+		if (mf_manifest_parse(recs[i].name, recs[i].text, (size_t)recs[i].id.size,
+				      &m, why, sizeof(why)) < 0)
+			continue;
+		recs[i].image = mf_manifest_image_new(m, &recs[i].image_len);
+		if (!recs[i].image)
+			abort();
+		mf_manifest_free(m);
+	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t f = 0; f < N_FIXTURES; f++) {
 			const struct stat *st = &fixture_st[f];
@@ -269,6 +297,8 @@ static void rewrite(struct mf_modcache_rec *recs, size_t n)
 		}
 	}
 	mf_modcache_free(again);
+	for (size_t i = 0; i < n; i++)
+		mf_free((void *)recs[i].image);
 }
 
 /* A boot of the fixture directory with the cache rewrite() made. */
@@ -296,6 +326,36 @@ static void boot(unsigned long fail_nth)
 		abort();
 }
 
+/* The input with the "L" of a first line "manifold-modcache <digits> L"
+ * replaced by the layout: NULL when it has no such line (the input is
+ * taken as it is).  Caller frees. */
+static uint8_t *with_layout(const uint8_t *data, size_t *size)
+{
+	static const char magic[] = "manifold-modcache ";
+	const size_t m = sizeof(magic) - 1;
+	size_t at = m, l;
+	char layout[24];
+	uint8_t *out;
+
+	if (*size < m || memcmp(data, magic, m) != 0)
+		return NULL;
+	while (at < *size && data[at] >= '0' && data[at] <= '9')
+		at++;
+	/* at: the " L\n" after the version, or no layout to put in. */
+	if (at == m || *size - at < 3 || memcmp(data + at, " L\n", 3) != 0)
+		return NULL;
+	l = (size_t)snprintf(layout, sizeof(layout), "%ju",
+			     (uintmax_t)mf_manifest_image_layout());
+	out = malloc(*size - 1 + l);
+	if (!out)
+		abort();
+	memcpy(out, data, at + 1);
+	memcpy(out + at + 1, layout, l);
+	memcpy(out + at + 1 + l, data + at + 2, *size - (at + 2));
+	*size = *size - 1 + l;
+	return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned long fail_nth = fuzz_alloc_prefix(&data, &size), used;
@@ -303,8 +363,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mf_modcache *mc = (struct mf_modcache *)1;
 	struct mf_modcache_rec *recs;
 	char why[MF_ERR_MAX];
+	uint8_t *own = with_layout(data, &size);
 	int err;
 
+	if (own)
+		data = own;
 	write_file(cache, data, size);
 	why[0] = '\0';
 	fuzz_alloc_arm(fail_nth);
@@ -318,15 +381,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (err != -ENOMEM && strncmp(why, cache, strlen(cache)) != 0)
 			abort();
+		free(own);
 		return 0;
 	}
 	/* REC_MIN bytes a record at least: the count is bounded by the size. */
-	recs = malloc((size / 37 + 1) * sizeof(*recs));
+	recs = malloc((size / 42 + 1) * sizeof(*recs));
 	if (!recs)
 		abort();
 	rewrite(recs, walk((const char *)data, (const char *)data + size, mc, recs));
 	free(recs);
 	mf_modcache_free(mc);
+	free(own);
 	/* The Nth allocation of the load and the boot together. */
 	if (!fail_nth || fail_nth > used)
 		boot(fail_nth ? fail_nth - used : 0);

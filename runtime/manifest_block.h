@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How a parsed manifest is laid out in memory: manifest.c builds it,
+ * manifest_image.c copies it to and from the module cache.  Private to
+ * those two files.
+ */
+#ifndef MANIFOLD_MANIFEST_BLOCK_H
+#define MANIFOLD_MANIFEST_BLOCK_H
+
+#include <manifold/manifest.h>
+
+/*
+ * A parsed manifest's block: what mf_manifest_free() frees at once.  After
+ * the refs (each list's contiguous, the lists in their sections' order in
+ * the text): the configs' pointers, the text the strings point into with a
+ * NUL after it, the path.
+ */
+struct block {
+	struct mf_manifest m;
+	struct mf_ref refs[];
+};
+
+/* parser_flags of a manifest (the parser's field of struct mf_manifest). */
+enum {
+	/* Strings and arrays are in the manifest's block (struct block). */
+	PARSED_BLOCK = 1u << 0,
+	/* ... but for a checksum set since, which is its own allocation. */
+	PARSED_OWN_CHECKSUM = 1u << 1,
+};
+
+#endif
