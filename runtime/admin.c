@@ -362,17 +362,45 @@ struct boot_req {
 	bool required;
 };
 
+/*
+ * For a boot that plans, the modules its requests name, so that mf_load()
+ * need not look each up by name again: br[first..n) are autoload's, a
+ * subsequence of the catalog named by the catalog's own strings; the
+ * require= and load= lines before them are left to look up (NULL).  NULL
+ * when there is nothing to find or no memory for it: then all are looked
+ * up, which finds the same modules.
+ */
+static struct mf_module **autoload_modules(struct mf_context *ctx,
+					   const struct boot_req *br,
+					   size_t first, size_t n)
+{
+	struct mf_module **known;
+	size_t k = 0;
+
+	if (first == n || !(known = mf_malloc(n * sizeof(*known))))
+		return NULL;
+	for (size_t i = 0; i < first; i++)
+		known[i] = NULL;
+	for (size_t i = first; i < n; i++) {
+		while (k < ctx->n_modules && ctx->modules[k]->name != br[i].req.name)
+			k++;
+		known[i] = k < ctx->n_modules ? ctx->modules[k++] : NULL;
+	}
+	return known;
+}
+
 int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	    void *data)
 {
 	const char *path = cfg->path ? cfg->path : "modules.conf";
 	bool require_failed = false, load_failed = false;
 	struct mf_request *reqs = NULL;
+	struct mf_module **known = NULL;
 	struct boot_req *br = NULL;
 	char *autoload_why = NULL;
 	unsigned flags = MF_OP_NO_RESCAN;
 	bool shared = false;
-	size_t cap, n = 0;
+	size_t cap, n = 0, n_explicit;
 	int err = 0;
 
 	/* Autoload sees the directory's modules: read it first, unless it
@@ -413,10 +441,9 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		br[n].req.name = cfg->load[i].name;
 		br[n++].why = mf_strdup_printf("%s:%u load", path, cfg->load[i].line);
 	}
+	/* Only require= and load= lines can name a module twice. */
+	n_explicit = n;
 	if (cfg->autoload) {
-		/* Only require= and load= lines can name a module twice. */
-		size_t n_explicit = n;
-
 		/* Every autoloaded module has the same reason: one string. */
 		autoload_why = cfg->autoload_line ?
 			mf_strdup_printf("%s:%u autoload", path, cfg->autoload_line) :
@@ -440,6 +467,8 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	 * (bootplan.c); its modules share the autoload reason. */
 	if (mf_boot_plan_applies(ctx, cfg))
 		flags |= MF_OP_BOOT_PLAN;
+	else
+		known = autoload_modules(ctx, br, n_explicit, n);
 	if (autoload_why && mf_why_share(ctx, autoload_why) == 0)
 		shared = true;
 	mf_unlock(ctx);
@@ -452,7 +481,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		reqs[i].why = br[i].why;
 	}
 	if (!require_failed)
-		mf_load(ctx, reqs, n, flags, ev, data);
+		mf_load_known(ctx, reqs, known, n, flags, ev, data);
 	for (size_t i = 0; i < n; i++) {
 		if (reqs[i].result == 0)
 			continue;
@@ -485,5 +514,6 @@ out:
 		mf_free(autoload_why);
 	mf_free(br);
 	mf_free(reqs);
+	mf_free(known);
 	return err;
 }

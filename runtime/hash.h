@@ -17,6 +17,7 @@ struct mf_hash_entry {
 	struct mf_hash_entry *next;
 	void *value;
 	unsigned hash;
+	unsigned len; /* strlen(key), compared before the text */
 	char key[];
 };
 
@@ -51,6 +52,16 @@ void *mf_hash_intern(struct mf_hash *h, const char *key, size_t size,
 /* Room for @n entries without rehashing: a table added at once. */
 int mf_hash_reserve(struct mf_hash *h, size_t n);
 void *mf_hash_remove(struct mf_hash *h, const char *key);
+
+/*
+ * mf_hash_get() and mf_hash_intern() of the key "@type=@name", which they
+ * do not build: the provider index looks such a key up for every line of
+ * every manifest.  NULL, too, for a key longer than @max bytes.
+ */
+void *mf_hash_get2(const struct mf_hash *h, const char *type, const char *name,
+		   size_t max);
+void *mf_hash_intern2(struct mf_hash *h, const char *type, const char *name,
+		      size_t max, size_t size, bool *created);
 
 /* Build "type=name" into buf; returns buf, or NULL when it does not fit. */
 char *mf_hash_key2(char *buf, size_t len, const char *type, const char *name);

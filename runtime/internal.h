@@ -301,6 +301,14 @@ struct mf_module *mf_boot_plan_module(struct mf_context *ctx,
 				      size_t *choice);
 
 /* lifecycle.c */
+/*
+ * mf_load() for a caller that has the modules some requests name already:
+ * known[i] is the module reqs[i] names (the one looking its name up would
+ * find), or NULL to look it up; @known may be NULL.
+ */
+int mf_load_known(struct mf_context *ctx, struct mf_request *reqs,
+		  struct mf_module *const *known, size_t n, unsigned flags,
+		  mf_event_fn ev, void *data);
 unsigned mf_module_users_count(const struct mf_module *mod);
 /* Called whenever a module may have lost its last user or reference. */
 void mf_module_check_idle(struct mf_module *mod);

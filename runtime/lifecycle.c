@@ -946,8 +946,31 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 	return err;
 }
 
+/*
+ * The module request @req names: @known when the caller has it (as an
+ * index lookup would find it), else looked up by name.
+ */
+static int request_module(struct mf_context *ctx, struct mf_request *req,
+			  struct mf_module *known, struct mf_module **out)
+{
+	if (!known)
+		return lookup_request(ctx, req, out);
+	/* What a lookup does first; planning would do it anyway. */
+	if (mf_catalog_index(ctx) < 0)
+		return -ENOMEM;
+	*out = known;
+	return 0;
+}
+
 int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	    unsigned flags, mf_event_fn ev, void *data)
+{
+	return mf_load_known(ctx, reqs, NULL, n, flags, ev, data);
+}
+
+int mf_load_known(struct mf_context *ctx, struct mf_request *reqs,
+		  struct mf_module *const *known, size_t n, unsigned flags,
+		  mf_event_fn ev, void *data)
 {
 	/* mods[i]: the module request i starts; found[i]: the one it named
 	 * (also when it cannot start), whose op_req is cleared at the end */
@@ -998,7 +1021,8 @@ int mf_load(struct mf_context *ctx, struct mf_request *reqs, size_t n,
 	for (size_t i = 0; !boot_plan && i < n; i++) {
 		struct mf_event e = { .kind = MF_EVENT_FAIL, .module = reqs[i].name };
 
-		reqs[i].result = lookup_request(ctx, &reqs[i], &mods[i]);
+		reqs[i].result = request_module(ctx, &reqs[i],
+						known ? known[i] : NULL, &mods[i]);
 		if (reqs[i].result == -ENOMEM) {
 			mods[i] = NULL;
 			first_err = -ENOMEM;

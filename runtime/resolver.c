@@ -15,6 +15,7 @@
  * So only one provider of a service is started for a use, and one that runs
  * already is never doubled.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,12 +126,23 @@ static bool usable_now(const struct mf_module *mod)
 	return mod->state == MF_STATE_RUNNING && !mod->force_stop;
 }
 
+/* The provider index's entry for mod->uses[i], or NULL. */
+static struct mf_provkey *use_key(struct mf_plan *plan, struct mf_module *mod,
+				  unsigned i)
+{
+	if (!mod->use_keys[i])
+		/* Keys are never freed before the catalog: remember it. */
+		mod->use_keys[i] = mf_provkey_find(plan->ctx, mod->uses[i].type,
+						   mod->uses[i].name);
+	return mod->use_keys[i];
+}
+
 /* Pick the provider for mod->uses[i]; records it in mod->plan_choice[i]. */
 static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 		  struct stack *st)
 {
 	const struct mf_table_ref *use = &mod->uses[i];
-	struct mf_provkey *pk = mod->use_keys[i];
+	struct mf_provkey *pk = use_key(plan, mod, i);
 	char tried[MF_ERR_MAX]; /* written only when a provider fails */
 	size_t tlen = 0;
 	bool loop = false;
@@ -138,11 +150,6 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 	int err = -ENOENT;
 
 	tried[0] = '\0';
-	if (!pk) {
-		/* Keys are never freed before the catalog: remember it. */
-		pk = mf_provkey_find(plan->ctx, use->type, use->name);
-		mod->use_keys[i] = pk;
-	}
 	if (!pk || pk->n_providers == 0) {
 		snprintf(plan->err, sizeof(plan->err),
 			 "%s uses %s=%s, which no module provides", mod->name,
@@ -272,15 +279,52 @@ fail:
 	return err;
 }
 
+/*
+ * Plan @mod alone when visit() would: nothing planned yet, nothing against
+ * starting it, and each of its lines has a running provider, which
+ * choose() takes first.  A load plans each module again just before it
+ * starts it, once its providers run: that plan is this one, without the
+ * walk.  false: walk as usual (nothing was planned).
+ */
+static bool plan_alone(struct mf_plan *plan, struct mf_module *mod)
+{
+	if (plan->n || mod->state != MF_STATE_STOPPED || mod->unavailable ||
+	    mf_admin_neverload(plan->ctx, mod->name) ||
+	    (mod->fail_gen && mod->fail_gen == plan->ctx->op_gen) ||
+	    mod->plan_gen == plan->gen)
+		return false;
+	for (unsigned i = 0; i < mod->n_uses; i++) {
+		struct mf_provkey *pk = use_key(plan, mod, i);
+		size_t k = 0;
+
+		while (pk && k < pk->n_providers &&
+		       (pk->providers[k].mod == mod ||
+			!usable_now(pk->providers[k].mod)))
+			k++;
+		if (!pk || k == pk->n_providers)
+			return false;
+		mod->plan_choice[i] = pk->providers[k].mod;
+	}
+	/* The first of plan->small[]: no allocation, cannot fail. */
+	if (plan_append(plan, mod) < 0)
+		return false;
+	mod->plan_gen = plan->gen;
+	mod->plan_state = PLAN_DONE;
+	mod->plan_by = NULL;
+	return true;
+}
+
 int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 {
 	size_t mark = plan->n;
 	struct stack st;
 	int err;
 
-	stack_init(&st);
 	/* Planning finds providers through the index (catalog.c). */
 	err = mf_catalog_index(plan->ctx);
+	if (err == 0 && plan_alone(plan, mod))
+		return 0;
+	stack_init(&st);
 	if (err == 0)
 		err = visit(plan, mod, &st);
 	stack_fini(&st);
@@ -295,27 +339,58 @@ int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 
 /* ---- ordering ----------------------------------------------------------- */
 
-static bool before(const struct mf_module *a, const struct mf_module *b)
+/*
+ * Among modules free to start, the order is load_priority, then name: one
+ * number a module, key[plan_idx], priority above the name's rank in the
+ * plan.  Comparing names instead cost a strcmp() at every heap step, the
+ * largest item of a boot's sort.
+ */
+static int cmp_module_name(const void *a, const void *b)
 {
-	if (a->load_priority != b->load_priority)
-		return a->load_priority < b->load_priority;
-	return strcmp(a->name, b->name) < 0;
+	const struct mf_module *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
 }
 
-static void heap_push(struct mf_module **heap, size_t *n, struct mf_module *m)
+/*
+ * Add each planned module's name rank to its key.  The catalog is sorted by
+ * name: a plan of a good part of it is ranked by one walk of the catalog,
+ * a small plan of a large catalog by sorting its own names in @scratch.
+ */
+static void rank_names(const struct mf_plan *plan, uint64_t *key,
+		       struct mf_module **scratch)
+{
+	const struct mf_context *ctx = plan->ctx;
+	size_t n = plan->n, r = 0;
+
+	if (ctx->n_modules / 16 <= n) {
+		for (size_t i = 0; i < ctx->n_modules; i++)
+			if (in_plan(plan, ctx->modules[i]))
+				key[ctx->modules[i]->plan_idx] |= r++;
+		return;
+	}
+	memcpy(scratch, plan->list, n * sizeof(*scratch));
+	qsort(scratch, n, sizeof(*scratch), cmp_module_name);
+	for (size_t i = 0; i < n; i++)
+		key[scratch[i]->plan_idx] |= i;
+}
+
+/* A min-heap of plan indices on key[]. */
+static void heap_push(unsigned *heap, size_t *n, const uint64_t *key,
+		      unsigned m)
 {
 	size_t i = (*n)++;
 
-	while (i > 0 && before(m, heap[(i - 1) / 2])) {
+	while (i > 0 && key[m] < key[heap[(i - 1) / 2]]) {
 		heap[i] = heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
 	heap[i] = m;
 }
 
-static struct mf_module *heap_pop(struct mf_module **heap, size_t *n)
+static unsigned heap_pop(unsigned *heap, size_t *n, const uint64_t *key)
 {
-	struct mf_module *top = heap[0], *last = heap[--(*n)];
+	unsigned top = heap[0], last = heap[--(*n)];
 	size_t i = 0;
 
 	for (;;) {
@@ -323,9 +398,9 @@ static struct mf_module *heap_pop(struct mf_module **heap, size_t *n)
 
 		if (c >= *n)
 			break;
-		if (c + 1 < *n && before(heap[c + 1], heap[c]))
+		if (c + 1 < *n && key[heap[c + 1]] < key[heap[c]])
 			c++;
-		if (!before(heap[c], last))
+		if (key[heap[c]] >= key[last])
 			break;
 		heap[i] = heap[c];
 		i = c;
@@ -402,7 +477,9 @@ int mf_plan_sort(struct mf_plan *plan)
 {
 	size_t n = plan->n, nheap = 0, out = 0;
 	struct sort_state s = { 0 };
-	struct mf_module **heap, **sorted;
+	struct mf_module **sorted;
+	uint64_t *key;
+	unsigned *heap;
 	int err = -ENOMEM;
 
 	if (n < 2)
@@ -410,16 +487,19 @@ int mf_plan_sort(struct mf_plan *plan)
 	for (size_t i = 0; i < n; i++)
 		plan->list[i]->plan_idx = (unsigned)i;
 	heap = mf_malloc(n * sizeof(*heap));
+	key = mf_malloc(n * sizeof(*key));
 	sorted = mf_malloc(n * sizeof(*sorted));
 	s.indeg = mf_calloc(n, sizeof(*s.indeg));
 	s.row = mf_calloc(n + 1, sizeof(*s.row));
 	s.fill = mf_malloc(n * sizeof(*s.fill));
-	if (!heap || !sorted || !s.indeg || !s.row || !s.fill)
+	if (!heap || !key || !sorted || !s.indeg || !s.row || !s.fill)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		s.cur = plan->list[i];
+		key[i] = (uint64_t)s.cur->load_priority << 32;
 		for_each_pred(plan, s.cur, count_pred, &s);
 	}
+	rank_names(plan, key, sorted);
 	for (size_t i = 0; i < n; i++) {
 		s.row[i + 1] += s.row[i];
 		s.fill[i] = s.row[i];
@@ -433,15 +513,17 @@ int mf_plan_sort(struct mf_plan *plan)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (s.indeg[i] == 0)
-			heap_push(heap, &nheap, plan->list[i]);
+			heap_push(heap, &nheap, key, (unsigned)i);
 	while (nheap) {
-		struct mf_module *m = heap_pop(heap, &nheap);
-		size_t i = m->plan_idx;
+		unsigned i = heap_pop(heap, &nheap, key);
 
-		sorted[out++] = m;
-		for (size_t k = s.row[i]; k < s.row[i + 1]; k++)
-			if (--s.indeg[s.succ[k]->plan_idx] == 0)
-				heap_push(heap, &nheap, s.succ[k]);
+		sorted[out++] = plan->list[i];
+		for (size_t k = s.row[i]; k < s.row[i + 1]; k++) {
+			unsigned j = s.succ[k]->plan_idx;
+
+			if (--s.indeg[j] == 0)
+				heap_push(heap, &nheap, key, j);
+		}
 	}
 	/* The plan is acyclic by construction; canuse edges may close a loop
 	 * (a canuses b, b uses a): then the post-order stands for those. */
@@ -458,6 +540,7 @@ out:
 	mf_free(s.row);
 	mf_free(s.indeg);
 	mf_free(sorted);
+	mf_free(key);
 	mf_free(heap);
 	return err;
 }

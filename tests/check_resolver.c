@@ -66,6 +66,29 @@ START_TEST(start_order)
 }
 END_TEST
 
+/*
+ * The same order when the plan is a small part of a large catalog, whose
+ * names the sort then ranks among themselves rather than by walking the
+ * catalog (resolver.c).  The fillers enter in reverse name order, some
+ * sorting before the graph's names and some after.
+ */
+START_TEST(start_order_in_large_catalog)
+{
+	char text[64];
+
+	for (int i = 199; i >= 0; i--) {
+		snprintf(text, sizeof(text), "[module]\nname=%c_fill%03d\n",
+			 i % 2 ? 'm' : 'c', i);
+		ck_assert_int_eq(fake_add_all(ctx, text), 0);
+	}
+	ck_assert_int_eq(fake_load(ctx, "b_x app z_early a_x", &ev), 0);
+	ck_assert_str_eq(fake_journal(),
+			 "load:z_early load:core load:t_hi load:lib2 load:a_x load:app load:b_x");
+	ck_assert_str_eq(ev.seq,
+			 "start:z_early start:core start:t_hi start:lib2 start:a_x start:app start:b_x");
+}
+END_TEST
+
 START_TEST(start_reasons)
 {
 	char buf[256];
@@ -398,6 +421,7 @@ Suite *make_resolver_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, start_order);
+	tcase_add_test(tc, start_order_in_large_catalog);
 	tcase_add_test(tc, start_reasons);
 	tcase_add_test(tc, provider_by_priority);
 	tcase_add_test(tc, running_provider_preferred);
