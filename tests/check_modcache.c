@@ -59,34 +59,12 @@ static void spew(const char *path, const char *data, size_t len, mode_t mode)
 	ck_assert_int_eq(close(fd), 0);
 }
 
-/* The whole file, NUL-terminated, in *@len bytes; NULL when there is none.
- * Caller frees. */
-static char *slurp_len(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* The same with each NUL byte (of the images) read as '@', so that the
  * file's texts can be searched as strings. */
 static char *slurp(const char *path)
 {
 	size_t len;
-	char *buf = slurp_len(path, &len);
+	char *buf = cache_edit_slurp(path, &len);
 
 	for (size_t i = 0; buf && i < len; i++)
 		if (buf[i] == '\0')
@@ -272,6 +250,16 @@ static void assert_no_note(void)
 	ck_assert_msg(count_of(ev.lines, "module cache") == 0, "notes:\n%s", ev.lines);
 }
 
+/* The cache file is still the one @st described: not written again. */
+static void assert_cache_is(const struct stat *st)
+{
+	struct stat now;
+
+	ck_assert_int_eq(lstat(cache, &now), 0);
+	ck_assert(now.st_ino == st->st_ino && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+		  now.st_mtim.tv_sec == st->st_mtim.tv_sec);
+}
+
 /*
  * Replace every @from in the cache file's texts with @to, as long, and
  * drop the images: the texts are what the next boot takes.
@@ -418,7 +406,7 @@ END_TEST
  */
 START_TEST(warm_cache_stands_for_unchanged_manifests)
 {
-	struct stat st, st2;
+	struct stat st;
 	char *text, lines[sizeof(ev.lines)];
 
 	NEED_DIR();
@@ -447,9 +435,7 @@ START_TEST(warm_cache_stands_for_unchanged_manifests)
 	ck_assert_str_eq(desc("lb"), "MEMO");
 	ck_assert_str_eq(ev.lines, lines);
 	/* Every record served, none read: the cache stays as it is. */
-	ck_assert_int_eq(lstat(cache, &st2), 0);
-	ck_assert(st2.st_ino == st.st_ino && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
-		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
+	assert_cache_is(&st);
 	ck_assert_int_eq(refresh(), 0);
 	ck_assert_uint_eq(ev.count, 0);
 }
@@ -464,7 +450,7 @@ END_TEST
 START_TEST(images_stand_for_their_texts)
 {
 	char lines[sizeof(ev.lines)], *text;
-	struct stat st, st2;
+	struct stat st;
 
 	NEED_DIR();
 	ck_assert_int_eq(boot_without_cache(0), 2);
@@ -489,9 +475,7 @@ START_TEST(images_stand_for_their_texts)
 	ck_assert_str_eq(desc("la"), "MEMO");
 	ck_assert_str_eq(desc("lb"), "MEMO");
 	ck_assert_str_eq(ev.lines, lines);
-	ck_assert_int_eq(lstat(cache, &st2), 0);
-	ck_assert(st2.st_ino == st.st_ino && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
-		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
+	assert_cache_is(&st);
 }
 END_TEST
 
@@ -1121,7 +1105,7 @@ START_TEST(many_manifests_in_name_order)
 	struct said plain = { 0 }, cold = { 0 }, warm = { 0 };
 	char own[128], name[64], text[512], *copy;
 	unsigned accepted = 0;
-	struct stat st, st2;
+	struct stat st;
 
 	NEED_DIR();
 	snprintf(own, sizeof(own), "%s/many", base);
@@ -1166,9 +1150,7 @@ START_TEST(many_manifests_in_name_order)
 			ck_assert_msg(strncmp(desc(name), "MEMO", 4) == 0, "%s: %s", name,
 				      desc(name));
 	}
-	ck_assert_int_eq(lstat(cache, &st2), 0);
-	ck_assert(st2.st_ino == st.st_ino && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
-		  st2.st_mtim.tv_sec == st.st_mtim.tv_sec);
+	assert_cache_is(&st);
 
 	/* Without the cache the files say what they always did. */
 	copy = strdup(plain.text);

@@ -351,23 +351,6 @@ static const char *desc_in(struct mf_context *c, const char *name)
 	return info.description ? info.description : "";
 }
 
-static char *read_whole(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)n + 1);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void write_whole(const char *path, const char *buf, size_t len, mode_t mode)
 {
 	FILE *fp;
@@ -402,7 +385,8 @@ START_TEST(cache_is_held_to_the_file_checks)
 	/* Booted once with -P: all of them accepted, and cached. */
 	c = cache_boot(cache, MF_MODDIR_NO_PERM_CHECK, 3);
 	ck_assert_ptr_null(mf_context_unref(c));
-	evil = read_whole(cache, &len);
+	evil = cache_edit_slurp(cache, &len);
+	ck_assert_ptr_nonnull(evil);
 	ck_assert_uint_eq(cache_edit_replace(evil, len, "name=open", "name=open", 9), 1);
 	free(evil);
 
@@ -424,7 +408,8 @@ START_TEST(cache_is_held_to_the_file_checks)
 	/* A cache that would have mine say EVIL, believed when safe... */
 	cache_edit(cache, "description=disk", "description=EVIL",
 		   CACHE_EDIT_TEXTS_DROP_IMAGES);
-	evil = read_whole(cache, &len);
+	evil = cache_edit_slurp(cache, &len);
+	ck_assert_ptr_nonnull(evil);
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
 	ck_assert_ptr_null(mf_context_unref(c));
