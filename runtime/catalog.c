@@ -41,20 +41,17 @@ static int cmp_provider(const struct mf_provider *a, const struct mf_provider *b
 	return strcmp(a->mod->name, b->mod->name);
 }
 
-/* The longest "type=name" key, as the buffer it was once built in allowed. */
-#define PROVKEY_MAX 255
-
 static struct mf_provkey *provkey_get(struct mf_context *ctx, const char *type,
 				      const char *name, bool create)
 {
 	bool created;
 
 	if (!create)
-		return mf_hash_get2(&ctx->provkeys, type, name, PROVKEY_MAX);
+		return mf_hash_get2(&ctx->provkeys, type, name);
 	/* A key and its entry are one allocation, found or made with one
 	 * hash of "type=name": every module adds one or two at boot. */
-	return mf_hash_intern2(&ctx->provkeys, type, name, PROVKEY_MAX,
-			       sizeof(struct mf_provkey), &created);
+	return mf_hash_intern2(&ctx->provkeys, type, name, sizeof(struct mf_provkey),
+			       &created);
 }
 
 struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,

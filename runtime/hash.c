@@ -185,16 +185,15 @@ void *mf_hash_get(const struct mf_hash *h, const char *key)
 	return e ? e->value : NULL;
 }
 
-void *mf_hash_get2(const struct mf_hash *h, const char *type, const char *name,
-		   size_t max)
+void *mf_hash_get2(const struct mf_hash *h, const char *type, const char *name)
 {
-	struct key k;
 	struct mf_hash_entry *e;
+	struct key k;
 
 	if (!h->count)
 		return NULL;
 	k = key_of2(type, name);
-	e = k.len <= max ? find(h, &k) : NULL;
+	e = find(h, &k);
 	return e ? e->value : NULL;
 }
 
@@ -286,12 +285,11 @@ void *mf_hash_intern(struct mf_hash *h, const char *key, size_t size,
 }
 
 void *mf_hash_intern2(struct mf_hash *h, const char *type, const char *name,
-		      size_t max, size_t size, bool *created)
+		      size_t size, bool *created)
 {
 	struct key k = key_of2(type, name);
 
-	*created = false;
-	return k.len <= max ? intern(h, &k, size, created) : NULL;
+	return intern(h, &k, size, created);
 }
 
 int mf_hash_reserve(struct mf_hash *h, size_t n)

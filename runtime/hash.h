@@ -56,12 +56,11 @@ void *mf_hash_remove(struct mf_hash *h, const char *key);
 /*
  * mf_hash_get() and mf_hash_intern() of the key "@type=@name", which they
  * do not build: the provider index looks such a key up for every line of
- * every manifest.  NULL, too, for a key longer than @max bytes.
+ * every manifest, of whatever length a manifest line allows.
  */
-void *mf_hash_get2(const struct mf_hash *h, const char *type, const char *name,
-		   size_t max);
+void *mf_hash_get2(const struct mf_hash *h, const char *type, const char *name);
 void *mf_hash_intern2(struct mf_hash *h, const char *type, const char *name,
-		      size_t max, size_t size, bool *created);
+		      size_t size, bool *created);
 
 /* Build "type=name" into buf; returns buf, or NULL when it does not fit. */
 char *mf_hash_key2(char *buf, size_t len, const char *type, const char *name);

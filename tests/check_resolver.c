@@ -322,6 +322,28 @@ START_TEST(dry_run_reports_refusal)
 END_TEST
 
 /*
+ * A provider's "type=name" as long as a manifest line allows is indexed
+ * and chosen like any other: the index builds no key in a fixed buffer.
+ * (Planned only: the fake modules would register it as an api, whose
+ * names the registry limits to 127 bytes.)
+ */
+START_TEST(long_provider_names)
+{
+	char name[1000], text[2200];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "[module]\nname=long_p\n[provides]\nservice=%s\n"
+		 "[module]\nname=long_u\n[uses]\nservice=%s\n", name, name);
+	ck_assert_int_eq(fake_add_all(ctx, text), 0);
+	ck_assert_msg(fake_load_flags(ctx, "long_u", MF_OP_DRY_RUN, &ev) == 0, "%s",
+		      ev.lines);
+	ck_assert_str_eq(ev.seq, "would_start:long_p would_start:long_u");
+}
+END_TEST
+
+/*
  * Deeper than the resolver keeps on its own stack (32) and larger than a
  * plan it keeps inline (8): a chain of 100 starts deepest first, and a
  * cycle of 40 is refused with its whole path while the chain beside it
@@ -435,6 +457,7 @@ Suite *make_resolver_suite(void)
 	tcase_add_test(tc, all_providers_fail);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, dry_run_reports_refusal);
+	tcase_add_test(tc, long_provider_names);
 	tcase_add_test(tc, deep_chain_and_long_cycle);
 	tcase_add_test(tc, edges_of_a_load_in_one_block);
 	suite_add_tcase(s, tc);
