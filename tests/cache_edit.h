@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "manifest_image.h"
+#include "test_file.h"
 
 enum cache_edit_where {
 	/* the texts, every image dropped (<ilen> 0): the texts are parsed */
@@ -95,28 +96,6 @@ static inline void cache_edit_rewrite(const char *path, const char *buf, size_t 
 	free(out);
 }
 
-/* The whole file @path, NUL-terminated, in *@len bytes; NULL when there is
- * none.  Caller frees. */
-static inline char *cache_edit_slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Replace every @from with @to (as long) where @where says, in the cache
  * file @path; there must be one at least. */
 static inline void cache_edit(const char *path, const char *from, const char *to,
@@ -125,7 +104,7 @@ static inline void cache_edit(const char *path, const char *from, const char *to
 	char f[256], t[256], *buf;
 	size_t flen = strlen(from), len;
 
-	buf = cache_edit_slurp(path, &len);
+	buf = test_read_file(path, &len);
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_uint_eq(flen, strlen(to));
 	ck_assert_uint_lt(flen, sizeof(f));

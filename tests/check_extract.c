@@ -31,6 +31,7 @@
 
 #include "gen.h"
 #include "moduleinfo.h"
+#include "test_file.h"
 
 #ifndef MF_TOP_SRCDIR
 #define MF_TOP_SRCDIR "."
@@ -41,27 +42,7 @@
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if (!fp)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-	} while (got > 0);
-	ck_assert_int_eq(ferror(fp), 0);
-	fclose(fp);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	return test_read_file(path, len);
 }
 
 static void spill(const char *path, const char *data, size_t len)

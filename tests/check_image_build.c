@@ -14,25 +14,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "test_file.h"
+
 #define O "build/test-build"
 #define MAKE "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory BOARD=host-modules O=" O
 
 static char *slurp(const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long len;
-
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)len + 1);
-	ck_assert(buf != NULL);
-	ck_assert_int_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	return buf;
+	return test_read_file(path, NULL);
 }
 
 /* Run make with @goals; returns its exit status, output in O/make.log. */

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_file.h"
+
 #define NOBODY 65534
 #define MAX_ARGS 16
 
@@ -44,19 +46,7 @@ static long now_ms(void)
 
 static char *slurp(const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	long len;
-
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)len + 1);
-	ck_assert(buf != NULL);
-	ck_assert_int_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	return buf;
+	return test_read_file_or_fail(path, NULL);
 }
 
 /*

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_file.h"
+
 #define TIMEOUT_MS 30000
 
 #define ck_assert_has(haystack, needle)                                        \
@@ -49,22 +51,7 @@ static const char *env(const char *name)
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	if (len)
-		*len = (size_t)n;
-	return buf;
+	return test_read_file_or_fail(path, len);
 }
 
 /* Replace @path by new content, as an installer does: write, then rename. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../gen/gen.h"
+#include "test_file.h"
 
 #ifndef MF_TEST_DATA_DIR
 #define MF_TEST_DATA_DIR "tests/data/kconfig"
@@ -48,21 +49,7 @@ static const char top_kconfig[] = "mainmenu \"manifold test\"\n"
 
 static char *slurp(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	ck_assert_int_ge(n, 0);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
+	return test_read_file_or_fail(path, NULL);
 }
 
 static void spew(const char *path, const char *text)

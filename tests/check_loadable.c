@@ -32,6 +32,7 @@
 
 #include "fake_backend.h"
 #include "sha256.h"
+#include "test_file.h"
 
 /* ---- the fixtures' knob ------------------------------------------------- */
 
@@ -57,22 +58,10 @@ static const char *fixtures(void)
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
+	char *buf = test_read_file(path, len);
 
-	ck_assert_msg(fp != NULL, "%s: %s (build the fixtures: make unit-tests)",
-		      path, strerror(errno));
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	if (len)
-		*len = (size_t)n;
+	ck_assert_msg(buf != NULL, "%s: %s (build the fixtures: make unit-tests)", path,
+		      strerror(errno));
 	return buf;
 }
 

@@ -16,6 +16,7 @@
 #include <manifold/manifest.h>
 
 #include "fault_inject.h"
+#include "test_file.h"
 
 #ifndef MF_TEST_DATA_DIR
 #define MF_TEST_DATA_DIR "tests/data/manifest"
@@ -55,22 +56,7 @@ static void parse_fails(const char *text, size_t len, const char *want)
 
 static char *read_text(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	ck_assert_int_ge(n, 0);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
+	return test_read_file_or_fail(path, len);
 }
 
 /* mf_manifest_write() into a string. */

@@ -36,6 +36,7 @@
 #include "alloc.h"
 #include "bootplan.h"
 #include "gen.h"
+#include "test_file.h"
 
 #ifndef MF_TOP_SRCDIR
 #define MF_TOP_SRCDIR "."
@@ -52,26 +53,7 @@ static const char *const set_names[N_SET] = {
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if (!fp)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-	} while (got > 0);
-	fclose(fp);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	return test_read_file(path, len);
 }
 
 static void golden(const char *path, const char *got_path)

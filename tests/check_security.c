@@ -385,7 +385,7 @@ START_TEST(cache_is_held_to_the_file_checks)
 	/* Booted once with -P: all of them accepted, and cached. */
 	c = cache_boot(cache, MF_MODDIR_NO_PERM_CHECK, 3);
 	ck_assert_ptr_null(mf_context_unref(c));
-	evil = cache_edit_slurp(cache, &len);
+	evil = test_read_file(cache, &len);
 	ck_assert_ptr_nonnull(evil);
 	ck_assert_uint_eq(cache_edit_replace(evil, len, "name=open", "name=open", 9), 1);
 	free(evil);
@@ -408,7 +408,7 @@ START_TEST(cache_is_held_to_the_file_checks)
 	/* A cache that would have mine say EVIL, believed when safe... */
 	cache_edit(cache, "description=disk", "description=EVIL",
 		   CACHE_EDIT_TEXTS_DROP_IMAGES);
-	evil = cache_edit_slurp(cache, &len);
+	evil = test_read_file(cache, &len);
 	ck_assert_ptr_nonnull(evil);
 	c = cache_boot(cache, 0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
