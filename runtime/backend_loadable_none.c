@@ -65,3 +65,9 @@ void mf_moddir_free(struct mf_context *ctx)
 {
 	(void)ctx;
 }
+
+unsigned mf_moddir_listings(struct mf_context *ctx)
+{
+	(void)ctx;
+	return 0;
+}

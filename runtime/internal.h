@@ -338,5 +338,11 @@ void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data);
  */
 void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data);
 void mf_moddir_free(struct mf_context *ctx);
+/*
+ * How often the directory's names were read from the directory itself
+ * (readdir()) rather than known: a refresh of a directory as it was when
+ * last read whole does not list it.  For tests.
+ */
+unsigned mf_moddir_listings(struct mf_context *ctx);
 
 #endif

@@ -9,8 +9,9 @@
  * The file is text but for the manifests' images, so that `less` shows
  * what the image is going to believe:
  *
- *   manifold-modcache 2 <layout>\n                 magic, format version
+ *   manifold-modcache 3 <layout>\n                 magic, format version
  *   <n> <dirlen> <dir>\n                           records, the directory
+ *   <listing>\n                                    what <dir> was, or '-'
  *   <n> records, sorted by name, each:
  *   <name> <dev> <ino> <size> <mtime> <ctime> <mode> <uid> <ilen> <isum>\n
  *   <the manifest as read: exactly <size> bytes>\n
@@ -22,6 +23,13 @@
  * seconds signed.  The text's length is the file's size: what was read is
  * all of the file that had this identity.  The '\n' after it only helps a
  * reader, and catches a length that is wrong.
+ *
+ * <listing> is "<dev> <ino> <size> <mtime> <ctime> <mode> <uid>" of the
+ * directory itself, as a record's identity is written, when the writer
+ * vouches that a directory with exactly that identity lists the <n>
+ * records' names as its manifests and no other (moddir.c: the listing it
+ * took them from was settled, and every name it gave has a record), so
+ * that the next boot need not list it; '-' when it does not.
  *
  * The image is what the text parsed into (manifest_image.c), so that a
  * boot copies each manifest instead of parsing it again; <ilen> is 0 for a
@@ -68,7 +76,7 @@
 #include "modcache.h"
 
 #define MAGIC "manifold-modcache "
-#define VERSION 2
+#define VERSION 3
 /* Some hundred bytes per module: room for far more modules than an image
  * has, and a file bigger than that is not ours. */
 #define CACHE_MAX (64 * 1024 * 1024)
@@ -80,6 +88,8 @@
 
 struct mf_modcache {
 	char *buf; /* the file; each record's name is NUL-terminated in place */
+	bool has_listing;
+	struct mf_file_id listing;
 	size_t n;
 	struct mf_modcache_rec recs[];
 };
@@ -215,6 +225,30 @@ static bool get_time(struct cursor *c, struct timespec *t)
 }
 
 /*
+ * "<dev> <ino> <size> <mtime> <ctime> <mode> <uid>": a file's identity, a
+ * record's or the directory's, with a size of at most @size_max.
+ */
+static bool get_id(struct cursor *c, uint64_t size_max, struct mf_file_id *id)
+{
+	uint64_t dev, ino, size, mode, uid;
+
+	if (!get_dec(c, UMAX(dev_t), &dev) || !expect(c, ' ') ||
+	    !get_dec(c, UMAX(ino_t), &ino) || !expect(c, ' ') ||
+	    !get_dec(c, size_max, &size) || !expect(c, ' ') ||
+	    !get_time(c, &id->mtime) || !expect(c, ' ') ||
+	    !get_time(c, &id->ctime) || !expect(c, ' ') ||
+	    !get_oct(c, 0177777, &mode) || !expect(c, ' ') ||
+	    !get_dec(c, UMAX(uid_t), &uid))
+		return false;
+	id->dev = (dev_t)dev;
+	id->ino = (ino_t)ino;
+	id->size = (off_t)size;
+	id->mode = (mode_t)mode;
+	id->uid = (uid_t)uid;
+	return true;
+}
+
+/*
  * The name that begins a record, and the space after it, at c->p: where
  * both are right, one pass over its bytes says so (a name is a module name:
  * mf_file_name_ok()).  NULL for anything else.
@@ -242,7 +276,7 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 	uint64_t size_max = text_max - 1 < (uint64_t)SMAX(off_t) ? text_max - 1 :
 				    (uint64_t)SMAX(off_t);
 	struct mf_file_id *id = &rec->id;
-	uint64_t dev, ino, size, mode, uid, ilen, isum;
+	uint64_t size, ilen, isum;
 	char why[MF_ERR_MAX];
 	int order;
 
@@ -263,16 +297,11 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 	if (order > 0)
 		return malformed(c, "'%s' after '%s': names out of order", name, prev);
 	c->p = sp + 1;
-	if (!get_dec(c, UMAX(dev_t), &dev) || !expect(c, ' ') ||
-	    !get_dec(c, UMAX(ino_t), &ino) || !expect(c, ' ') ||
-	    !get_dec(c, size_max, &size) || !expect(c, ' ') ||
-	    !get_time(c, &id->mtime) || !expect(c, ' ') ||
-	    !get_time(c, &id->ctime) || !expect(c, ' ') ||
-	    !get_oct(c, 0177777, &mode) || !expect(c, ' ') ||
-	    !get_dec(c, UMAX(uid_t), &uid) || !expect(c, ' ') ||
+	if (!get_id(c, size_max, id) || !expect(c, ' ') ||
 	    !get_dec(c, CACHE_MAX, &ilen) || !expect(c, ' ') ||
 	    !get_dec(c, UINT64_MAX, &isum) || !expect(c, '\n'))
 		return malformed(c, "%s: a bad or missing number", name);
+	size = (uint64_t)id->size;
 	if (size + 1 > (uint64_t)(c->end - c->p) || c->p[size] != '\n')
 		return malformed(c, "%s: the text is not %ju bytes and a newline",
 				 name, (uintmax_t)size);
@@ -286,11 +315,6 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 				 name);
 	if (ilen && mf_manifest_image_check(c->p, (size_t)ilen, why, sizeof(why)) < 0)
 		return malformed(c, "%s: %s", name, why);
-	id->dev = (dev_t)dev;
-	id->ino = (ino_t)ino;
-	id->size = (off_t)size;
-	id->mode = (mode_t)mode;
-	id->uid = (uid_t)uid;
 	rec->name = name;
 	rec->image = ilen ? c->p : NULL;
 	rec->image_len = (size_t)ilen;
@@ -298,8 +322,9 @@ static int parse_record(struct cursor *c, const char *prev, size_t text_max,
 	return 0;
 }
 
-/* magic, version, count and directory; the records' count in *n. */
-static int parse_header(struct cursor *c, const char *dir, size_t *n)
+/* magic, version, count, directory and listing; the records' count in *n. */
+static int parse_header(struct cursor *c, const char *dir, struct mf_modcache *head,
+			size_t *n)
 {
 	uint64_t version, count, dirlen, layout;
 
@@ -332,6 +357,10 @@ static int parse_header(struct cursor *c, const char *dir, size_t *n)
 		return -ESTALE;
 	}
 	c->p += dirlen + 1;
+	head->has_listing = !expect(c, '-');
+	if ((head->has_listing && !get_id(c, (uint64_t)SMAX(off_t), &head->listing)) ||
+	    !expect(c, '\n'))
+		return malformed(c, "a bad directory listing");
 	if (count > (size_t)(c->end - c->p) / REC_MIN)
 		return malformed(c, "%ju records: more than the file can hold",
 				 (uintmax_t)count);
@@ -343,7 +372,7 @@ int mf_modcache_load(const char *path, const char *dir, unsigned flags,
 		     size_t text_max, struct mf_modcache **out, char *why,
 		     size_t whylen)
 {
-	struct mf_modcache *mc;
+	struct mf_modcache *mc, head = { 0 };
 	struct cursor c;
 	size_t len = 0, n = 0;
 	char *buf = NULL;
@@ -355,7 +384,7 @@ int mf_modcache_load(const char *path, const char *dir, unsigned flags,
 		return err;
 	c = (struct cursor){ .start = buf, .p = buf, .end = buf + len, .path = path,
 			     .why = why, .whylen = whylen };
-	err = parse_header(&c, dir, &n);
+	err = parse_header(&c, dir, &head, &n);
 	if (err < 0)
 		goto err_buf;
 	mc = mf_malloc(sizeof(*mc) + n * sizeof(mc->recs[0]));
@@ -364,6 +393,8 @@ int mf_modcache_load(const char *path, const char *dir, unsigned flags,
 		goto err_buf;
 	}
 	mc->buf = buf;
+	mc->has_listing = head.has_listing;
+	mc->listing = head.listing;
 	mc->n = n;
 	for (size_t i = 0; i < n; i++) {
 		err = parse_record(&c, i ? mc->recs[i - 1].name : NULL, text_max,
@@ -419,6 +450,16 @@ const struct mf_modcache_rec *mf_modcache_find_next(const struct mf_modcache *c,
 size_t mf_modcache_count(const struct mf_modcache *c)
 {
 	return c ? c->n : 0;
+}
+
+const struct mf_modcache_rec *mf_modcache_rec(const struct mf_modcache *c, size_t i)
+{
+	return &c->recs[i];
+}
+
+const struct mf_file_id *mf_modcache_listing(const struct mf_modcache *c)
+{
+	return c && c->has_listing ? &c->listing : NULL;
 }
 
 void mf_modcache_free(struct mf_modcache *c)
@@ -490,17 +531,23 @@ static void putf(struct out *o, const char *fmt, ...)
 		put(o, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* What get_id() reads. */
+static void put_id(struct out *o, const struct mf_file_id *id)
+{
+	putf(o, "%ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju", (uintmax_t)id->dev,
+	     (uintmax_t)id->ino, (intmax_t)id->size, (intmax_t)id->mtime.tv_sec,
+	     id->mtime.tv_nsec, (intmax_t)id->ctime.tv_sec, id->ctime.tv_nsec,
+	     (uintmax_t)id->mode, (uintmax_t)id->uid);
+}
+
 static void put_record(struct out *o, const struct mf_modcache_rec *r)
 {
-	const struct mf_file_id *id = &r->id;
-
-	putf(o, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju %zu %ju\n", r->name,
-	     (uintmax_t)id->dev, (uintmax_t)id->ino, (intmax_t)id->size,
-	     (intmax_t)id->mtime.tv_sec, id->mtime.tv_nsec,
-	     (intmax_t)id->ctime.tv_sec, id->ctime.tv_nsec, (uintmax_t)id->mode,
-	     (uintmax_t)id->uid, r->image ? r->image_len : 0,
+	put(o, r->name, strlen(r->name));
+	put(o, " ", 1);
+	put_id(o, &r->id);
+	putf(o, " %zu %ju\n", r->image ? r->image_len : 0,
 	     (uintmax_t)(r->image ? mf_manifest_image_sum(r->image, r->image_len) : 0));
-	put(o, r->text, (size_t)id->size);
+	put(o, r->text, (size_t)r->id.size);
 	put(o, "\n", 1);
 	if (r->image)
 		put(o, r->image, r->image_len);
@@ -508,6 +555,7 @@ static void put_record(struct out *o, const struct mf_modcache_rec *r)
 }
 
 int mf_modcache_write(const char *path, const char *dir,
+		      const struct mf_file_id *listing,
 		      const struct mf_modcache_rec *recs, size_t n, char *why,
 		      size_t whylen)
 {
@@ -539,6 +587,11 @@ int mf_modcache_write(const char *path, const char *dir,
 	putf(&o, "%s%d %ju\n%zu %zu ", MAGIC, VERSION,
 	     (uintmax_t)mf_manifest_image_layout(), n, strlen(dir));
 	put(&o, dir, strlen(dir));
+	put(&o, "\n", 1);
+	if (listing)
+		put_id(&o, listing);
+	else
+		put(&o, "-", 1);
 	put(&o, "\n", 1);
 	for (size_t i = 0; i < n; i++)
 		put_record(&o, &recs[i]);

@@ -81,16 +81,27 @@ const struct mf_modcache_rec *mf_modcache_find_next(const struct mf_modcache *c,
 /* How many records @c holds. */
 size_t mf_modcache_count(const struct mf_modcache *c);
 
+/* Its record @i, 0 to mf_modcache_count() - 1, in name order. */
+const struct mf_modcache_rec *mf_modcache_rec(const struct mf_modcache *c, size_t i);
+
+/*
+ * The identity of the directory whose listing gave exactly @c's names as
+ * its manifests, as the writer vouched for it; NULL when it did not.
+ */
+const struct mf_file_id *mf_modcache_listing(const struct mf_modcache *c);
+
 /* Accepts NULL. */
 void mf_modcache_free(struct mf_modcache *c);
 
 /*
  * Replace the cache file @path, whole and at once, by @n records sorted by
- * name (strictly: no name twice), for module directory @dir.  Needs no
- * memory.  0, or a negative errno with "PATH: reason" in @why; @path is
- * then as it was.
+ * name (strictly: no name twice), for module directory @dir, whose
+ * identity @listing (or NULL) lists exactly their names as its manifests
+ * (mf_modcache_listing()).  Needs no memory.  0, or a negative errno with
+ * "PATH: reason" in @why; @path is then as it was.
  */
 int mf_modcache_write(const char *path, const char *dir,
+		      const struct mf_file_id *listing,
 		      const struct mf_modcache_rec *recs, size_t n, char *why,
 		      size_t whylen);
 

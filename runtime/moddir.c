@@ -34,14 +34,16 @@
  * was, and its entry keeps its state (in the catalog, unavailable, or
  * refused and reported).  What is remembered is only ever what the file
  * alone decided: a file that could not be read for lack of memory or
- * descriptors is read again by the next refresh.
+ * descriptors is read again by the next refresh.  Nor is the directory
+ * listed again while it is as it was when last read whole (scan_dir()).
  *
  * A boot has remembered nothing yet.  With a cache (mf_moddir_set_cache(),
  * modcache.c) it knows the files of the last run: a manifest whose file has
  * the identity its copy was taken from, settled, costs one fstatat(), and
  * its copy goes through the same parser and refusals as the file would,
- * under the file's name.  The cache is only ever a shortcut: anything it
- * cannot vouch for is read from its file.
+ * under the file's name; and a directory that is as the cache says it was
+ * listed has the cache's names.  The cache is only ever a shortcut:
+ * anything it cannot vouch for is read from its file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -102,6 +104,13 @@ struct mf_moddir {
 	bool unsafe_said;  /* "directory refused" reported */
 	char *no_such;	   /* mf_moddir_no_such_module() */
 	struct mf_hash entries; /* base name -> struct entry */
+	/* The directory as the last refresh found it, when that refresh read
+	 * every name it gave (listed_ok) and the directory had been left
+	 * alone (SETTLE_SEC): while it stays so, no name came or went, and
+	 * the entries that refresh saw are its names (scan_dir()). */
+	struct mf_file_id listed;
+	bool listed_ok;
+	unsigned listings; /* readings of the directory's names: tests */
 	char *cache;	   /* mf_moddir_set_cache(), or NULL */
 	bool cache_unread; /* the next refresh reads it first */
 	char *cache_said;  /* the last note about reading it */
@@ -151,6 +160,28 @@ static bool same_file(const struct mf_file_id *id, const struct stat *st)
 	       id->size == st->st_size && id->mode == st->st_mode &&
 	       id->uid == st->st_uid && same_time(&id->mtime, &st->st_mtim) &&
 	       same_time(&id->ctime, &st->st_ctim);
+}
+
+static bool same_id(const struct mf_file_id *a, const struct mf_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mode == b->mode && a->uid == b->uid &&
+	       same_time(&a->mtime, &b->mtime) && same_time(&a->ctime, &b->ctime);
+}
+
+/* The same, where NULL is no identity: equal only to NULL. */
+static bool same_id_or_none(const struct mf_file_id *a, const struct mf_file_id *b)
+{
+	return a && b ? same_id(a, b) : a == b;
+}
+
+static struct mf_file_id id_of(const struct stat *st)
+{
+	return (struct mf_file_id){
+		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+		.mtime = st->st_mtim, .ctime = st->st_ctim,
+		.mode = st->st_mode, .uid = st->st_uid,
+	};
 }
 
 /* @t is SETTLE_SEC seconds or more before @now. */
@@ -297,20 +328,137 @@ static void sort_names(struct todo *t)
 		memcpy(t->names, src, n * sizeof(*src));
 }
 
+/* The cache, as a refresh uses it (below). */
+struct cache_pass;
+static void cache_read(struct report *r, struct mf_moddir *md,
+		       struct cache_pass *cp);
+static const struct mf_modcache *cache_old(const struct cache_pass *cp);
+
+/*
+ * DIR/<base>.manifest (@file, @len bytes of base): a file that is still the
+ * one last read is marked seen and left alone; the others go to @t.
+ */
+static int consider(struct mf_moddir *md, struct todo *t, int fd,
+		    const char *base, size_t len, const char *file)
+{
+	struct entry *e = mf_hash_get(&md->entries, base);
+	struct stat st;
+
+	if (e && e->known && fstatat(fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&e->id, &st)) {
+		mark_seen(md, e);
+		return 0;
+	}
+	return todo_add(t, base, len);
+}
+
+static const char suffix[] = ".manifest";
+
+/* @base's file name, into @file (NAME_MAX + 1 bytes): false if too long. */
+static bool file_of(char *file, const char *base, size_t len)
+{
+	if (len + sizeof(suffix) > NAME_MAX + 1)
+		return false;
+	memcpy(file, base, len);
+	memcpy(file + len, suffix, sizeof(suffix));
+	return true;
+}
+
+/* The names the directory itself gives: readdir(). */
+static int names_listed(struct mf_moddir *md, struct todo *t, int fd)
+{
+	const size_t slen = sizeof(suffix) - 1;
+	char base[NAME_MAX + 1];
+	struct dirent *d;
+
+	md->listings++;
+	while ((errno = 0, d = readdir(t->dp))) {
+		size_t len = strlen(d->d_name);
+		int err;
+
+		if (len <= slen || len - slen >= sizeof(base) ||
+		    strcmp(d->d_name + len - slen, suffix) != 0)
+			continue;
+		len -= slen;
+		memcpy(base, d->d_name, len);
+		base[len] = '\0';
+		err = consider(md, t, fd, base, len, d->d_name);
+		if (err)
+			return err;
+	}
+	return -errno;
+}
+
+/* The names the last refresh saw, the directory being as it found it. */
+static int names_remembered(struct mf_moddir *md, struct todo *t, int fd)
+{
+	char file[NAME_MAX + 1];
+
+	for (size_t b = 0; b < md->entries.n_buckets; b++)
+		for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next) {
+			struct entry *e = h->value;
+			size_t len = strlen(h->key);
+			int err;
+
+			/* Not seen then: gone before, and still. */
+			if (e->seen != md->scan - 1)
+				continue;
+			if (!file_of(file, h->key, len))
+				return -ENAMETOOLONG;
+			err = consider(md, t, fd, h->key, len, file);
+			if (err)
+				return err;
+		}
+	return 0;
+}
+
+/* The names of the cache's records, which the cache vouched for. */
+static int names_cached(struct mf_moddir *md, struct todo *t, int fd,
+			const struct mf_modcache *mc)
+{
+	char file[NAME_MAX + 1];
+
+	for (size_t i = 0; i < mf_modcache_count(mc); i++) {
+		const char *base = mf_modcache_rec(mc, i)->name;
+		size_t len = strlen(base);
+		int err;
+
+		if (!file_of(file, base, len))
+			return -ENAMETOOLONG;
+		err = consider(md, t, fd, base, len, file);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * Go through DIR/<base>.manifest: a file that is still the one last read
  * is marked seen and left alone; the others go to @t, sorted, so that what
  * their reading says comes in name order.  Nothing is sorted, allocated or
  * built per file that did not change.
+ *
+ * The names come from the directory's listing, unless the directory is
+ * one whose names are known already: a name comes or goes only by a
+ * change of the directory's mtime and ctime (and a rename into it is a new
+ * inode for the file, which its own fstatat() sees).  So when the
+ * directory has the very identity it had when a complete reading of it
+ * was taken, and that was left alone for SETTLE_SEC (a change within a
+ * tick of the clock may keep the times), its names are that reading's:
+ * the last refresh's (md->listed), or, at the first refresh, the cache's
+ * (mf_modcache_listing()).  The first refresh reads the cache for this
+ * before anything else.  *@settled: the directory as found, settled, is
+ * in md->listed, for the refresh to vouch for once it read every name.
  */
-static int scan_dir(struct mf_moddir *md, struct todo *t)
+static int scan_dir(struct report *r, struct mf_moddir *md, struct cache_pass *cp,
+		    struct todo *t, const struct timespec *now, bool *settled_dir)
 {
-	static const char suffix[] = ".manifest";
-	const size_t slen = sizeof(suffix) - 1;
-	char base[NAME_MAX + 1];
-	struct dirent *d;
+	const struct mf_file_id *was = md->listed_ok ? &md->listed : NULL;
+	struct stat st;
 	int fd, err = 0;
 
+	*settled_dir = false;
+	md->listed_ok = false;
 	fd = open(md->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -320,30 +468,30 @@ static int scan_dir(struct mf_moddir *md, struct todo *t)
 		close(fd);
 		return err;
 	}
-	while ((errno = 0, d = readdir(t->dp))) {
-		size_t len = strlen(d->d_name);
-		struct entry *e;
-		struct stat st;
-
-		if (len <= slen || len - slen >= sizeof(base) ||
-		    strcmp(d->d_name + len - slen, suffix) != 0)
-			continue;
-		len -= slen;
-		memcpy(base, d->d_name, len);
-		base[len] = '\0';
-		e = mf_hash_get(&md->entries, base);
-		if (e && e->known &&
-		    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    same_file(&e->id, &st)) {
-			mark_seen(md, e);
-			continue;
-		}
-		err = todo_add(t, base, len);
-		if (err)
-			return err;
-	}
-	if (errno)
+	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (settled(&st.st_mtim, now) && settled(&st.st_ctim, now)) {
+		*settled_dir = true;
+		if (!was || !same_file(was, &st))
+			was = NULL;
+		md->listed = id_of(&st);
+	} else {
+		was = NULL;
+	}
+	if (!was && md->cache_unread && *settled_dir) {
+		md->cache_unread = false;
+		cache_read(r, md, cp);
+		if (same_id_or_none(mf_modcache_listing(cache_old(cp)), &md->listed))
+			err = names_cached(md, t, fd, cache_old(cp));
+		else
+			err = names_listed(md, t, fd);
+	} else if (was) {
+		err = names_remembered(md, t, fd);
+	} else {
+		err = names_listed(md, t, fd);
+	}
+	if (err)
+		return err;
 	for (size_t i = 0; i < t->n; i++)
 		t->names[i].base = t->text + t->names[i].off;
 	sort_names(t);
@@ -552,11 +700,7 @@ static void remember(struct entry *e, const struct stat *st,
 	if (st->st_mode == 0 || !settled(&st->st_mtim, now) ||
 	    !settled(&st->st_ctim, now))
 		return;
-	e->id = (struct mf_file_id){
-		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-		.mtime = st->st_mtim, .ctime = st->st_ctim,
-		.mode = st->st_mode, .uid = st->st_uid,
-	};
+	e->id = id_of(st);
 	e->known = true;
 }
 
@@ -599,6 +743,11 @@ static void cache_note(struct report *r, char **said, const char *why)
 		return;
 	mf_set_str(said, mf_strdup(why));
 	say(r, MF_EVENT_NOTE, "module cache", why);
+}
+
+static const struct mf_modcache *cache_old(const struct cache_pass *cp)
+{
+	return cp->old;
 }
 
 static void cache_read(struct report *r, struct mf_moddir *md,
@@ -695,13 +844,6 @@ static void cache_keep(struct mf_moddir *md, struct cache_pass *cp,
 	cp->dirty = true;
 }
 
-static bool same_id(const struct mf_file_id *a, const struct mf_file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mode == b->mode && a->uid == b->uid &&
-	       same_time(&a->mtime, &b->mtime) && same_time(&a->ctime, &b->ctime);
-}
-
 static int cmp_rec(const void *a, const void *b)
 {
 	return strcmp(((const struct mf_modcache_rec *)a)->name,
@@ -724,20 +866,56 @@ static const struct mf_modcache_rec *cache_text(const struct cache_pass *cp,
 }
 
 /*
+ * The cache file lives in the module directory itself: each writing of it
+ * changes the directory, so it cannot vouch for what the directory lists
+ * (and would be written again at every boot trying to).  So too when that
+ * cannot be told.
+ */
+static bool cache_in_dir(const struct mf_moddir *md)
+{
+	const char *slash = strrchr(md->cache, '/');
+	char parent[PATH_MAX];
+	struct stat st;
+	size_t len = !slash ? 0 : slash == md->cache ? 1 : (size_t)(slash - md->cache);
+
+	if (len >= sizeof(parent))
+		return true;
+	memcpy(parent, len ? md->cache : ".", len ? len : 1);
+	parent[len ? len : 1] = '\0';
+	return stat(parent, &st) < 0 ||
+	       (st.st_dev == md->listed.dev && st.st_ino == md->listed.ino);
+}
+
+/*
  * Write the cache again when it says other than the entries know.  Never
  * an error of the refresh: a failure is said (once) and costs only the
  * reading of the files, and the next refresh that changes something tries
  * again.  Out of memory, the old file stays as it is.
  */
 static void cache_write(struct report *r, struct mf_moddir *md,
-			struct cache_pass *cp)
+			struct cache_pass *cp, const struct mf_file_id *listing)
 {
 	struct mf_modcache_rec *recs;
 	char why[MF_ERR_MAX];
 	size_t n = 0;
 
-	if (!md->cache || !cp->dirty)
+	if (!md->cache)
 		return;
+	if (!cp->dirty) {
+		/* The file's records are the entries' (a boot served them
+		 * all; a later refresh, which did not read it, changed
+		 * nothing): only what it says of the listing may be news,
+		 * and only a refresh that read it knows what it says. */
+		if (!cp->old)
+			return;
+		if (mf_modcache_count(cp->old) != md->n_seen)
+			listing = NULL;
+		if (same_id_or_none(listing, mf_modcache_listing(cp->old)) ||
+		    cache_in_dir(md))
+			return;
+	} else if (listing && cache_in_dir(md)) {
+		listing = NULL;
+	}
 	/* The copies of the files this refresh did not read. */
 	if (!cp->read)
 		cache_read(r, md, cp);
@@ -758,7 +936,12 @@ static void cache_write(struct report *r, struct mf_moddir *md,
 		}
 	if (n > 1)
 		qsort(recs, n, sizeof(*recs), cmp_rec);
-	if (mf_modcache_write(md->cache, md->dir, recs, n, why, sizeof(why)) == 0) {
+	/* A name without a record (refused for its name, unreadable,
+	 * changing) is one the cache cannot give: the directory is listed. */
+	if (n != md->n_seen)
+		listing = NULL;
+	if (mf_modcache_write(md->cache, md->dir, listing, recs, n, why,
+			      sizeof(why)) == 0) {
 		mf_set_str(&md->write_said, NULL);
 		for (size_t b = 0; b < md->entries.n_buckets; b++)
 			for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next)
@@ -1038,6 +1221,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	struct todo todo = { 0 };
 	struct mf_moddir *md;
 	struct timespec now;
+	bool settled_dir = false;
 	int err;
 
 	/* Taken before any file is looked at: see SETTLE_SEC. */
@@ -1056,10 +1240,11 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 		if (!md->unsafe_said)
 			say(&r, MF_EVENT_FAIL, "module directory", why_dir);
 		md->unsafe_said = true;
+		md->listed_ok = false;
 		goto out;
 	}
 	md->unsafe_said = false;
-	err = scan_dir(md, &todo);
+	err = scan_dir(&r, md, &cp, &todo, &now, &settled_dir);
 	if (err == -ENOENT) {
 		/* Nothing installed yet is a directory with nothing in it. */
 		if (!md->missing_said) {
@@ -1112,7 +1297,10 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	/* Records of files that are no more, or that changed. */
 	if (cp.served < mf_modcache_count(cp.old))
 		cp.dirty = true;
-	cache_write(&r, md, &cp);
+	/* Every name read (none left for want of memory): while the
+	 * directory stays as found, they are all there is. */
+	md->listed_ok = err == 0 && settled_dir;
+	cache_write(&r, md, &cp, md->listed_ok ? &md->listed : NULL);
 out:
 	mf_unlock(ctx);
 	cache_pass_free(&cp);
@@ -1132,6 +1320,16 @@ void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	if (ctx->moddir && ctx->moddir->scan == 0)
 		mf_moddir_refresh(ctx, ev, data);
+}
+
+unsigned mf_moddir_listings(struct mf_context *ctx)
+{
+	unsigned n;
+
+	mf_lock(ctx);
+	n = ctx->moddir ? ctx->moddir->listings : 0;
+	mf_unlock(ctx);
+	return n;
 }
 
 void mf_moddir_free(struct mf_context *ctx)

@@ -54,7 +54,8 @@ static inline void cache_edit_rewrite(const char *path, const char *buf, size_t 
 	FILE *fp;
 
 	ck_assert_ptr_nonnull(out);
-	for (int i = 0; i < 2; i++) {
+	/* The header's three lines, as they are. */
+	for (int i = 0; i < 3; i++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		ck_assert_ptr_nonnull(nl);
 		memcpy(o, p, (size_t)(nl + 1 - p));

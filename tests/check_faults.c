@@ -1157,7 +1157,7 @@ static void write_cached_files(void)
 
 	free(warm.buf);
 	warm = (struct text){ 0 };
-	add(&warm, "manifold-modcache 2 %ju\n7 %zu %s\n",
+	add(&warm, "manifold-modcache 3 %ju\n7 %zu %s\n-\n",
 	    (uintmax_t)mf_manifest_image_layout(), strlen(moddir), moddir);
 	add_record(&warm, "gone", "[module]\nname=gone\n", 0, true);
 	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0, true);
@@ -1486,6 +1486,58 @@ START_TEST(refresh_cached)
 	printf("faults: %-40s %3lu allocations (4 modules, 4 refused)\n",
 	       "boot from a warm cache", count);
 	cached_cleanup();
+}
+END_TEST
+
+/*
+ * A cache that vouches for the directory as it is (its listing line): the
+ * boot takes the records' names and does not list the directory.  Out of
+ * memory anywhere in it, the boot ends as a clean one or says -ENOMEM, and
+ * the refresh after it (which lists) finishes the job.
+ */
+START_TEST(refresh_vouched)
+{
+	static const char *const files[] = { "la.manifest", "lb.manifest", "solo.manifest" };
+	char pattern[] = "/tmp/mf-faults-XXXXXX";
+	struct mf_context *ctx;
+	struct stat st;
+
+	if (!refresh_walks_apply())
+		return;
+	ck_assert_ptr_nonnull(mkdtemp(pattern));
+	snprintf(moddir, sizeof(moddir), "%s", pattern);
+	snprintf(cache_path, sizeof(cache_path), "%s.cache", moddir);
+	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
+	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
+	write_file("solo.manifest", "[module]\nname=solo\n");
+	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
+	ck_assert_int_eq(lstat(moddir, &st), 0);
+	free(warm.buf);
+	warm = (struct text){ 0 };
+	add(&warm, "manifold-modcache 3 %ju\n3 %zu %s\n%ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju\n",
+	    (uintmax_t)mf_manifest_image_layout(), strlen(moddir), moddir,
+	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+	    (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec,
+	    st.st_ctim.tv_nsec, (uintmax_t)st.st_mode, (uintmax_t)st.st_uid);
+	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0, true);
+	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0, false);
+	add_record(&warm, "solo", "[module]\nname=solo\n", 0, true);
+	walk(&(struct scenario){ .name = "refresh (cache vouching for the names)",
+				 .setup = setup_cached, .op = op_refresh, .stepwise = true });
+
+	setup_cached(&ctx);
+	/* la and lb; solo is a name the image has built in: refused. */
+	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	assert_quiet_refresh(ctx);
+	release(ctx);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		remove_file(files[i]);
+	unlink(cache_path);
+	rmdir(moddir);
+	moddir[0] = '\0';
+	free(warm.buf);
+	warm = (struct text){ 0 };
 }
 END_TEST
 
@@ -1849,6 +1901,7 @@ Suite *make_faults_suite(void)
 	add_case(s, "refresh", refresh);
 	add_case(s, "refresh_settled", refresh_settled);
 	add_case(s, "refresh_cached", refresh_cached);
+	add_case(s, "refresh_vouched", refresh_vouched);
 	add_case(s, "load_files", load_files);
 	add_case(s, "catalog_add", catalog_add);
 	add_case(s, "config_apply", config_apply);

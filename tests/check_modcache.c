@@ -40,6 +40,7 @@
 #include "alloc.h"
 #include "cache_edit.h"
 #include "fake_backend.h"
+#include "internal.h"
 #include "manifest_image.h"
 
 /* ---- files ------------------------------------------------------------------ */
@@ -77,7 +78,7 @@ static const char *header_line(void)
 {
 	static char line[64];
 
-	snprintf(line, sizeof(line), "manifold-modcache 2 %ju\n",
+	snprintf(line, sizeof(line), "manifold-modcache 3 %ju\n",
 		 (uintmax_t)mf_manifest_image_layout());
 	return line;
 }
@@ -321,7 +322,7 @@ static void craft_header(struct craft *c, const char *version, const char *count
 	char line[512];
 
 	c->len = 0;
-	snprintf(line, sizeof(line), "manifold-modcache %s %ju\n%s %zu %s\n", version,
+	snprintf(line, sizeof(line), "manifold-modcache %s %ju\n%s %zu %s\n-\n", version,
 		 (uintmax_t)mf_manifest_image_layout(), count, strlen(dir), dir);
 	craft_add(c, line, strlen(line));
 }
@@ -379,7 +380,7 @@ static void craft_memo(struct craft *c, struct fields *fa, struct fields *fb)
 {
 	fields_of(fa, "la");
 	fields_of(fb, "lb");
-	craft_header(c, "2", "2");
+	craft_header(c, "3", "2");
 	craft_record(c, fa, "[module]\nname=la\ndescription=MEMO\n[provides]\nservice=lsvc\n");
 	craft_record(c, fb, "[module]\nname=lb\ndescription=MEMO\n[uses]\nservice=lsvc\n");
 }
@@ -756,7 +757,7 @@ START_TEST(malformed_cache_is_ignored_whole)
 	static const struct spoiled cases[] = {
 		{ "magic", NULL, "offset 0: not a module cache (no 'manifold-modcache' header)" },
 		{ "empty", NULL, "offset 0: not a module cache" },
-		{ "version", "1", "format version 1, this image uses 2: rebuilt" },
+		{ "version", "2", "format version 2, this image uses 3: rebuilt" },
 		{ "layout", "12", "manifest images of another build's layout: rebuilt" },
 		{ "layout", "x", "offset 20: a bad image layout" },
 		{ "version", "x", "offset 18: a bad format version" },
@@ -764,6 +765,14 @@ START_TEST(malformed_cache_is_ignored_whole)
 		{ "count", "9999", "9999 records: more than the file can hold" },
 		{ "count", "-2", "a bad record count or directory" },
 		{ "dir", NULL, "the cache of another module directory: rebuilt for " },
+		{ "listing", "x", "a bad directory listing" },
+		{ "listing", "", "a bad directory listing" },
+		{ "listing", "--", "a bad directory listing" },
+		{ "listing", "1 2 3", "a bad directory listing" },
+		{ "listing", "1 2 3 4.000000000 5.000000000 40755 0 x",
+		  "a bad directory listing" },
+		{ "listing", "1 2 -3 4.000000000 5.000000000 40755 0",
+		  "a bad directory listing" },
 		{ "name", "La", "'La' is not a module name" },
 		{ "name", "..", "'..' is not a module name" },
 		{ "name", "la", "'la' twice" },
@@ -812,11 +821,11 @@ START_TEST(malformed_cache_is_ignored_whole)
 			c.buf[0] = '\0';
 		} else if (strcmp(s->field, "layout") == 0) {
 			c.len = 0;
-			craft_add(&c, "manifold-modcache 2 ", 20);
+			craft_add(&c, "manifold-modcache 3 ", 20);
 			craft_add(&c, s->value, strlen(s->value));
 			craft_add(&c, strchr(good.buf, '\n'), strlen(strchr(good.buf, '\n')));
 		} else if (strncmp(s->field, "image ", 6) == 0) {
-			craft_header(&c, "2", "2");
+			craft_header(&c, "3", "2");
 			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
 				     "[provides]\nservice=lsvc\n");
 			craft_record_image(&c, &fb, "[module]\nname=lb\ndescription=MEMO\n"
@@ -826,7 +835,7 @@ START_TEST(malformed_cache_is_ignored_whole)
 					   strcmp(s->field, "image name") == 0 ? spoil_name : NULL,
 					   strcmp(s->field, "image sum") == 0);
 		} else if (strcmp(s->field, "version") == 0 || strcmp(s->field, "count") == 0) {
-			craft_header(&c, strcmp(s->field, "version") == 0 ? s->value : "2",
+			craft_header(&c, strcmp(s->field, "version") == 0 ? s->value : "3",
 				     strcmp(s->field, "count") == 0 ? s->value : "2");
 			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
 				     "[provides]\nservice=lsvc\n");
@@ -835,6 +844,14 @@ START_TEST(malformed_cache_is_ignored_whole)
 		} else if (strcmp(s->field, "dir") == 0) {
 			c = good;
 			*strchr(c.buf, '/') ^= 1;
+		} else if (strcmp(s->field, "listing") == 0) {
+			const char *at = strstr(good.buf, "\n-\n");
+
+			ck_assert_ptr_nonnull(at);
+			c.len = 0;
+			craft_add(&c, good.buf, (size_t)(at + 1 - good.buf));
+			craft_add(&c, s->value, strlen(s->value));
+			craft_add(&c, at + 2, good.len - (size_t)(at + 2 - good.buf));
 		} else if (strcmp(s->field, "cut") == 0) {
 			c = good;
 			c.len -= 5;
@@ -863,7 +880,7 @@ START_TEST(malformed_cache_is_ignored_whole)
 				snprintf(f.image, sizeof(f.image), "%s", s->value);
 			else
 				snprintf(f.uid, sizeof(f.uid), "%s", s->value);
-			craft_header(&c, "2", "2");
+			craft_header(&c, "3", "2");
 			craft_record(&c, &fa, "[module]\nname=la\ndescription=MEMO\n"
 				     "[provides]\nservice=lsvc\n");
 			craft_record(&c, &f, "[module]\nname=lb\ndescription=MEMO\n"
@@ -962,7 +979,7 @@ START_TEST(young_files_are_read)
 	ck_assert_str_eq(desc("la"), "disk");
 	/* Not remembered, not cached: the records of young files go. */
 	text = slurp(cache);
-	snprintf(path, sizeof(path), "%s0 %zu %s\n", header_line(), strlen(dir), dir);
+	snprintf(path, sizeof(path), "%s0 %zu %s\n-\n", header_line(), strlen(dir), dir);
 	ck_assert_str_eq(text, path);
 	free(text);
 
@@ -1040,6 +1057,142 @@ START_TEST(changed_and_removed_manifests)
 	ck_assert_ptr_null(strstr(text, "name=lb"));
 	ck_assert_has(text, "description=new");
 	free(text);
+	remove_tree(own);
+}
+END_TEST
+
+/* ---- the directory's listing ------------------------------------------------- */
+
+/* The cache's third line: the directory it vouches for, or "-". */
+static void assert_listing(bool vouched)
+{
+	char *text = slurp(cache), want[128];
+	const char *line = text;
+	struct stat st;
+
+	ck_assert_ptr_nonnull(text);
+	for (int i = 0; i < 2; i++) {
+		line = strchr(line, '\n');
+		ck_assert_ptr_nonnull(line);
+		line++;
+	}
+	ck_assert_int_eq(stat(dir, &st), 0);
+	snprintf(want, sizeof(want), "%ju %ju %jd %jd.%09ld ", (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec);
+	if (vouched)
+		ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "want '%s...': %.80s",
+			      want, line);
+	else
+		ck_assert_msg(strncmp(line, "-\n", 2) == 0, "want '-': %.80s", line);
+	free(text);
+}
+
+/*
+ * A directory as it was when last read whole, left alone, is not listed
+ * again: a name comes or goes only by changing it.  Its names are the
+ * cache's at a boot (the cache vouches for the directory it listed) and
+ * the last refresh's after that.  A file rewritten in place is seen by its
+ * own fstatat(); a name the cache cannot give (refused for its name, or a
+ * file too young to be copied) keeps the directory listed, and what it
+ * says is said at every boot.
+ */
+START_TEST(settled_directory_is_not_listed)
+{
+	char own[128], path[256];
+	struct stat st;
+
+	NEED_DIR();
+	snprintf(own, sizeof(own), "%s/listing", base);
+	ck_assert_int_eq(mkdir(own, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s", own);
+	put_manifest(dir, "la", LA, 0644);
+	put_manifest(dir, "lb", LB, 0644);
+	settle();
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	assert_listing(true);
+	/* The refresh before each load: the names it saw. */
+	ck_assert_int_eq(refresh(), 0);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+
+	/* The next boot takes the cache's names and leaves the file be. */
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	ck_assert_str_eq(desc("la"), "disk");
+	assert_cache_is(&st);
+
+	/* Rewritten in place: the directory does not change, the file does.
+	 * Too young to be copied, its record goes, and the cache vouches
+	 * for no listing until it is. */
+	put_manifest(dir, "lb", "[module]\nname=lb\ndescription=new\n[uses]\n"
+		     "service=lsvc\n", 0644);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	ck_assert_str_eq(desc("lb"), "new");
+	assert_listing(false);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	settle();
+	/* Once it has been left alone: listed, copied and vouched for. */
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	assert_listing(true);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	ck_assert_str_eq(desc("lb"), "new");
+
+	/* A new name changes the directory: the refresh lists it. */
+	put_manifest(dir, "lc", "[module]\nname=lc\n", 0644);
+	ck_assert_int_eq(refresh(), 1);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	ck_assert_str_eq(desc("lc"), "");
+	/* And one that goes. */
+	snprintf(path, sizeof(path), "%s/lc.manifest", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(refresh(), 1);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 2);
+	ck_assert_has(ev.lines, "note lc: its manifest was removed from the module directory");
+	/* Left alone: listed once more (it had just changed), then known,
+	 * lc not among the names. */
+	settle();
+	ck_assert_int_eq(refresh(), 0);
+	ck_assert_int_eq(refresh(), 0);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 3);
+	ck_assert_msg(ev.count == 0, "said: %s", ev.lines);
+
+	/* A name the cache has no record for: every boot lists, and says. */
+	put_manifest(dir, "Bad", "[module]\nname=bad\n", 0644);
+	settle();
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(boot(0), 2);
+		ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+		ck_assert_has(ev.lines, "'Bad' is not a module name");
+		assert_listing(false);
+	}
+	/* Gone, the directory is vouched for again. */
+	snprintf(path, sizeof(path), "%s/Bad.manifest", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	settle();
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	assert_listing(true);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	ck_assert_ptr_null(strstr(ev.lines, "Bad"));
+
+	/* A cache kept in the directory changes it when written: it vouches
+	 * for nothing, and is not written at every boot trying to. */
+	snprintf(cache, sizeof(cache), "%s/modules.cache", own);
+	settle();
+	ck_assert_int_eq(boot(0), 2);
+	assert_listing(false);
+	settle();
+	ck_assert_int_eq(lstat(cache, &st), 0);
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	assert_cache_is(&st);
 	remove_tree(own);
 }
 END_TEST
@@ -1189,6 +1342,7 @@ Suite *make_modcache_suite(void)
 	tcase_add_test(tc, unwritable_cache_costs_only_reading);
 	tcase_add_test(tc, young_files_are_read);
 	tcase_add_test(tc, changed_and_removed_manifests);
+	tcase_add_test(tc, settled_directory_is_not_listed);
 	tcase_add_test(tc, many_manifests_in_name_order);
 	suite_add_tcase(s, tc);
 	return s;

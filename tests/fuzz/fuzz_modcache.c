@@ -15,8 +15,9 @@
  *    records: reader and writer agree on the format.
  * That rewrite is the cache of a real module directory of three settled
  * manifests (fa, fb, fc), the records named after them given their files'
- * identities (the size stays the input's) and each text that parses the
- * image of what it parses into, so a boot (a new context, the directory,
+ * identities (the size stays the input's), each text that parses the
+ * image of what it parses into, and a listing line the directory's own
+ * identity (so that the boot takes its names from the records), so a boot (a new context, the directory,
  * the cache, one refresh) takes the texts as long as the files from the
  * cache, copies their images or parses them under the files' names, and
  * writes the cache again.  Nothing is written outside the harness's
@@ -46,6 +47,7 @@
 
 #include "alloc.h"
 #include "fuzz_common.h"
+#include "internal.h"
 #include "manifest_image.h"
 #include "modcache.h"
 
@@ -66,6 +68,7 @@ static char base[PATH_MAX];  /* TMPDIR/mf-fuzz-modcache-XXXXXX */
 static char mods[PATH_MAX];  /* base/mods: the module directory */
 static char cache[PATH_MAX]; /* base/cache */
 static struct stat fixture_st[N_FIXTURES];
+static struct stat mods_st;
 
 static void die(const char *what)
 {
@@ -136,6 +139,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (lstat(path, &fixture_st[i]) < 0)
 			die(path);
 	}
+	if (lstat(mods, &mods_st) < 0)
+		die(mods);
 	return 0;
 }
 
@@ -174,7 +179,8 @@ static const char *past(const char *p, const char *end, char ch)
 /*
  * The records of the file @p..@end, which mf_modcache_load() accepted as
  * @mc, found again from the format's description alone (modcache.c's
- * header comment): the count on the second line; per record its name, the
+ * header comment): the count on the second line, the listing on the third
+ * ('-', or a listing the reader holds); per record its name, the
  * size that is the third number of its line and the image's length that
  * is the ninth, that many bytes and '\n' each.
  * Each must be the record @mc finds under that name, in strictly
@@ -192,6 +198,9 @@ static size_t walk(const char *p, const char *end, const struct mf_modcache *mc,
 	p = past(p, end, '\n');
 	if (n != mf_modcache_count(mc))
 		abort();
+	if ((p < end && *p == '-') != !mf_modcache_listing(mc))
+		abort();
+	p = past(p, end, '\n');
 	for (uint64_t i = 0; i < n; i++) {
 		const char *sp = past(p, end, ' ') - 1;
 		const struct mf_modcache_rec *r;
@@ -240,13 +249,27 @@ static bool same_rec(const struct mf_modcache_rec *a, const struct mf_modcache_r
 	       (!a->image || memcmp(a->image, b->image, a->image_len) == 0);
 }
 
+static bool same_id(const struct mf_file_id *x, const struct mf_file_id *y)
+{
+	return x->dev == y->dev && x->ino == y->ino && x->size == y->size &&
+	       x->mode == y->mode && x->uid == y->uid &&
+	       x->mtime.tv_sec == y->mtime.tv_sec && x->mtime.tv_nsec == y->mtime.tv_nsec &&
+	       x->ctime.tv_sec == y->ctime.tv_sec && x->ctime.tv_nsec == y->ctime.tv_nsec;
+}
+
 /*
  * @recs as the cache of the fixture directory, those named after a fixture
- * under its file's identity; what the writer made of them must load as the
- * same records.
+ * under its file's identity, and the directory's listed when @listed; what
+ * the writer made of them must load as the same records and listing.
  */
-static void rewrite(struct mf_modcache_rec *recs, size_t n)
+static void rewrite(struct mf_modcache_rec *recs, size_t n, bool listed)
 {
+	const struct mf_file_id dir_id = {
+		.dev = mods_st.st_dev, .ino = mods_st.st_ino, .size = mods_st.st_size,
+		.mtime = mods_st.st_mtim, .ctime = mods_st.st_ctim,
+		.mode = mods_st.st_mode, .uid = mods_st.st_uid,
+	};
+	const struct mf_file_id *listing = listed ? &dir_id : NULL, *read_back;
 	struct mf_modcache *again;
 	char why[MF_ERR_MAX];
 
@@ -276,7 +299,7 @@ static void rewrite(struct mf_modcache_rec *recs, size_t n)
 			recs[i].id.mtime = st->st_mtim;
 			recs[i].id.ctime = st->st_ctim;
 		}
-	if (mf_modcache_write(cache, mods, recs, n, why, sizeof(why)) < 0) {
+	if (mf_modcache_write(cache, mods, listing, recs, n, why, sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz_modcache: records the reader took are not written: %s\n",
 			why);
 		abort();
@@ -285,7 +308,9 @@ static void rewrite(struct mf_modcache_rec *recs, size_t n)
 		fprintf(stderr, "fuzz_modcache: the writer's file does not load: %s\n", why);
 		abort();
 	}
-	if (mf_modcache_count(again) != n)
+	read_back = mf_modcache_listing(again);
+	if (mf_modcache_count(again) != n || !read_back != !listing ||
+	    (listing && !same_id(read_back, listing)))
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_modcache_rec *r = mf_modcache_find(again, recs[i].name);
@@ -301,8 +326,12 @@ static void rewrite(struct mf_modcache_rec *recs, size_t n)
 		mf_free((void *)recs[i].image);
 }
 
-/* A boot of the fixture directory with the cache rewrite() made. */
-static void boot(unsigned long fail_nth)
+/*
+ * A boot of the fixture directory with the cache rewrite() made; when that
+ * vouched for the directory (@listed), the boot takes the records' names
+ * and does not list it.
+ */
+static void boot(unsigned long fail_nth, bool listed)
 {
 	struct mf_context *ctx;
 	int n;
@@ -321,6 +350,8 @@ static void boot(unsigned long fail_nth)
 	fuzz_alloc_disarm();
 	/* A safe directory, whatever the cache says: only memory can fail. */
 	if (n < 0 && !(fail_nth && n == -ENOMEM))
+		abort();
+	if (listed && !fail_nth && mf_moddir_listings(ctx) != 0)
 		abort();
 	if (mf_context_unref(ctx))
 		abort();
@@ -364,6 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mf_modcache_rec *recs;
 	char why[MF_ERR_MAX];
 	uint8_t *own = with_layout(data, &size);
+	bool listed;
 	int err;
 
 	if (own)
@@ -388,12 +420,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	recs = malloc((size / 42 + 1) * sizeof(*recs));
 	if (!recs)
 		abort();
-	rewrite(recs, walk((const char *)data, (const char *)data + size, mc, recs));
+	listed = mf_modcache_listing(mc) != NULL;
+	rewrite(recs, walk((const char *)data, (const char *)data + size, mc, recs),
+		listed);
 	free(recs);
 	mf_modcache_free(mc);
 	free(own);
 	/* The Nth allocation of the load and the boot together. */
 	if (!fail_nth || fail_nth > used)
-		boot(fail_nth ? fail_nth - used : 0);
+		boot(fail_nth ? fail_nth - used : 0, listed);
 	return 0;
 }
