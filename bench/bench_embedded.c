@@ -9,6 +9,12 @@
  *                   configuration (autoload=yes) applied, mf_boot(): what
  *                   embedded/main.c does, so catalog + resolve + start all.
  *                   floor: N load functions called through a plain table.
+ *   boot.embedded.rec  the floor's loop again, each module first given a
+ *                   record: one block of 64 zeroed bytes a module,
+ *                   allocated as the loop starts, a record's fields
+ *                   written before its load function is called; floor:
+ *                   the bare loop.  What a loader that hands each module
+ *                   a record (load(self)) pays at the least.
  *   index.first     the first lookup by name after that boot: a boot that
  *                   followed the generated plan leaves the catalog's
  *                   indexes to it.  No floor.  The operations below look a
@@ -116,6 +122,36 @@ static void warm_index(struct mf_context *ctx)
 		bench_die("cannot find %s", bench_descs[0]->name);
 }
 
+/* 64 bytes (LP64): a descriptor, a state and a count, six links. */
+struct least_record {
+	const struct manifold_module *desc;
+	unsigned state, refs;
+	void *links[6];
+};
+
+/* The floor's loop with a record a module (boot.embedded.rec): ns. */
+static double floor_with_records(void)
+{
+	uint64_t t0 = bench_now_ns(), t1;
+	struct least_record *recs = calloc(bench_n_descs, sizeof(*recs));
+	unsigned long before = bench_touches;
+
+	if (!recs)
+		bench_die("out of memory");
+	for (unsigned i = 0; i < bench_n_descs; i++) {
+		recs[i].desc = bench_descs[i];
+		recs[i].state = 1;
+		bench_descs[i]->load(NULL);
+		recs[i].state = 2;
+	}
+	t1 = bench_now_ns();
+	if (bench_touches - before != bench_n_descs)
+		bench_die("floor with records: %lu load calls for %u modules",
+			  bench_touches - before, bench_n_descs);
+	free(recs);
+	return (double)(t1 - t0);
+}
+
 static void bench_boot(struct mf_config *cfg, unsigned reps)
 {
 	for (unsigned r = 0; r < reps; r++) {
@@ -142,6 +178,10 @@ static void bench_boot(struct mf_config *cfg, unsigned reps)
 			bench_descs[i]->load(NULL);
 		t1 = bench_now_ns();
 		bench_result("boot.embedded", bench_n_descs, 'f', (double)(t1 - t0), NULL);
+		bench_result("boot.embedded.rec", bench_n_descs, 'f', (double)(t1 - t0),
+			     NULL);
+		bench_result("boot.embedded.rec", bench_n_descs, 'm', floor_with_records(),
+			     NULL);
 	}
 }
 

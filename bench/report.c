@@ -41,6 +41,7 @@ static const struct metric {
 	{ "gen.registry", "  gen: registry --embedded", NS, 0, true, false, false },
 	{ "gen.kconfig", "  gen: kconfig", NS, 0, true, false, false },
 	{ "boot.embedded", "embedded boot: catalog+resolve+start all", NS, 2.0, true, false, false },
+	{ "boot.embedded.rec", "  the floor, a 64-byte record a module", NS, 0, true, false, false },
 	{ "index.first", "  then the first lookup (builds indexes)", NS, 0, true, false, false },
 	{ "boot.loadable", "loadable boot, no checksums", NS, 1.15, true, false, false },
 	{ "boot.loadable.nocache", "  the same, manifests read (no cache)", NS, 0, true, false, false },
