@@ -1136,15 +1136,27 @@ static void add_record(struct text *t, const char *name, const char *text, long 
 	mf_free(img);
 }
 
-static void write_cached_files(void)
+/*
+ * A new moddir with la (providing lsvc) and lb (using it), its cache file
+ * @cache_name inside it or, when that starts with '.', beside it.
+ */
+static void new_cache_dir(const char *cache_name)
 {
-	char pattern[] = "/tmp/mf-faults-XXXXXX", path[256];
+	char pattern[] = "/tmp/mf-faults-XXXXXX";
 
 	ck_assert_ptr_nonnull(mkdtemp(pattern));
 	snprintf(moddir, sizeof(moddir), "%s", pattern);
-	snprintf(cache_path, sizeof(cache_path), "%s/modules.cache", moddir);
+	snprintf(cache_path, sizeof(cache_path), "%s%s%s", moddir,
+		 cache_name[0] == '.' ? "" : "/", cache_name);
 	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
 	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
+}
+
+static void write_cached_files(void)
+{
+	char path[256];
+
+	new_cache_dir("modules.cache");
 	write_file("Bad.manifest", "[module]\nname=bad\n");
 	write_file("other.manifest", "[module]\nname=someone\n");
 	write_file("solo.manifest", "[module]\nname=solo\n");
@@ -1181,15 +1193,21 @@ static void setup_cached(struct mf_context **ctx)
 	ck_assert_int_eq(mf_moddir_set_cache(*ctx, cache_path), 0);
 }
 
-static void cached_cleanup(void)
+/* The @n files of moddir, it and the cache gone. */
+static void cache_dir_cleanup(const char *const *files, size_t n)
 {
-	for (size_t i = 0; i < sizeof(cached_files) / sizeof(cached_files[0]); i++)
-		remove_file(cached_files[i]);
+	for (size_t i = 0; i < n; i++)
+		remove_file(files[i]);
 	unlink(cache_path);
 	rmdir(moddir);
 	moddir[0] = '\0';
 	free(warm.buf);
 	warm = (struct text){ 0 };
+}
+
+static void cached_cleanup(void)
+{
+	cache_dir_cleanup(cached_files, sizeof(cached_files) / sizeof(cached_files[0]));
 }
 
 /* ---- module files ---------------------------------------------------------- */
@@ -1498,17 +1516,13 @@ END_TEST
 START_TEST(refresh_vouched)
 {
 	static const char *const files[] = { "la.manifest", "lb.manifest", "solo.manifest" };
-	char pattern[] = "/tmp/mf-faults-XXXXXX";
 	struct mf_context *ctx;
 	struct stat st;
 
 	if (!refresh_walks_apply())
 		return;
-	ck_assert_ptr_nonnull(mkdtemp(pattern));
-	snprintf(moddir, sizeof(moddir), "%s", pattern);
-	snprintf(cache_path, sizeof(cache_path), "%s.cache", moddir);
-	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
-	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
+	/* The cache beside the directory: writing it would change it. */
+	new_cache_dir(".cache");
 	write_file("solo.manifest", "[module]\nname=solo\n");
 	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
 	ck_assert_int_eq(lstat(moddir, &st), 0);
@@ -1531,13 +1545,7 @@ START_TEST(refresh_vouched)
 	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
 	assert_quiet_refresh(ctx);
 	release(ctx);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		remove_file(files[i]);
-	unlink(cache_path);
-	rmdir(moddir);
-	moddir[0] = '\0';
-	free(warm.buf);
-	warm = (struct text){ 0 };
+	cache_dir_cleanup(files, sizeof(files) / sizeof(files[0]));
 }
 END_TEST
 

@@ -162,6 +162,14 @@ static struct fake_events ev;
 static char cache[256]; /* this test's cache file */
 static char dir[128];	/* the module directory this test boots from */
 
+/* A test's own module directory, base/@name, into @own and dir; empty. */
+static void own_dir(char *own, size_t len, const char *name)
+{
+	snprintf(own, len, "%s/%s", base, name);
+	ck_assert_int_eq(mkdir(own, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s", own);
+}
+
 static void setup(void)
 {
 	static unsigned n;
@@ -925,9 +933,7 @@ START_TEST(unwritable_cache_costs_only_reading)
 	int r;
 
 	NEED_DIR();
-	snprintf(own, sizeof(own), "%s/unwritable", base);
-	ck_assert_int_eq(mkdir(own, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s", own);
+	own_dir(own, sizeof(own), "unwritable");
 	snprintf(cache, sizeof(cache), "/nonexistent/mf-modcache/cache");
 	put_manifest(dir, "la", LA, 0644);
 	settle();
@@ -967,9 +973,7 @@ START_TEST(young_files_are_read)
 	struct craft c;
 
 	NEED_DIR();
-	snprintf(own, sizeof(own), "%s/young", base);
-	ck_assert_int_eq(mkdir(own, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s", own);
+	own_dir(own, sizeof(own), "young");
 	put_manifest(dir, "la", LA, 0644);
 	put_manifest(dir, "lb", LB, 0644);
 
@@ -1013,9 +1017,7 @@ START_TEST(changed_and_removed_manifests)
 	struct stat st;
 
 	NEED_DIR();
-	snprintf(own, sizeof(own), "%s/changes", base);
-	ck_assert_int_eq(mkdir(own, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s", own);
+	own_dir(own, sizeof(own), "changes");
 	put_manifest(dir, "la", LA, 0644);
 	put_manifest(dir, "lb", LB, 0644);
 	put_manifest(dir, "lc", "[module]\nname=lc\n", 0644);
@@ -1089,6 +1091,19 @@ static void assert_listing(bool vouched)
 }
 
 /*
+ * A boot of the test's directory: la and lb in the catalog, the directory
+ * listed @listings times (0 or 1), and the cache then vouching for it or
+ * not (@vouched; -1: not looked at).
+ */
+static void boot_listing(unsigned listings, int vouched)
+{
+	ck_assert_int_eq(boot(0), 2);
+	ck_assert_uint_eq(mf_moddir_listings(ctx), listings);
+	if (vouched >= 0)
+		assert_listing(vouched);
+}
+
+/*
  * A directory as it was when last read whole, left alone, is not listed
  * again: a name comes or goes only by changing it.  Its names are the
  * cache's at a boot (the cache vouches for the directory it listed) and
@@ -1103,23 +1118,18 @@ START_TEST(settled_directory_is_not_listed)
 	struct stat st;
 
 	NEED_DIR();
-	snprintf(own, sizeof(own), "%s/listing", base);
-	ck_assert_int_eq(mkdir(own, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s", own);
+	own_dir(own, sizeof(own), "listing");
 	put_manifest(dir, "la", LA, 0644);
 	put_manifest(dir, "lb", LB, 0644);
 	settle();
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
-	assert_listing(true);
+	boot_listing(1, true);
 	/* The refresh before each load: the names it saw. */
 	ck_assert_int_eq(refresh(), 0);
 	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
 
 	/* The next boot takes the cache's names and leaves the file be. */
 	ck_assert_int_eq(lstat(cache, &st), 0);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	boot_listing(0, -1);
 	ck_assert_str_eq(desc("la"), "disk");
 	assert_cache_is(&st);
 
@@ -1128,19 +1138,13 @@ START_TEST(settled_directory_is_not_listed)
 	 * for no listing until it is. */
 	put_manifest(dir, "lb", "[module]\nname=lb\ndescription=new\n[uses]\n"
 		     "service=lsvc\n", 0644);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	boot_listing(0, false);
 	ck_assert_str_eq(desc("lb"), "new");
-	assert_listing(false);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	boot_listing(1, -1);
 	settle();
 	/* Once it has been left alone: listed, copied and vouched for. */
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
-	assert_listing(true);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	boot_listing(1, true);
+	boot_listing(0, -1);
 	ck_assert_str_eq(desc("lb"), "new");
 
 	/* A new name changes the directory: the refresh lists it. */
@@ -1166,32 +1170,25 @@ START_TEST(settled_directory_is_not_listed)
 	put_manifest(dir, "Bad", "[module]\nname=bad\n", 0644);
 	settle();
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(boot(0), 2);
-		ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+		boot_listing(1, false);
 		ck_assert_has(ev.lines, "'Bad' is not a module name");
-		assert_listing(false);
 	}
 	/* Gone, the directory is vouched for again. */
 	snprintf(path, sizeof(path), "%s/Bad.manifest", dir);
 	ck_assert_int_eq(unlink(path), 0);
 	settle();
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
-	assert_listing(true);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	boot_listing(1, true);
+	boot_listing(0, -1);
 	ck_assert_ptr_null(strstr(ev.lines, "Bad"));
 
 	/* A cache kept in the directory changes it when written: it vouches
 	 * for nothing, and is not written at every boot trying to. */
 	snprintf(cache, sizeof(cache), "%s/modules.cache", own);
 	settle();
-	ck_assert_int_eq(boot(0), 2);
-	assert_listing(false);
+	boot_listing(1, false);
 	settle();
 	ck_assert_int_eq(lstat(cache, &st), 0);
-	ck_assert_int_eq(boot(0), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 1);
+	boot_listing(1, -1);
 	assert_cache_is(&st);
 	remove_tree(own);
 }
@@ -1266,9 +1263,7 @@ START_TEST(many_manifests_in_name_order)
 	struct stat st;
 
 	NEED_DIR();
-	snprintf(own, sizeof(own), "%s/many", base);
-	ck_assert_int_eq(mkdir(own, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s", own);
+	own_dir(own, sizeof(own), "many");
 	/* Written out of order, so that no listing is sorted by chance. */
 	for (unsigned k = 0; k < N_MANY; k++) {
 		unsigned i = (k * 7919u) % N_MANY;
