@@ -335,15 +335,17 @@ static void cache_read(struct report *r, struct mf_moddir *md,
 static const struct mf_modcache *cache_old(const struct cache_pass *cp);
 
 /*
- * DIR/<base>.manifest (@file, @len bytes of base): a file that is still the
- * one last read is marked seen and left alone; the others go to @t.
+ * DIR/<base>.manifest (@file, @len bytes of base), whose entry is @e (NULL:
+ * looked up): a file that is still the one last read is marked seen and
+ * left alone; the others go to @t.
  */
-static int consider(struct mf_moddir *md, struct todo *t, int fd,
+static int consider(struct mf_moddir *md, struct todo *t, int fd, struct entry *e,
 		    const char *base, size_t len, const char *file)
 {
-	struct entry *e = mf_hash_get(&md->entries, base);
 	struct stat st;
 
+	if (!e)
+		e = mf_hash_get(&md->entries, base);
 	if (e && e->known && fstatat(fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    same_file(&e->id, &st)) {
 		mark_seen(md, e);
@@ -382,7 +384,7 @@ static int names_listed(struct mf_moddir *md, struct todo *t, int fd)
 		len -= slen;
 		memcpy(base, d->d_name, len);
 		base[len] = '\0';
-		err = consider(md, t, fd, base, len, d->d_name);
+		err = consider(md, t, fd, NULL, base, len, d->d_name);
 		if (err)
 			return err;
 	}
@@ -397,7 +399,7 @@ static int names_remembered(struct mf_moddir *md, struct todo *t, int fd)
 	for (size_t b = 0; b < md->entries.n_buckets; b++)
 		for (struct mf_hash_entry *h = md->entries.buckets[b]; h; h = h->next) {
 			struct entry *e = h->value;
-			size_t len = strlen(h->key);
+			size_t len = h->len;
 			int err;
 
 			/* Not seen then: gone before, and still. */
@@ -405,7 +407,7 @@ static int names_remembered(struct mf_moddir *md, struct todo *t, int fd)
 				continue;
 			if (!file_of(file, h->key, len))
 				return -ENAMETOOLONG;
-			err = consider(md, t, fd, h->key, len, file);
+			err = consider(md, t, fd, e, h->key, len, file);
 			if (err)
 				return err;
 		}
@@ -425,7 +427,7 @@ static int names_cached(struct mf_moddir *md, struct todo *t, int fd,
 
 		if (!file_of(file, base, len))
 			return -ENAMETOOLONG;
-		err = consider(md, t, fd, base, len, file);
+		err = consider(md, t, fd, NULL, base, len, file);
 		if (err)
 			return err;
 	}
