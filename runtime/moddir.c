@@ -435,6 +435,34 @@ static int names_cached(struct mf_moddir *md, struct todo *t, int fd,
 }
 
 /*
+ * Whoever may create, rename or remove files in the directory decides what
+ * the image runs, whatever the files' own modes: the directory too must
+ * belong to root or the image's user, and group and others may write it only
+ * with the sticky bit (then they cannot touch files that are not theirs, and
+ * theirs are refused by the file checks).  0, or -EPERM with the reason.
+ */
+static int dir_unsafe(const struct mf_moddir *md, const struct stat *st,
+		      char *why, size_t len)
+{
+	if (md->flags & MF_MODDIR_NO_PERM_CHECK)
+		return 0;
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(why, len, "%s: owned by uid %u, neither root nor this image's "
+			 "user (uid %u); nothing in it is loaded (the image's -P turns "
+			 "this check off)", md->dir, (unsigned)st->st_uid,
+			 (unsigned)geteuid());
+		return -EPERM;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
+		snprintf(why, len, "%s: writable by group or others without the sticky "
+			 "bit (mode %04o); nothing in it is loaded (the image's -P turns "
+			 "this check off)", md->dir, (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
  * Go through DIR/<base>.manifest: a file that is still the one last read
  * is marked seen and left alone; the others go to @t, sorted, so that what
  * their reading says comes in name order.  Nothing is sorted, allocated or
@@ -451,9 +479,13 @@ static int names_cached(struct mf_moddir *md, struct todo *t, int fd,
  * (mf_modcache_listing()).  The first refresh reads the cache for this
  * before anything else.  *@settled: the directory as found, settled, is
  * in md->listed, for the refresh to vouch for once it read every name.
+ * A directory refused by dir_unsafe() (checked on the directory opened,
+ * the one that is read) is -EPERM with the reason in @why, which is
+ * otherwise left empty.
  */
 static int scan_dir(struct report *r, struct mf_moddir *md, struct cache_pass *cp,
-		    struct todo *t, const struct timespec *now, bool *settled_dir)
+		    struct todo *t, const struct timespec *now, bool *settled_dir,
+		    char *why, size_t whylen)
 {
 	const struct mf_file_id *was = md->listed_ok ? &md->listed : NULL;
 	struct stat st;
@@ -472,6 +504,9 @@ static int scan_dir(struct report *r, struct mf_moddir *md, struct cache_pass *c
 	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	err = dir_unsafe(md, &st, why, whylen);
+	if (err < 0)
+		return err;
 	if (settled(&st.st_mtim, now) && settled(&st.st_ctim, now)) {
 		*settled_dir = true;
 		if (!was || !same_file(was, &st))
@@ -515,35 +550,6 @@ static void entry_fini(void *value)
 
 	mf_free(e->said);
 	mf_free(e->unavailable);
-}
-
-/*
- * Whoever may create, rename or remove files in the directory decides what
- * the image runs, whatever the files' own modes: the directory too must
- * belong to root or the image's user, and group and others may write it only
- * with the sticky bit (then they cannot touch files that are not theirs, and
- * theirs are refused by the file checks).  0, or -EPERM with the reason.
- */
-static int dir_unsafe(const struct mf_moddir *md, char *why, size_t len)
-{
-	struct stat st;
-
-	if (md->flags & MF_MODDIR_NO_PERM_CHECK || stat(md->dir, &st) < 0)
-		return 0; /* a missing directory is reported when read */
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(why, len, "%s: owned by uid %u, neither root nor this image's "
-			 "user (uid %u); nothing in it is loaded (the image's -P turns "
-			 "this check off)", md->dir, (unsigned)st.st_uid,
-			 (unsigned)geteuid());
-		return -EPERM;
-	}
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
-		snprintf(why, len, "%s: writable by group or others without the sticky "
-			 "bit (mode %04o); nothing in it is loaded (the image's -P turns "
-			 "this check off)", md->dir, (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
 }
 
 /* ---- applying one manifest ----------------------------------------------- */
@@ -1236,17 +1242,17 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	}
 	md->scan++;
 	md->n_seen = 0;
-	err = dir_unsafe(md, why_dir, sizeof(why_dir));
-	if (err < 0) {
+	why_dir[0] = '\0';
+	err = scan_dir(&r, md, &cp, &todo, &now, &settled_dir, why_dir,
+		       sizeof(why_dir));
+	if (why_dir[0]) {
 		/* Nothing is taken as removed from a directory not read. */
 		if (!md->unsafe_said)
 			say(&r, MF_EVENT_FAIL, "module directory", why_dir);
 		md->unsafe_said = true;
-		md->listed_ok = false;
 		goto out;
 	}
 	md->unsafe_said = false;
-	err = scan_dir(&r, md, &cp, &todo, &now, &settled_dir);
 	if (err == -ENOENT) {
 		/* Nothing installed yet is a directory with nothing in it. */
 		if (!md->missing_said) {
