@@ -215,7 +215,8 @@ struct name {
 
 /* The files of one scan that must be read: new or changed since last time. */
 struct todo {
-	DIR *dp;	  /* the directory, open until they are read */
+	int fd;		  /* the directory, open until they are read; or -1 */
+	DIR *dp;	  /* on fd, once it is listed (names_listed()) */
 	char *text;	  /* their base names, one after the other */
 	size_t used, cap; /* of text */
 	/* cap_names of them, and as many more for the sort (sort_names()) */
@@ -266,7 +267,9 @@ static int todo_add(struct todo *t, const char *base, size_t len)
 static void todo_free(struct todo *t)
 {
 	if (t->dp)
-		closedir(t->dp);
+		closedir(t->dp); /* and fd with it */
+	else if (t->fd >= 0)
+		close(t->fd);
 	mf_free(t->text);
 	mf_free(t->names);
 }
@@ -374,6 +377,9 @@ static int names_listed(struct mf_moddir *md, struct todo *t, int fd)
 	struct dirent *d;
 
 	md->listings++;
+	t->dp = fdopendir(fd);
+	if (!t->dp)
+		return -errno;
 	while ((errno = 0, d = readdir(t->dp))) {
 		size_t len = strlen(d->d_name);
 		int err;
@@ -493,15 +499,9 @@ static int scan_dir(struct report *r, struct mf_moddir *md, struct cache_pass *c
 
 	*settled_dir = false;
 	md->listed_ok = false;
-	fd = open(md->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = t->fd = open(md->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	t->dp = fdopendir(fd);
-	if (!t->dp) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	err = dir_unsafe(md, &st, why, whylen);
@@ -1226,7 +1226,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	struct report r = { ctx, ev, data, 0 };
 	struct cache_pass cp = { 0 };
 	char why_dir[MF_ERR_MAX];
-	struct todo todo = { 0 };
+	struct todo todo = { .fd = -1 };
 	struct mf_moddir *md;
 	struct timespec now;
 	bool settled_dir = false;
@@ -1293,7 +1293,7 @@ int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 	 * for lack of memory does not keep the others from being applied,
 	 * and the refresh then says -ENOMEM: the next one finishes the job. */
 	for (size_t i = 0; i < todo.n; i++) {
-		int c = sync_one(&r, md, &cp, dirfd(todo.dp), todo.names[i].base, &now);
+		int c = sync_one(&r, md, &cp, todo.fd, todo.names[i].base, &now);
 
 		if (c > 0)
 			r.changes += c;

@@ -1090,6 +1090,19 @@ static void assert_listing(bool vouched)
 	free(text);
 }
 
+/* Descriptors this process has open: a refresh must leave none behind. */
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 /*
  * A boot of the test's directory: la and lb in the catalog, the directory
  * listed @listings times (0 or 1), and the cache then vouching for it or
@@ -1115,6 +1128,7 @@ static void boot_listing(unsigned listings, int vouched)
 START_TEST(settled_directory_is_not_listed)
 {
 	char own[128], path[256], outside[sizeof(cache)];
+	unsigned fds = open_fds();
 	struct stat st;
 
 	NEED_DIR();
@@ -1188,6 +1202,8 @@ START_TEST(settled_directory_is_not_listed)
 	boot_listing(0, -1);
 	ck_assert_str_eq(desc("lb"), "new");
 	ck_assert_ptr_null(strstr(ev.lines, "Bad"));
+	/* Listed or not, refused or not, every refresh closed what it opened. */
+	ck_assert_uint_eq(open_fds(), fds);
 	remove_tree(own);
 }
 END_TEST
