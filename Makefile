@@ -10,7 +10,8 @@
 #   make size                text/data/bss of the image and table bytes per module
 #   make bench               benchmarks against same-run floors (docs/performance.md)
 #   make fuzz | soak         long libFuzzer and TSan stress runs (FUZZ_SECONDS, SOAK_SECONDS)
-#   make deps                install the Debian packages the build needs
+#   make deps                install the Debian packages the build and tests need
+#   make check-deps          prove that list: build every board under strace (scripts/check-deps.sh)
 #   make V=1                 show the commands
 #
 # Everything generated lands under build/: build/tools for host programs,
@@ -280,7 +281,8 @@ size: $(O)/manifold $(O)/obj/registry.o
 	$(Q)printf 'memory\n' | $(BOARD_RUN) $(O)/manifold -q -S '' $(BOARD_RUN_ARGS) | \
 		sed -n 's/^manifold> memory$$//; s/^heap: /  heap after boot: /p'
 
-run: deps
+run:
+	$(Q)sh scripts/install-deps.sh run $(BOARD_PACKAGES)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) all
 	$(BOARD_RUN) $(O)/manifold $(BOARD_RUN_ARGS)
 
@@ -560,7 +562,7 @@ bench: $(GEN)
 # ---- housekeeping ------------------------------------------------------------
 
 deps:
-	$(Q)sh scripts/install-deps.sh
+	$(Q)sh scripts/install-deps.sh check
 
 clean:
 	rm -rf build

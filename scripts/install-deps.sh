@@ -1,16 +1,57 @@
 #!/bin/sh
-# Install the Debian 12 packages manifold's build and tests need.  Safe to run
-# again: it only calls apt-get when something is missing.
+# Install the Debian 12 packages manifold needs, on a machine that has only
+# what a fresh Debian 12 image has.  Safe to run again: it calls apt-get only
+# when something is missing.
 #
-#   host tools and the host board:  make gcc musl-tools check kconfig-frontends-nox
-#   board qemu-aarch64:             gcc-aarch64-linux-gnu musl-dev:arm64 qemu-user-static
-#                                   check:arm64 (the unit tests run under qemu too)
-#   sanitizers and fuzzing:         clang libclang-rt-14-dev valgrind
+#   sh scripts/install-deps.sh run     build and boot the default board's image
+#   sh scripts/install-deps.sh check   everything `make check` builds and runs
+#   sh scripts/install-deps.sh --list run|check   print the package list only
+#   sh scripts/install-deps.sh run PACKAGE...      the set and a board's packages
+#
+# `make check-deps` proves these lists: it builds every board under strace
+# and names any package a build opened a file of that is neither listed here
+# nor in the base image (scripts/check-deps.sh).
 set -eu
 
-packages="make gcc libc6-dev musl-tools check pkg-config kconfig-frontends-nox file
-binutils gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64 check:arm64
-libsubunit-dev:arm64 qemu-user-static clang libclang-rt-14-dev valgrind"
+# Building the generator (host gcc against glibc) and the host board's static
+# musl image, and configuring it with kconfig-frontends.
+RUN_PACKAGES="make gcc libc6-dev musl-tools kconfig-frontends-nox"
+
+# What the tests add:
+#   Check and the image suites:      check pkg-config file binutils
+#   board qemu-aarch64 (image):      gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64
+#                                    qemu-user-static
+#   its unit suites (glibc, arm64):  libc6-dev:arm64 check:arm64 libsubunit-dev:arm64
+#                                    (the cross gcc finds arm64 headers only there:
+#                                    --no-install-recommends leaves out libc6-dev-arm64-cross)
+#   sanitizers and fuzzing:          clang libclang-rt-14-dev valgrind
+#   the dependency check:            strace
+CHECK_PACKAGES="$RUN_PACKAGES check pkg-config file binutils
+gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64 qemu-user-static
+libc6-dev:arm64 check:arm64 libsubunit-dev:arm64
+clang libclang-rt-14-dev valgrind strace"
+
+list=no
+if [ "${1:-}" = "--list" ]; then
+	list=yes
+	shift
+fi
+case "${1:-check}" in
+run) packages=$RUN_PACKAGES ;;
+check) packages=$CHECK_PACKAGES ;;
+*)
+	echo "install-deps: usage: install-deps.sh [--list] run|check [PACKAGE...]" >&2
+	exit 2
+	;;
+esac
+[ $# -eq 0 ] || shift
+# A board's own packages (BOARD_PACKAGES of its board.mk) come after the set.
+packages="$packages $*"
+if [ "$list" = yes ]; then
+	# shellcheck disable=SC2086
+	printf '%s\n' $packages
+	exit 0
+fi
 
 missing=""
 for p in $packages; do
@@ -25,8 +66,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# The cross board needs arm64 packages (musl and Check for aarch64).
-dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+case "$missing" in
+*:arm64*)
+	dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+	;;
+esac
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing

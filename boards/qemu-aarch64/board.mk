@@ -11,3 +11,6 @@ BOARD_TEST_CC := aarch64-linux-gnu-gcc
 BOARD_TEST_LDFLAGS :=
 BOARD_TEST_LIBS := -lcheck -lsubunit -lm -lrt -pthread
 TARGET_SIZE := aarch64-linux-gnu-size
+# What building and running this board's image needs beyond the host's
+# (scripts/make.sh and `make run` install them).
+BOARD_PACKAGES := gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64 qemu-user-static
