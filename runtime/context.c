@@ -98,6 +98,7 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_catalog_free(ctx);
 	mf_moddir_free(ctx);
 	mf_admin_free(ctx);
+	mf_hooks_release(ctx);
 	/* After everything whose blocks may be in it. */
 	mf_slab_fini(&ctx->slab);
 	for (size_t i = 0; i < ctx->n_shared_whys; i++)

@@ -24,6 +24,7 @@
 
 #include "alloc.h"
 #include "hash.h"
+#include "hooks.h"
 
 #define MF_LOG(ctx, prio, ...) mf_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define MF_ERR(ctx, ...) MF_LOG(ctx, MF_LOG_ERR, __VA_ARGS__)
@@ -191,6 +192,9 @@ struct mf_context {
 	struct mf_hash neverload; /* name -> "modules.conf:7" (char *) */
 	struct mf_hash admin_uses; /* user name -> struct mf_admin_uses */
 	struct mf_moddir *moddir;  /* moddir.c; NULL without a module directory */
+	/* the layers' hooks (hooks.h), in registration order */
+	struct mf_hook_set *hooks;
+	size_t n_hooks;
 
 	unsigned long start_seq;
 	unsigned plan_gen;
