@@ -73,7 +73,8 @@ GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
 	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
-	unit-tests image-tests check-board check-sanitizers size help FORCE
+	unit-tests image-tests check-board check-sanitizers size help FORCE \
+	check-build check-boards check-deps sanitizers-build sanitizers-build-sample
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -141,7 +142,8 @@ $(O)/modules.mk: $(O)/.config
 
 # Goals that only recurse or need no configuration do not read .config.
 NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
-	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan
+	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan \
+	check-deps check-boards sanitizers-build sanitizers-build-sample
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
 # .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
@@ -431,7 +433,7 @@ check-board:
 
 # `make check`: every board in CHECK_BOARDS; `make BOARD=x check`: board x.
 CHECK_BOARDS := host $(filter-out host,$(notdir $(wildcard boards/host-modules boards/qemu-aarch64)))
-check: deps
+check: deps check-deps
 ifeq ($(origin BOARD),command line)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) check-board
 else
@@ -440,6 +442,23 @@ else
 	done
 	$(Q)$(MAKE) --no-print-directory check-sanitizers
 endif
+
+# What check-board builds, without running it, and one boot of the image:
+# the dependency check (scripts/check-deps.sh) traces these for every board.
+check-build: $(O)/manifold $(MODULE_FILES) $(IMAGE_FIXTURE_FILES) \
+	$(addprefix $(HTB)/,$(BOARD_IMAGE_TESTS)) \
+	$(if $(filter no,$(BOARD_UNIT_TESTS)),,$(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN) \
+		$(if $(filter check_loadable,$(CHECK_SUITES_UNIT)),$(FIXTURE_FILES)))
+	$(Q)printf 'module show\n' | $(BOARD_RUN) $(O)/manifold -q $(BOARD_RUN_ARGS) >/dev/null
+
+check-boards:
+	@echo $(CHECK_BOARDS)
+
+# `make check` proves the install list before it tests anything, unless
+# CHECK_DEPS=no (a developer's rerun on a machine already proven).
+check-deps:
+	$(Q)$(if $(filter no,$(CHECK_DEPS)),true,sh scripts/check-deps.sh)
+	$(Q)sh tests/deps/run.sh
 
 # ---- sanitizers --------------------------------------------------------------
 
@@ -474,8 +493,15 @@ $(ATB)/stress_tsan: tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.
 	$(Q)$(SAN_CC) $(HOST_CFLAGS) -O1 -fsanitize=thread -Iruntime -Itests -o $@ \
 		tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.c
 
-check-sanitizers: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN) \
+sanitizers-build: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN) \
 	$(addprefix $(FZB)/fuzz_,$(FUZZERS))
+
+check-sanitizers: sanitizers-build
+
+# One program of each sanitizer toolchain (ASan+UBSan, TSan, libFuzzer):
+# what the dependency check traces, since the other suites open nothing
+# these do not.
+sanitizers-build-sample: $(ATB)/check_manifest $(ATB)/stress_tsan $(FZB)/fuzz_manifest
 	$(Q)failed=0; for t in $(ASAN_SUITES); do \
 		echo "== $$t (asan+ubsan)"; \
 		MANIFOLD_GEN=$(GEN) $(ATB)/$$t || failed=$$((failed + 1)); \
