@@ -320,6 +320,7 @@ SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_modules := $(MODULE_SRCS) tests/fake_runtime.c
 SRCS_check_sha256 := runtime/sha256.c
 SRCS_check_alloc := runtime/alloc.c
+SRCS_check_strbuf := runtime/strbuf.c runtime/alloc.c
 SRCS_check_lineedit := embedded/lineedit.c
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
