@@ -38,6 +38,7 @@
 #include <manifold/control.h>
 
 #include "internal.h"
+#include "strbuf.h"
 
 #define SEND_TIMEOUT_S 5
 #define GREETING_TIMEOUT_S 5
@@ -120,80 +121,52 @@ struct mf_control {
 	size_t n_clients;
 };
 
-struct outbuf {
-	char *p;
-	size_t len, cap;
-	bool truncated, oom;
+/* A command's answer, gathered whole before it is sent. */
+struct answer {
+	struct mf_strbuf text;
+	bool truncated; /* past OUTPUT_MAX: the rest was dropped */
 };
 
-/* Append; past OUTPUT_MAX only the closing note and record (@last). */
-static void outbuf_put(struct outbuf *b, const char *text, size_t n, bool last)
+static void answer_add(struct answer *a, const char *text, size_t n)
 {
-	if (b->oom || (b->truncated && !last))
+	if (a->truncated)
 		return;
-	if (!last && b->len + n > OUTPUT_MAX) {
-		b->truncated = true;
+	if (a->text.len + n > OUTPUT_MAX) {
+		a->truncated = true;
 		return;
 	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = mf_realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, text, n);
-	b->len += n;
-}
-
-static void outbuf_add(struct outbuf *b, const char *text, size_t n)
-{
-	outbuf_put(b, text, n, false);
+	mf_strbuf_add(&a->text, text, n);
 }
 
 static void out_text(void *data, const char *text)
 {
-	outbuf_add(data, text, strlen(text));
+	answer_add(data, text, strlen(text));
 }
 
 static void out_candidate(void *data, const char *candidate)
 {
-	outbuf_add(data, candidate, strlen(candidate));
-	outbuf_add(data, "\n", 1);
+	answer_add(data, candidate, strlen(candidate));
+	answer_add(data, "\n", 1);
 }
 
 /* Run one request and send its answer.  0, or -errno: drop the client. */
 static int serve_line(struct mf_control *ctl, struct client *cl, const char *line)
 {
-	struct outbuf b = { 0 };
-	char rec[64];
+	struct answer a = { .text = MF_STRBUF_INIT };
 	int status, err;
 
 	if (strncmp(line, COMPLETE_PREFIX, strlen(COMPLETE_PREFIX)) == 0)
 		status = mf_console_complete(ctl->ctx, line + strlen(COMPLETE_PREFIX),
-					     out_candidate, &b);
+					     out_candidate, &a);
 	else
-		status = mf_console_exec(ctl->ctx, line, out_text, &b);
-	if (b.oom) {
-		mf_free(b.p);
-		return -ENOMEM;
-	}
-	if (b.truncated) {
-		snprintf(rec, sizeof(rec), "\n... output cut at %u bytes\n", OUTPUT_MAX);
-		outbuf_put(&b, rec, strlen(rec), true);
-	}
-	snprintf(rec, sizeof(rec), "status %d\n", status);
-	outbuf_put(&b, "", 1, true); /* the record's NUL */
-	outbuf_put(&b, rec, strlen(rec), true);
-	err = b.oom ? -ENOMEM : send_all(cl->fd, b.p, b.len);
-	mf_free(b.p);
+		status = mf_console_exec(ctl->ctx, line, out_text, &a);
+	/* Past OUTPUT_MAX only the closing note and the record. */
+	if (a.truncated)
+		mf_strbuf_printf(&a.text, "\n... output cut at %u bytes\n", OUTPUT_MAX);
+	mf_strbuf_addch(&a.text, '\0'); /* the record's NUL */
+	mf_strbuf_printf(&a.text, "status %d\n", status);
+	err = a.text.oom ? -ENOMEM : send_all(cl->fd, a.text.p, a.text.len);
+	mf_strbuf_release(&a.text);
 	return err;
 }
 
@@ -276,7 +249,7 @@ static void accept_one(struct mf_control *ctl)
 		MF_LOG(ctl->ctx, MF_LOG_NOTICE, "%s: refused uid %u (pid %d)",
 		       ctl->path, (unsigned)cred.uid, (int)cred.pid);
 		refuse(fd, "uid %u may not use this control socket "
-			   "(allowed: root, uid %u and those given with -u)",
+			   "(allowed: root, uid %u and the uids it was told to admit)",
 		       (unsigned)cred.uid, (unsigned)ctl->self);
 		return;
 	}
@@ -496,35 +469,6 @@ struct mf_control_client {
 	char buf[4096];
 };
 
-/* Whole lines of the answer's text go to @out as they complete. */
-struct linebuf {
-	char *p;
-	size_t len, cap;
-	mf_out_fn out;
-	void *data;
-};
-
-static int linebuf_put(struct linebuf *lb, char c)
-{
-	if (lb->len + 2 > lb->cap) {
-		size_t cap = lb->cap ? lb->cap * 2 : 256;
-		char *p = mf_realloc(lb->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		lb->p = p;
-		lb->cap = cap;
-	}
-	lb->p[lb->len++] = c;
-	if (c == '\n') {
-		lb->p[lb->len] = '\0';
-		if (lb->out)
-			lb->out(lb->data, lb->p);
-		lb->len = 0;
-	}
-	return 0;
-}
-
 static int client_fill(struct mf_control_client *cl)
 {
 	ssize_t n;
@@ -548,7 +492,8 @@ static int client_fill(struct mf_control_client *cl)
 static int read_answer(struct mf_control_client *cl, mf_out_fn out, void *data,
 		       char *rec, size_t reclen)
 {
-	struct linebuf lb = { .out = out, .data = data };
+	/* Whole lines of the answer's text go to @out as they complete. */
+	struct mf_strbuf lb = MF_STRBUF_INIT;
 	size_t rlen = 0;
 	bool in_record = false;
 	int err = 0;
@@ -570,19 +515,24 @@ static int read_answer(struct mf_control_client *cl, mf_out_fn out, void *data,
 			continue;
 		}
 		if (c == '\0') {
-			if (lb.len && out) {
-				lb.p[lb.len] = '\0';
+			if (lb.len && out)
 				out(data, lb.p);
-			}
 			in_record = true;
 			continue;
 		}
-		err = linebuf_put(&lb, c);
-		if (err < 0)
+		mf_strbuf_addch(&lb, c);
+		if (lb.oom) {
+			err = -ENOMEM;
 			break;
+		}
+		if (c == '\n') {
+			if (out)
+				out(data, lb.p);
+			mf_strbuf_reset(&lb);
+		}
 	}
 	rec[rlen] = '\0';
-	mf_free(lb.p);
+	mf_strbuf_release(&lb);
 	return err;
 }
 

@@ -316,7 +316,7 @@ START_TEST(disallowed_uid_is_refused)
 	ck_assert_str_eq(t->text, want);
 	free(t);
 	snprintf(want, sizeof(want), "connect: %d uid %d may not use this "
-		 "control socket (allowed: root, uid 0 and those given with -u)\n",
+		 "control socket (allowed: root, uid 0 and the uids it was told to admit)\n",
 		 -EACCES, NOBODY);
 
 	/* A server that admits another uid: the file lets nobody reach it,
