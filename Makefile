@@ -73,7 +73,7 @@ GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
 	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
-	unit-tests image-tests check-board check-sanitizers size help FORCE
+	unit-tests image-tests check-board check-sanitizers check-tree size help FORCE
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -140,7 +140,7 @@ $(O)/modules.mk: $(O)/.config
 	} > $@.tmp && mv $@.tmp $@
 
 # Goals that only recurse or need no configuration do not read .config.
-NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
+NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board check-tree \
 	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
@@ -432,7 +432,7 @@ check-board:
 
 # `make check`: every board in CHECK_BOARDS; `make BOARD=x check`: board x.
 CHECK_BOARDS := host $(filter-out host,$(notdir $(wildcard boards/host-modules boards/qemu-aarch64)))
-check: deps
+check: deps check-tree
 ifeq ($(origin BOARD),command line)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) check-board
 else
@@ -441,6 +441,10 @@ else
 	done
 	$(Q)$(MAKE) --no-print-directory check-sanitizers
 endif
+
+# No tracked file names a path outside the repository (tests/check_tree.sh).
+check-tree:
+	$(Q)sh tests/check_tree.sh
 
 # ---- sanitizers --------------------------------------------------------------
 
