@@ -285,9 +285,24 @@ static int console(exec_fn exec, mf_lineedit_complete_fn complete, void *data)
 	return err;
 }
 
+/* Tables through the socket fit this terminal too; told again when it
+ * was resized.  An older image that does not know the request cuts nothing. */
+static void tell_width(struct mf_control_client *cl)
+{
+	static unsigned told;
+	unsigned width = stdout_out(NULL).width;
+
+	if (width != told)
+		mf_control_set_width(cl, width);
+	told = width;
+}
+
 static int exec_remote(void *data, const char *line)
 {
-	int status, r = mf_control_exec(data, line, out_stdout, NULL, &status);
+	int status, r;
+
+	tell_width(data);
+	r = mf_control_exec(data, line, out_stdout, NULL, &status);
 
 	if (r == -EINVAL) {
 		printf("command too long (max %d bytes)\n", MF_CONTROL_LINE_MAX);
@@ -323,6 +338,7 @@ static int remote(const char *path, const char *command)
 		return 2;
 	}
 	if (command) {
+		tell_width(cl);
 		r = mf_control_exec(cl, command, out_stdout, NULL, &status);
 		if (r == -EINVAL)
 			fprintf(stderr, "manifold: -x: a command is one line of at most "

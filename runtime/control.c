@@ -11,8 +11,14 @@
  *                        "REASON\n\0refused\n"            then it hangs up
  *   client, per request  "COMMAND LINE\n"                 as typed at a console
  *                        "\001complete PARTIAL LINE\n"    completion candidates
+ *                        "\001width N\n"                  the client's terminal is N
+ *                                                        columns wide (0: not one)
  *   server, per request  "OUTPUT\0status N\n"             N: 0 or negative errno
  *                        (for completion, one candidate per output line)
+ *
+ * A width holds for the connection's later commands, whose tables then fit
+ * it as at a console on that terminal.  A server that predates it answers
+ * "unknown command" with a negative status, which a client may ignore.
  *
  * One thread serves every connection with poll(); one command runs to its
  * end before the next is read, as at the console.  A command's output is
@@ -46,6 +52,7 @@
  * is about 4 MB). */
 #define OUTPUT_MAX (16u << 20)
 #define COMPLETE_PREFIX "\001complete "
+#define WIDTH_PREFIX "\001width "
 
 /* ---- shared ------------------------------------------------------------- */
 
@@ -101,6 +108,7 @@ bool mf_control_uid_allowed(uid_t self, const uid_t *uids, size_t n_uids,
 struct client {
 	int fd;
 	uid_t uid;
+	unsigned width; /* its terminal's columns (WIDTH_PREFIX); 0: none */
 	size_t len;
 	bool discarding; /* the line is too long: skip to its end */
 	char line[MF_CONTROL_LINE_MAX + 1];
@@ -149,17 +157,32 @@ static void out_candidate(void *data, const char *candidate)
 	answer_add(data, "\n", 1);
 }
 
+/* "N": a terminal's width, at most 4 digits. */
+static int parse_width(const char *s, unsigned *width)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || n > 4 || s[n])
+		return -EINVAL;
+	*width = (unsigned)atoi(s);
+	return 0;
+}
+
 /* Run one request and send its answer.  0, or -errno: drop the client. */
 static int serve_line(struct mf_control *ctl, struct client *cl, const char *line)
 {
 	struct answer a = { .text = MF_STRBUF_INIT };
 	int status, err;
 
+	struct mf_console_out o = { .out = out_text, .data = &a, .width = cl->width };
+
 	if (strncmp(line, COMPLETE_PREFIX, strlen(COMPLETE_PREFIX)) == 0)
 		status = mf_console_complete(ctl->ctx, line + strlen(COMPLETE_PREFIX),
 					     out_candidate, &a);
+	else if (strncmp(line, WIDTH_PREFIX, strlen(WIDTH_PREFIX)) == 0)
+		status = parse_width(line + strlen(WIDTH_PREFIX), &cl->width);
 	else
-		status = mf_console_exec(ctl->ctx, line, out_text, &a);
+		status = mf_console_run(ctl->ctx, line, &o);
 	/* Past OUTPUT_MAX only the closing note and the record. */
 	if (a.truncated)
 		mf_strbuf_printf(&a.text, "\n... output cut at %u bytes\n", OUTPUT_MAX);
@@ -265,6 +288,7 @@ static void accept_one(struct mf_control *ctl)
 	cl = &ctl->clients[ctl->n_clients++];
 	cl->fd = fd;
 	cl->uid = cred.uid;
+	cl->width = 0;
 	cl->len = 0;
 	cl->discarding = false;
 }
@@ -667,6 +691,16 @@ int mf_control_complete(struct mf_control_client *cl, const char *line,
 	int status = 0, err;
 
 	err = request(cl, COMPLETE_PREFIX, line, one_candidate, &c, &status);
+	return err < 0 ? err : status;
+}
+
+int mf_control_set_width(struct mf_control_client *cl, unsigned width)
+{
+	char line[32];
+	int status = 0, err;
+
+	snprintf(line, sizeof(line), "%u", width > 9999 ? 9999 : width);
+	err = request(cl, WIDTH_PREFIX, line, NULL, NULL, &status);
 	return err < 0 ? err : status;
 }
 

@@ -581,6 +581,25 @@ START_TEST(tables_fit_the_terminal)
 }
 END_TEST
 
+/* Through the socket (-r on a 60-column terminal): the same table. */
+START_TEST(tables_fit_the_terminal_through_the_socket)
+{
+	const char *args[] = { "-S", sock, "-r", NULL };
+	size_t at;
+
+	start_image(NULL, NULL);
+	tty_cols = 60;
+	start_on_tty(args);
+	tty_cols = 0;
+	at = wait_for(0, "manifold> ");
+	type("module show like func_\r");
+	at = wait_for(at, "func_cut           CUT: pick... running   2 core    embedded\r\n");
+	type("quit\r");
+	ck_assert_int_eq(end_tty(), 0);
+	ck_assert_int_eq(stop_image(), 0);
+}
+END_TEST
+
 START_TEST(tab_completion_through_the_socket)
 {
 	const char *args[] = { "-S", sock, "-r", NULL };
@@ -639,6 +658,7 @@ Suite *make_image_control_suite(void)
 	tcase_add_checked_fixture(tty, setup, tty_teardown);
 	tcase_add_test(tty, tab_completion_on_the_console);
 	tcase_add_test(tty, tables_fit_the_terminal);
+	tcase_add_test(tty, tables_fit_the_terminal_through_the_socket);
 	tcase_add_test(tty, tab_completion_through_the_socket);
 	suite_add_tcase(s, tty);
 	return s;
