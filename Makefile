@@ -73,7 +73,7 @@ GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
 	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
-	unit-tests image-tests check-board check-sanitizers size help FORCE \
+	unit-tests image-tests check-board check-sanitizers check-tree size help FORCE \
 	check-build check-boards check-deps sanitizers-build sanitizers-build-sample
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -141,7 +141,7 @@ $(O)/modules.mk: $(O)/.config
 	} > $@.tmp && mv $@.tmp $@
 
 # Goals that only recurse or need no configuration do not read .config.
-NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board \
+NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board check-tree \
 	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan \
 	check-deps check-boards sanitizers-build sanitizers-build-sample
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -322,6 +322,7 @@ SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_modules := $(MODULE_SRCS) tests/fake_runtime.c
 SRCS_check_sha256 := runtime/sha256.c
 SRCS_check_alloc := runtime/alloc.c
+SRCS_check_strbuf := runtime/strbuf.c runtime/alloc.c
 SRCS_check_lineedit := embedded/lineedit.c
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
@@ -433,7 +434,7 @@ check-board:
 
 # `make check`: every board in CHECK_BOARDS; `make BOARD=x check`: board x.
 CHECK_BOARDS := host $(filter-out host,$(notdir $(wildcard boards/host-modules boards/qemu-aarch64)))
-check: deps check-deps
+check: deps check-deps check-tree
 ifeq ($(origin BOARD),command line)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) check-board
 else
@@ -459,6 +460,10 @@ check-boards:
 check-deps:
 	$(Q)$(if $(filter no,$(CHECK_DEPS)),true,sh scripts/check-deps.sh)
 	$(Q)sh tests/deps/run.sh
+
+# No tracked file names a path outside the repository (tests/check_tree.sh).
+check-tree:
+	$(Q)sh tests/check_tree.sh
 
 # ---- sanitizers --------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <manifold/config.h>
@@ -127,6 +128,23 @@ static void out_stdout(void *data, const char *text)
 	fputs(text, stdout);
 }
 
+/*
+ * Console output to standard output: event lines with a name column that
+ * fits every module of @ctx, and tables that fit the terminal when standard
+ * output is one (its width asked at each command: it may have been resized).
+ */
+static struct mf_console_out stdout_out(struct mf_context *ctx)
+{
+	struct mf_console_out o = { .out = out_stdout };
+	struct winsize ws;
+
+	if (ctx)
+		o.name_width = mf_console_name_width(ctx);
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		o.width = ws.ws_col;
+	return o;
+}
+
 static void discard_event(void *data, const struct mf_event *ev)
 {
 	(void)data;
@@ -136,7 +154,7 @@ static void discard_event(void *data, const struct mf_event *ev)
 
 static int boot(struct mf_context *ctx, const struct mf_config *cfg, bool quiet)
 {
-	struct mf_console_out o = { out_stdout, NULL };
+	struct mf_console_out o = stdout_out(ctx);
 	mf_event_fn ev = quiet ? discard_event : mf_console_print_event;
 	void *data = quiet ? NULL : &o;
 	int err;
@@ -157,7 +175,7 @@ static int boot(struct mf_context *ctx, const struct mf_config *cfg, bool quiet)
 static void setup_moddir(struct mf_context *ctx, const char *dir,
 			 unsigned flags, const char *cache, bool quiet)
 {
-	struct mf_console_out o = { out_stdout, NULL };
+	struct mf_console_out o = stdout_out(ctx);
 	int err = mf_moddir_set(ctx, dir ? dir : MF_MODULE_DIR, flags);
 
 	if (err == -EOPNOTSUPP) {
@@ -194,7 +212,9 @@ typedef int (*exec_fn)(void *data, const char *line);
 
 static int exec_local(void *data, const char *line)
 {
-	mf_console_exec(data, line, out_stdout, NULL);
+	struct mf_console_out o = stdout_out(NULL);
+
+	mf_console_run(data, line, &o);
 	return 0;
 }
 
@@ -265,9 +285,24 @@ static int console(exec_fn exec, mf_lineedit_complete_fn complete, void *data)
 	return err;
 }
 
+/* Tables through the socket fit this terminal too; told again when it
+ * was resized.  An older image that does not know the request cuts nothing. */
+static void tell_width(struct mf_control_client *cl)
+{
+	static unsigned told;
+	unsigned width = stdout_out(NULL).width;
+
+	if (width != told)
+		mf_control_set_width(cl, width);
+	told = width;
+}
+
 static int exec_remote(void *data, const char *line)
 {
-	int status, r = mf_control_exec(data, line, out_stdout, NULL, &status);
+	int status, r;
+
+	tell_width(data);
+	r = mf_control_exec(data, line, out_stdout, NULL, &status);
 
 	if (r == -EINVAL) {
 		printf("command too long (max %d bytes)\n", MF_CONTROL_LINE_MAX);
@@ -298,9 +333,12 @@ static int remote(const char *path, const char *command)
 	r = mf_control_connect(path, &cl, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "manifold: %s\n", err);
+		if (r == -EACCES)
+			fprintf(stderr, "manifold: an image started with -u UID admits that uid too\n");
 		return 2;
 	}
 	if (command) {
+		tell_width(cl);
 		r = mf_control_exec(cl, command, out_stdout, NULL, &status);
 		if (r == -EINVAL)
 			fprintf(stderr, "manifold: -x: a command is one line of at most "
@@ -354,7 +392,7 @@ static int start_control(struct mf_context *ctx, const char *path, bool fatal,
 
 int main(int argc, char **argv)
 {
-	struct mf_console_out o = { out_stdout, NULL };
+	struct mf_console_out o;
 	const char *config_dir = NULL, *module_dir = NULL, *module_cache = NULL;
 	const char *socket_path = MF_CONTROL_SOCKET, *command = NULL;
 	unsigned moddir_flags = MF_VERIFY_CHECKSUMS ? 0 : MF_MODDIR_NO_CHECKSUM;
@@ -474,6 +512,7 @@ int main(int argc, char **argv)
 		console(exec_local, complete_local, ctx);
 	}
 	mf_control_stop(ctl);
+	o = stdout_out(ctx);
 	mf_stop_all(ctx, quiet ? discard_event : mf_console_print_event,
 		    quiet ? NULL : &o);
 	mf_context_unref(ctx);

@@ -11,8 +11,14 @@
  *                        "REASON\n\0refused\n"            then it hangs up
  *   client, per request  "COMMAND LINE\n"                 as typed at a console
  *                        "\001complete PARTIAL LINE\n"    completion candidates
+ *                        "\001width N\n"                  the client's terminal is N
+ *                                                        columns wide (0: not one)
  *   server, per request  "OUTPUT\0status N\n"             N: 0 or negative errno
  *                        (for completion, one candidate per output line)
+ *
+ * A width holds for the connection's later commands, whose tables then fit
+ * it as at a console on that terminal.  A server that predates it answers
+ * "unknown command" with a negative status, which a client may ignore.
  *
  * One thread serves every connection with poll(); one command runs to its
  * end before the next is read, as at the console.  A command's output is
@@ -38,6 +44,7 @@
 #include <manifold/control.h>
 
 #include "internal.h"
+#include "strbuf.h"
 
 #define SEND_TIMEOUT_S 5
 #define GREETING_TIMEOUT_S 5
@@ -45,6 +52,7 @@
  * is about 4 MB). */
 #define OUTPUT_MAX (16u << 20)
 #define COMPLETE_PREFIX "\001complete "
+#define WIDTH_PREFIX "\001width "
 
 /* ---- shared ------------------------------------------------------------- */
 
@@ -100,6 +108,7 @@ bool mf_control_uid_allowed(uid_t self, const uid_t *uids, size_t n_uids,
 struct client {
 	int fd;
 	uid_t uid;
+	unsigned width; /* its terminal's columns (WIDTH_PREFIX); 0: none */
 	size_t len;
 	bool discarding; /* the line is too long: skip to its end */
 	char line[MF_CONTROL_LINE_MAX + 1];
@@ -120,80 +129,67 @@ struct mf_control {
 	size_t n_clients;
 };
 
-struct outbuf {
-	char *p;
-	size_t len, cap;
-	bool truncated, oom;
+/* A command's answer, gathered whole before it is sent. */
+struct answer {
+	struct mf_strbuf text;
+	bool truncated; /* past OUTPUT_MAX: the rest was dropped */
 };
 
-/* Append; past OUTPUT_MAX only the closing note and record (@last). */
-static void outbuf_put(struct outbuf *b, const char *text, size_t n, bool last)
+static void answer_add(struct answer *a, const char *text, size_t n)
 {
-	if (b->oom || (b->truncated && !last))
+	if (a->truncated)
 		return;
-	if (!last && b->len + n > OUTPUT_MAX) {
-		b->truncated = true;
+	if (a->text.len + n > OUTPUT_MAX) {
+		a->truncated = true;
 		return;
 	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = mf_realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, text, n);
-	b->len += n;
-}
-
-static void outbuf_add(struct outbuf *b, const char *text, size_t n)
-{
-	outbuf_put(b, text, n, false);
+	mf_strbuf_add(&a->text, text, n);
 }
 
 static void out_text(void *data, const char *text)
 {
-	outbuf_add(data, text, strlen(text));
+	answer_add(data, text, strlen(text));
 }
 
 static void out_candidate(void *data, const char *candidate)
 {
-	outbuf_add(data, candidate, strlen(candidate));
-	outbuf_add(data, "\n", 1);
+	answer_add(data, candidate, strlen(candidate));
+	answer_add(data, "\n", 1);
+}
+
+/* "N": a terminal's width, at most 4 digits. */
+static int parse_width(const char *s, unsigned *width)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || n > 4 || s[n])
+		return -EINVAL;
+	*width = (unsigned)atoi(s);
+	return 0;
 }
 
 /* Run one request and send its answer.  0, or -errno: drop the client. */
 static int serve_line(struct mf_control *ctl, struct client *cl, const char *line)
 {
-	struct outbuf b = { 0 };
-	char rec[64];
+	struct answer a = { .text = MF_STRBUF_INIT };
 	int status, err;
+
+	struct mf_console_out o = { .out = out_text, .data = &a, .width = cl->width };
 
 	if (strncmp(line, COMPLETE_PREFIX, strlen(COMPLETE_PREFIX)) == 0)
 		status = mf_console_complete(ctl->ctx, line + strlen(COMPLETE_PREFIX),
-					     out_candidate, &b);
+					     out_candidate, &a);
+	else if (strncmp(line, WIDTH_PREFIX, strlen(WIDTH_PREFIX)) == 0)
+		status = parse_width(line + strlen(WIDTH_PREFIX), &cl->width);
 	else
-		status = mf_console_exec(ctl->ctx, line, out_text, &b);
-	if (b.oom) {
-		mf_free(b.p);
-		return -ENOMEM;
-	}
-	if (b.truncated) {
-		snprintf(rec, sizeof(rec), "\n... output cut at %u bytes\n", OUTPUT_MAX);
-		outbuf_put(&b, rec, strlen(rec), true);
-	}
-	snprintf(rec, sizeof(rec), "status %d\n", status);
-	outbuf_put(&b, "", 1, true); /* the record's NUL */
-	outbuf_put(&b, rec, strlen(rec), true);
-	err = b.oom ? -ENOMEM : send_all(cl->fd, b.p, b.len);
-	mf_free(b.p);
+		status = mf_console_run(ctl->ctx, line, &o);
+	/* Past OUTPUT_MAX only the closing note and the record. */
+	if (a.truncated)
+		mf_strbuf_printf(&a.text, "\n... output cut at %u bytes\n", OUTPUT_MAX);
+	mf_strbuf_addch(&a.text, '\0'); /* the record's NUL */
+	mf_strbuf_printf(&a.text, "status %d\n", status);
+	err = a.text.oom ? -ENOMEM : send_all(cl->fd, a.text.p, a.text.len);
+	mf_strbuf_release(&a.text);
 	return err;
 }
 
@@ -276,7 +272,7 @@ static void accept_one(struct mf_control *ctl)
 		MF_LOG(ctl->ctx, MF_LOG_NOTICE, "%s: refused uid %u (pid %d)",
 		       ctl->path, (unsigned)cred.uid, (int)cred.pid);
 		refuse(fd, "uid %u may not use this control socket "
-			   "(allowed: root, uid %u and those given with -u)",
+			   "(allowed: root, uid %u and the uids it was told to admit)",
 		       (unsigned)cred.uid, (unsigned)ctl->self);
 		return;
 	}
@@ -292,6 +288,7 @@ static void accept_one(struct mf_control *ctl)
 	cl = &ctl->clients[ctl->n_clients++];
 	cl->fd = fd;
 	cl->uid = cred.uid;
+	cl->width = 0;
 	cl->len = 0;
 	cl->discarding = false;
 }
@@ -496,35 +493,6 @@ struct mf_control_client {
 	char buf[4096];
 };
 
-/* Whole lines of the answer's text go to @out as they complete. */
-struct linebuf {
-	char *p;
-	size_t len, cap;
-	mf_out_fn out;
-	void *data;
-};
-
-static int linebuf_put(struct linebuf *lb, char c)
-{
-	if (lb->len + 2 > lb->cap) {
-		size_t cap = lb->cap ? lb->cap * 2 : 256;
-		char *p = mf_realloc(lb->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		lb->p = p;
-		lb->cap = cap;
-	}
-	lb->p[lb->len++] = c;
-	if (c == '\n') {
-		lb->p[lb->len] = '\0';
-		if (lb->out)
-			lb->out(lb->data, lb->p);
-		lb->len = 0;
-	}
-	return 0;
-}
-
 static int client_fill(struct mf_control_client *cl)
 {
 	ssize_t n;
@@ -548,7 +516,8 @@ static int client_fill(struct mf_control_client *cl)
 static int read_answer(struct mf_control_client *cl, mf_out_fn out, void *data,
 		       char *rec, size_t reclen)
 {
-	struct linebuf lb = { .out = out, .data = data };
+	/* Whole lines of the answer's text go to @out as they complete. */
+	struct mf_strbuf lb = MF_STRBUF_INIT;
 	size_t rlen = 0;
 	bool in_record = false;
 	int err = 0;
@@ -570,19 +539,24 @@ static int read_answer(struct mf_control_client *cl, mf_out_fn out, void *data,
 			continue;
 		}
 		if (c == '\0') {
-			if (lb.len && out) {
-				lb.p[lb.len] = '\0';
+			if (lb.len && out)
 				out(data, lb.p);
-			}
 			in_record = true;
 			continue;
 		}
-		err = linebuf_put(&lb, c);
-		if (err < 0)
+		mf_strbuf_addch(&lb, c);
+		if (lb.oom) {
+			err = -ENOMEM;
 			break;
+		}
+		if (c == '\n') {
+			if (out)
+				out(data, lb.p);
+			mf_strbuf_reset(&lb);
+		}
 	}
 	rec[rlen] = '\0';
-	mf_free(lb.p);
+	mf_strbuf_release(&lb);
 	return err;
 }
 
@@ -717,6 +691,16 @@ int mf_control_complete(struct mf_control_client *cl, const char *line,
 	int status = 0, err;
 
 	err = request(cl, COMPLETE_PREFIX, line, one_candidate, &c, &status);
+	return err < 0 ? err : status;
+}
+
+int mf_control_set_width(struct mf_control_client *cl, unsigned width)
+{
+	char line[32];
+	int status = 0, err;
+
+	snprintf(line, sizeof(line), "%u", width > 9999 ? 9999 : width);
+	err = request(cl, WIDTH_PREFIX, line, NULL, NULL, &status);
 	return err < 0 ? err : status;
 }
 

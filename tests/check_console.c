@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,122 @@ START_TEST(completion)
 }
 END_TEST
 
+/* ---- one list of commands: help, completion and docs/admin.md ------------ */
+
+/* The command words of a usage line: its leading lowercase words. */
+static size_t usage_words(const char *line, char words[][32], size_t max)
+{
+	size_t n = 0;
+
+	while (*line == ' ')
+		line++;
+	while (n < max && *line >= 'a' && *line <= 'z') {
+		size_t len = strspn(line, "abcdefghijklmnopqrstuvwxyz");
+
+		if (line[len] != ' ' && line[len] != '\0' && line[len] != '\n')
+			break;
+		snprintf(words[n++], sizeof(words[0]), "%.*s", (int)len, line);
+		line += len;
+		if (*line != ' ' || line[1] == ' ')
+			break;
+		line++;
+	}
+	return n;
+}
+
+static char *read_doc(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char text[1 << 17];
+	size_t n;
+
+	ck_assert_msg(f != NULL, "%s: cannot open (run from the top of the tree)", path);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	ck_assert_uint_lt(n, sizeof(text) - 1);
+	text[n] = '\0';
+	return text;
+}
+
+/* A "### " heading of @doc that names @words. */
+static bool has_heading_with(const char *doc, const char *words)
+{
+	for (const char *h = strstr(doc, "\n### "); h; h = strstr(h + 1, "\n### ")) {
+		const char *eol = strchr(h + 1, '\n');
+		const char *at = strstr(h + 1, words);
+
+		if (at && (!eol || at < eol))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * docs/admin.md shows `help` as it prints, and has a section for every
+ * command; completion offers exactly the words `help` lists.  A command
+ * added to the table and not to the docs (or the other way) fails here.
+ */
+START_TEST(help_completion_and_admin_md_agree)
+{
+	char *doc = read_doc("docs/admin.md"), *block, *end, *help;
+	char words[3][32], firsts[512] = "";
+	struct cands cs;
+
+	block = strstr(doc, "manifold> help\n");
+	ck_assert_msg(block != NULL, "docs/admin.md shows no 'manifold> help'");
+	block += strlen("manifold> help\n");
+	end = strstr(block, "```");
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	ck_assert_int_eq(run("help"), 0);
+	ck_assert_msg(strcmp(out, block) == 0,
+		      "docs/admin.md's command list differs from 'help':\n%s\n--- help:\n%s",
+		      block, out);
+	help = strdup(out);
+	ck_assert_ptr_nonnull(help);
+	*end = '`';
+
+	for (char *line = help, *nl; *line; line = nl + 1) {
+		size_t n = usage_words(line, words, 3);
+		char heading[128], group[64], want[64], offered[1100];
+
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_uint_ge(n, 1);
+		/* Every first word is offered on an empty line... */
+		if (!strstr(firsts, words[0])) {
+			strcat(firsts, firsts[0] ? " " : "");
+			strcat(firsts, words[0]);
+		}
+		/* ...every second word after its first... */
+		if (n == 2) {
+			snprintf(group, sizeof(group), "%s ", words[0]);
+			snprintf(want, sizeof(want), " %s ", words[1]);
+			snprintf(offered, sizeof(offered), " %s ", complete(group, &cs));
+			ck_assert_msg(strstr(offered, want), "'%s' + tab does not offer %s",
+				      group, words[1]);
+		}
+		/* ...and docs/admin.md explains it under a heading. */
+		if (strcmp(words[0], "help") == 0)
+			continue;
+		snprintf(heading, sizeof(heading), "%s%s%s", words[0], n == 2 ? " " : "",
+			 n == 2 ? words[1] : "");
+		ck_assert_msg(has_heading_with(doc, heading),
+			      "docs/admin.md has no '### ' section for '%s'", heading);
+	}
+	ck_assert_str_eq(complete("", &cs), firsts);
+	/* Nothing is offered that help does not list. */
+	complete("module ", &cs);
+	for (char *w = strtok(cs.text, " "); w; w = strtok(NULL, " ")) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "  module %s ", w);
+		ck_assert_msg(strstr(help, line), "completion offers 'module %s'; help lacks it", w);
+	}
+	free(help);
+}
+END_TEST
+
 START_TEST(long_line_refused)
 {
 	char line[2100];
@@ -314,6 +431,158 @@ START_TEST(long_line_refused)
 	ck_assert_int_eq(run(line), -E2BIG);
 	ck_assert_out_has("too long");
 	ck_assert_int_eq(mf_console_complete(ctx, line, cand, NULL), -E2BIG);
+}
+END_TEST
+
+/* ---- layout: long names, long descriptions, narrow terminals ------------- */
+
+#define LONG26 "res_pjsip_outbound_publish"
+#define LONG48 "res_pjsip_outbound_publish_and_a_longer_name_too"
+#define LONG_DESC "Publishes presence and message-waiting state to an outbound " \
+	"SIP server, one PUBLISH per resource, refreshed before expiry"
+
+static const char *long_graph =
+	"[module]\nname=" LONG48 "\ndescription=" LONG_DESC "\n"
+	"[uses]\nmodule=" LONG26 "\nservice=publisher\n"
+	"[module]\nname=" LONG26 "\ndescription=Caf\xc3\xa9 \xc3\xa9t\xc3\xa9 "
+	"na\xc3\xafve r\xc3\xa9sum\xc3\xa9 d\xc3\xa9j\xc3\xa0 vu, twelve more chars\n"
+	"[module]\nname=pub\n[provides]\nservice=publisher\n";
+
+static void long_setup(void)
+{
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(fake_add_all(ctx, long_graph), 0);
+	fake_journal_clear();
+}
+
+/* Run one line for a terminal @width columns wide. */
+static int run_width(const char *line, unsigned width)
+{
+	struct mf_console_out o = { .out = collect, .data = out, .width = width };
+
+	out[0] = '\0';
+	return mf_console_run(ctx, line, &o);
+}
+
+/* The line of out[] that starts with @start, or fail. */
+static const char *line_of(const char *start)
+{
+	const char *p = out;
+
+	for (; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, start, strlen(start)) == 0)
+			return p;
+	ck_abort_msg("no line starts with '%s':\n%s", start, out);
+	return NULL;
+}
+
+/* Characters (not bytes) before @at on its line. */
+static size_t column_of(const char *line, const char *at)
+{
+	size_t n = 0;
+
+	for (; line < at; line++)
+		n += ((unsigned char)*line & 0xc0) != 0x80;
+	return n;
+}
+
+static size_t line_columns(const char *line)
+{
+	return column_of(line, line + strcspn(line, "\n"));
+}
+
+/* Without a terminal: full names, full descriptions, columns in line. */
+START_TEST(show_sizes_columns_to_the_content)
+{
+	const char *head, *a, *b;
+	size_t desc, state;
+
+	ck_assert_int_eq(run("module show"), 0);
+	head = line_of("Module ");
+	a = line_of(LONG48 " ");
+	b = line_of(LONG26 " ");
+	desc = column_of(head, strstr(head, "Description"));
+	state = column_of(head, strstr(head, "State"));
+	ck_assert_uint_eq(desc, strlen(LONG48) + 1);
+	ck_assert_uint_eq(column_of(a, strstr(a, LONG_DESC)), desc);
+	ck_assert_uint_eq(column_of(b, strstr(b, "Caf")), desc);
+	ck_assert_uint_eq(state, desc + strlen(LONG_DESC) + 1);
+	ck_assert_uint_eq(column_of(a, strstr(a, "stopped")), state);
+	ck_assert_uint_eq(column_of(b, strstr(b, "stopped")), state);
+	ck_assert_out_lacks("...");
+	ck_assert_out_has("3 modules, 0 running\n");
+}
+END_TEST
+
+/* On a terminal: the description gives way, with a mark; names never do. */
+START_TEST(show_fits_the_terminal)
+{
+	const char *head, *a, *b;
+
+	ck_assert_int_eq(run_width("module show", 100), 0);
+	head = line_of("Module ");
+	a = line_of(LONG48 " ");
+	b = line_of(LONG26 " ");
+	ck_assert_uint_eq(line_columns(head), 100);
+	ck_assert_uint_le(line_columns(a), 100);
+	ck_assert_uint_le(line_columns(b), 100);
+	ck_assert_ptr_nonnull(strstr(a, "... stopped"));
+	ck_assert_ptr_null(strstr(a, LONG_DESC));
+	ck_assert_uint_eq(column_of(a, strstr(a, "stopped")),
+			  column_of(head, strstr(head, "State")));
+	/* A cut never splits a character: the UTF-8 description stays valid. */
+	ck_assert_ptr_nonnull(strstr(b, "Caf\xc3\xa9 \xc3\xa9t\xc3\xa9"));
+	/* A terminal wide enough cuts nothing. */
+	ck_assert_int_eq(run_width("module show", 400), 0);
+	ck_assert_out_has(LONG_DESC " ");
+	ck_assert_out_lacks("...");
+	/* Too narrow for anything: the names still come whole. */
+	ck_assert_int_eq(run_width("module show", 20), 0);
+	a = line_of(LONG48 " ");
+	ck_assert_ptr_nonnull(strstr(a, LONG48 " Publishes... stopped"));
+	/* JSON is for scripts: never cut. */
+	ck_assert_int_eq(run_width("module show -j", 20), 0);
+	ck_assert_out_has("\"description\": \"" LONG_DESC "\"");
+	ck_assert_out_lacks("...");
+}
+END_TEST
+
+/* Event lines, users and deps keep their columns for long names. */
+START_TEST(long_names_keep_event_columns)
+{
+	const char *a, *b;
+
+	ck_assert_int_eq(run("module load " LONG48), 0);
+	a = line_of("  started   " LONG26 " ");
+	b = line_of("  started   " LONG48 " ");
+	ck_assert_uint_eq(column_of(a, strstr(a, "core")), 12 + strlen(LONG48) + 3);
+	ck_assert_uint_eq(column_of(b, strstr(b, "core")), 12 + strlen(LONG48) + 3);
+	a = line_of("  started   pub ");
+	ck_assert_uint_eq(column_of(a, strstr(a, "core")), 12 + strlen(LONG48) + 3);
+
+	ck_assert_int_eq(run("module unload -n -f " LONG26), 0);
+	a = line_of("  would stop  " LONG48 " ");
+	b = line_of("  would stop  " LONG26 " ");
+	ck_assert_uint_eq(column_of(a, strstr(a, "forced")), 14 + strlen(LONG48) + 1);
+	ck_assert_uint_eq(column_of(b, strstr(b, "forced")), 14 + strlen(LONG48) + 1);
+
+	ck_assert_int_eq(run("module users " LONG26), 0);
+	a = line_of("  module   " LONG48 " ");
+	ck_assert_ptr_nonnull(strstr(a, LONG48 " module=" LONG26 "\n"));
+	ck_assert_int_eq(run("module deps " LONG48), 0);
+	a = line_of("  module=" LONG26);
+	b = line_of("  service=publisher ");
+	ck_assert_uint_eq(column_of(a, strstr(a, "->")), column_of(b, strstr(b, "->")));
+	ck_assert_uint_eq(column_of(a, strstr(a, "->")), 2 + strlen("module=" LONG26) + 1);
+
+	/* Short names keep the 24 columns the boot lines always had. */
+	ck_assert_int_eq(run("module unload " LONG48), 0);
+	ck_assert_ptr_null(mf_context_unref(ctx));
+	ck_assert_int_eq(fake_context_new(&ctx), 0);
+	ck_assert_int_eq(fake_add_all(ctx, graph), 0);
+	ck_assert_int_eq(run("module load func_echo"), 0);
+	ck_assert_str_eq(out, "  started   func_echo                core       console: module load\n"
+			      "Loaded func_echo\n");
 }
 END_TEST
 
@@ -336,6 +605,14 @@ Suite *make_console_suite(void)
 	tcase_add_test(tc, call);
 	tcase_add_test(tc, completion);
 	tcase_add_test(tc, long_line_refused);
+	tcase_add_test(tc, help_completion_and_admin_md_agree);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("layout");
+	tcase_add_checked_fixture(tc, long_setup, teardown);
+	tcase_add_test(tc, show_sizes_columns_to_the_content);
+	tcase_add_test(tc, show_fits_the_terminal);
+	tcase_add_test(tc, long_names_keep_event_columns);
 	suite_add_tcase(s, tc);
 	return s;
 }

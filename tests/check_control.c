@@ -222,6 +222,53 @@ START_TEST(commands_print_what_the_console_prints)
 }
 END_TEST
 
+#define WIDE_DESC "A description far longer than any terminal this test pretends to have"
+
+/* Connect, tell a width of 40 columns, run "module show like wide". */
+static int run_at_width(void *arg)
+{
+	struct mf_control_client *cl;
+	char err[512];
+	int status = 12345, r = mf_control_connect(path, &cl, err, sizeof(err));
+
+	(void)arg;
+	if (r < 0)
+		return 2;
+	report("width %d\n", mf_control_set_width(cl, 40));
+	r = mf_control_exec(cl, "module show like wide", report_out, NULL, &status);
+	report("= %d %d\n", r, status);
+	report("width %d\n", mf_control_set_width(cl, 0));
+	r = mf_control_exec(cl, "module show like wide", report_out, NULL, &status);
+	report("= %d %d\n", r, status);
+	mf_control_close(cl);
+	return 0;
+}
+
+/* A client on a terminal gets tables that fit it, as the console would
+ * print them there; told 0, it gets them whole again. */
+START_TEST(tables_fit_the_client_terminal)
+{
+	struct mf_console_out o = { .out = local_out, .width = 40 };
+	struct transcript *t;
+	char want[1 << 12];
+
+	ck_assert_int_eq(fake_add_all(ctx, "[module]\nname=wide\ndescription=" WIDE_DESC "\n"), 0);
+	local[0] = '\0';
+	ck_assert_int_eq(mf_console_run(ctx, "module show like wide", &o), 0);
+	ck_assert_ptr_nonnull(strstr(local, "..."));
+	snprintf(want, sizeof(want), "width 0\n%s= 0 0\nwidth 0\n", local);
+	ck_assert_int_eq(run_local("module show like wide"), 0);
+	ck_assert_ptr_nonnull(strstr(local, WIDE_DESC));
+	strcat(want, local);
+	strcat(want, "= 0 0\n");
+	start(NULL, 0);
+	t = in_child(run_at_width, NULL);
+	ck_assert_int_eq(t->exit_code, 0);
+	ck_assert_str_eq(t->text, want);
+	free(t);
+}
+END_TEST
+
 START_TEST(socket_is_owner_only)
 {
 	/* The most permissive umask: the socket must be 0600 all the same. */
@@ -316,7 +363,7 @@ START_TEST(disallowed_uid_is_refused)
 	ck_assert_str_eq(t->text, want);
 	free(t);
 	snprintf(want, sizeof(want), "connect: %d uid %d may not use this "
-		 "control socket (allowed: root, uid 0 and those given with -u)\n",
+		 "control socket (allowed: root, uid 0 and the uids it was told to admit)\n",
 		 -EACCES, NOBODY);
 
 	/* A server that admits another uid: the file lets nobody reach it,
@@ -597,6 +644,7 @@ Suite *make_control_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, uid_rule);
 	tcase_add_test(tc, commands_print_what_the_console_prints);
+	tcase_add_test(tc, tables_fit_the_client_terminal);
 	tcase_add_test(tc, socket_is_owner_only);
 	tcase_add_test(tc, stale_socket_is_replaced);
 	tcase_add_test(tc, live_socket_and_other_files_are_kept);

@@ -84,7 +84,7 @@ START_TEST(unload_not_running_and_refresh_without_directory)
 			      "module refresh: " MF_MODDIR_UNSUPPORTED "\n");
 	else
 		ck_assert_run("module refresh", -ENOENT,
-			      "module refresh: no module directory (see the image's -M)\n");
+			      "module refresh: no module directory is set\n");
 }
 END_TEST
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -237,8 +238,8 @@ START_TEST(x_runs_one_command)
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	r = run_x("module show");
 	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-	ck_assert_ptr_nonnull(strstr(r.out, "Module                   Description"));
-	ck_assert_ptr_nonnull(strstr(r.out, "func_cut                 CUT: pick fields"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Module             Description"));
+	ck_assert_ptr_nonnull(strstr(r.out, "func_cut           CUT: pick fields"));
 	ck_assert_ptr_nonnull(strstr(r.out, "8 modules, 8 running\n"));
 	ck_assert_str_eq(r.err, "");
 	run_free(&r);
@@ -264,8 +265,8 @@ START_TEST(x_changes_the_running_image)
 	/* The next client sees it. */
 	r = run_x("module show like func_");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "func_cut                 CUT: pick fields "
-					    "out of a delimited stri stopped       0 core"));
+	ck_assert_ptr_nonnull(strstr(r.out, "func_cut           CUT: pick fields out of a "
+					    "delimited string                 stopped   0 core"));
 	ck_assert_ptr_nonnull(strstr(r.out, "4 modules, 2 running\n"));
 	run_free(&r);
 
@@ -395,7 +396,8 @@ START_TEST(uids_are_checked)
 	r = run_as(NOBODY, args, "");
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_str_eq(r.err, "manifold: uid 65534 may not use this control "
-				"socket (allowed: root, uid 0 and those given with -u)\n");
+				"socket (allowed: root, uid 0 and the uids it was told to admit)\n"
+				"manifold: an image started with -u UID admits that uid too\n");
 	run_free(&r);
 	r = run_as(4242, args, "");
 	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
@@ -412,6 +414,9 @@ static pid_t tty_pid = -1;
 static char screen[1 << 17];
 static size_t screen_len;
 
+/* The terminal's columns for start_on_tty(); 0 leaves them unset. */
+static unsigned short tty_cols;
+
 /* Run the image with @args on a new pseudo-terminal, as a user at a console. */
 static void start_on_tty(const char *const *args)
 {
@@ -423,6 +428,11 @@ static void start_on_tty(const char *const *args)
 	ck_assert_int_ge(master, 0);
 	ck_assert_int_eq(grantpt(master), 0);
 	ck_assert_int_eq(unlockpt(master), 0);
+	if (tty_cols) {
+		struct winsize ws = { .ws_row = 24, .ws_col = tty_cols };
+
+		ck_assert_int_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+	}
 	name = ptsname(master);
 	ck_assert_ptr_nonnull(name);
 	screen_len = 0;
@@ -537,6 +547,59 @@ START_TEST(tab_completion_on_the_console)
 }
 END_TEST
 
+/*
+ * On a 60-column terminal `module show` cuts descriptions, with a mark,
+ * to fit; names stay whole, and -j cuts nothing.
+ */
+START_TEST(tables_fit_the_terminal)
+{
+	const char *args[] = { "-q", "-S", "", NULL };
+	size_t at, start;
+
+	tty_cols = 60;
+	start_on_tty(args);
+	tty_cols = 0;
+	at = wait_for(0, "manifold> ");
+	type("module show\r");
+	start = wait_for(at, "\r\nModule ") - strlen("Module ");
+	at = wait_for(start, "8 modules, 8 running\r\n");
+	ck_assert_ptr_nonnull(strstr(screen + start,
+		"func_cut           CUT: pick... running   2 core    embedded\r\n"));
+	ck_assert_ptr_nonnull(strstr(screen + start,
+		"func_periodic_hook PERIODIC_... running   1 core    embedded\r\n"));
+	for (const char *line = screen + start; line < screen + at;) {
+		const char *eol = strstr(line, "\r\n");
+
+		ck_assert_msg(eol - line <= 60, "wider than the terminal: %.*s",
+			      (int)(eol - line), line);
+		line = eol + 2;
+	}
+	type("module show -j like func_cut\r");
+	at = wait_for(at, "\"description\": \"CUT: pick fields out of a delimited string\"");
+	type("\x04");
+	ck_assert_int_eq(end_tty(), 0);
+}
+END_TEST
+
+/* Through the socket (-r on a 60-column terminal): the same table. */
+START_TEST(tables_fit_the_terminal_through_the_socket)
+{
+	const char *args[] = { "-S", sock, "-r", NULL };
+	size_t at;
+
+	start_image(NULL, NULL);
+	tty_cols = 60;
+	start_on_tty(args);
+	tty_cols = 0;
+	at = wait_for(0, "manifold> ");
+	type("module show like func_\r");
+	at = wait_for(at, "func_cut           CUT: pick... running   2 core    embedded\r\n");
+	type("quit\r");
+	ck_assert_int_eq(end_tty(), 0);
+	ck_assert_int_eq(stop_image(), 0);
+}
+END_TEST
+
 START_TEST(tab_completion_through_the_socket)
 {
 	const char *args[] = { "-S", sock, "-r", NULL };
@@ -594,6 +657,8 @@ Suite *make_image_control_suite(void)
 	tcase_set_timeout(tty, 60);
 	tcase_add_checked_fixture(tty, setup, tty_teardown);
 	tcase_add_test(tty, tab_completion_on_the_console);
+	tcase_add_test(tty, tables_fit_the_terminal);
+	tcase_add_test(tty, tables_fit_the_terminal_through_the_socket);
 	tcase_add_test(tty, tab_completion_through_the_socket);
 	suite_add_tcase(s, tty);
 	return s;

@@ -379,7 +379,7 @@ START_TEST(autoload_starts_loadable_and_embedded_modules)
 	ck_assert_has(out, "8 modules, 8 running\n");
 	ck_assert_uint_eq(count_of(out, " loadable\n"), 4);
 	ck_assert_uint_eq(count_of(out, " embedded\n"), 4);
-	ck_assert_has(out, "func_uri                 URIENCODE and URIDECODE: RFC 3986 percen running");
+	ck_assert_has(out, "func_uri           URIENCODE and URIDECODE: RFC 3986 percent-encoding         running");
 	free(out);
 	/* The embedded app_wait on the loadable timer, the better one. */
 	expect(&s, "module deps app_wait", "service=timer                    -> res_timing_timerfd (priority 200)");
@@ -399,7 +399,7 @@ START_TEST(loadable_module_uses_embedded_ones)
 	boot(&s, NULL);
 	/* Not loaded: what its manifest says. */
 	out = cmd(&s, "module show like func_uri");
-	ck_assert_has(out, "func_uri                 URIENCODE and URIDECODE: RFC 3986 percen stopped       0 core       loadable\n");
+	ck_assert_has(out, "func_uri URIENCODE and URIDECODE: RFC 3986 percent-encoding stopped   0 core    loadable\n");
 	free(out);
 	out = cmd(&s, "module load func_periodic_hook");
 	ck_assert_has(out,

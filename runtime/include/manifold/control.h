@@ -77,6 +77,15 @@ int mf_control_connect(const char *path, struct mf_control_client **out,
 int mf_control_exec(struct mf_control_client *cl, const char *line,
 		    mf_out_fn out, void *data, int *status);
 
+/*
+ * Tell the image that this client's output is a terminal @width columns
+ * wide (0: not a terminal), so that the tables of later commands fit it
+ * (struct mf_console_out's width).  0, a negative status when the image
+ * does not know the request (an older image: its tables are not cut), or
+ * negative errno when the connection failed.
+ */
+int mf_control_set_width(struct mf_control_client *cl, unsigned width);
+
 /* mf_console_complete(), asked of the image. */
 int mf_control_complete(struct mf_control_client *cl, const char *line,
 			void (*fn)(void *data, const char *candidate),
