@@ -502,11 +502,6 @@ sanitizers-build: $(addprefix $(ATB)/,$(ASAN_SUITES)) $(ATB)/stress_tsan $(GEN) 
 	$(addprefix $(FZB)/fuzz_,$(FUZZERS))
 
 check-sanitizers: sanitizers-build
-
-# One program of each sanitizer toolchain (ASan+UBSan, TSan, libFuzzer):
-# what the dependency check traces, since the other suites open nothing
-# these do not.
-sanitizers-build-sample: $(ATB)/check_manifest $(ATB)/stress_tsan $(FZB)/fuzz_manifest
 	$(Q)failed=0; for t in $(ASAN_SUITES); do \
 		echo "== $$t (asan+ubsan)"; \
 		MANIFOLD_GEN=$(GEN) $(ATB)/$$t || failed=$$((failed + 1)); \
@@ -519,6 +514,11 @@ sanitizers-build-sample: $(ATB)/check_manifest $(ATB)/stress_tsan $(FZB)/fuzz_ma
 		failed=$$((failed + 1)); \
 	$(MAKE) --no-print-directory check-image-asan || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "sanitizers: $$failed run(s) failed"; exit 1; fi
+
+# One program of each sanitizer toolchain (ASan+UBSan, TSan, libFuzzer):
+# what the dependency check traces, since the other suites open nothing
+# these do not.
+sanitizers-build-sample: $(ATB)/check_manifest $(ATB)/stress_tsan $(FZB)/fuzz_manifest
 
 # The host board's image suites against an ASan+UBSan build of the same
 # sources.  The sanitizers need glibc, so this image is the host board's
