@@ -50,7 +50,8 @@ KCONFIG_MCONF ?= kconfig-mconf
 # Loadable modules are a set of files chosen kbuild-style by CONFIG_MODULES
 # (see runtime-y below); without them the image links
 # backend_loadable_none.c, whose stubs say why it cannot load module files.
-RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modindex.c runtime/modfile.c
+RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modentry.c \
+	runtime/modindex.c runtime/modfile.c
 RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
 	$(sort $(wildcard runtime/*.c)))
 # What the native unit tests link: glibc can dlopen.
