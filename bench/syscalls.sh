@@ -8,15 +8,14 @@ prog=$1 op=$2 info=$3 dir=$4 n=$5
 k=1000
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-total() { # strace -c summary: the "total" line's calls column
-	awk '$NF == "total" { print $(NF - 2) == "" ? 0 : $3 }' "$1"
-}
 calls() {
 	strace -f -qq -c -o "$tmp/$1.$2" ${3:+-e trace=$3} "$prog" "count-$op" "$info" "$dir" "$2" \
 		>/dev/null
-	awk '$NF == "total" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { print $i; exit } }' \
-		"$tmp/$1.$2"
+	# The summary's last line: % time, seconds, usecs/call, calls[, errors] total
+	awk '$NF == "total" { print $4 }' "$tmp/$1.$2"
 }
+# Once first, so that both runs find the directory's index written.
+"$prog" "count-$op" "$info" "$dir" 0 >/dev/null
 all0=$(calls all 0) all1=$(calls all $k)
 file0=$(calls file 0 %file) file1=$(calls file $k %file)
 awk -v op="$op" -v n="$n" -v a0="$all0" -v a1="$all1" -v f0="$file0" -v f1="$file1" -v k="$k" \

@@ -49,7 +49,7 @@ void say_once(struct report *r, char **said, enum mf_event_kind kind,
 }
 
 /* Report a refusal of @name's file unless it was the last thing said of it. */
-void refuse(struct report *r, struct entry *e, const char *name,
+static void refuse(struct report *r, struct entry *e, const char *name,
 		   const char *why)
 {
 	say_once(r, &e->said, MF_EVENT_FAIL, name, why);

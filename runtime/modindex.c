@@ -272,32 +272,59 @@ const char *mf_modindex_checks(char *buf, size_t len, bool perm_checks, unsigned
 	return buf;
 }
 
+/* Output gathered into blocks: one write() per 64 KB, not three a record. */
+struct out {
+	int fd, err;
+	size_t used;
+	char buf[65536];
+};
+
+static void put(struct out *o, const char *p, size_t len)
+{
+	while (len && !o->err) {
+		size_t n = sizeof(o->buf) - o->used < len ? sizeof(o->buf) - o->used : len;
+
+		memcpy(o->buf + o->used, p, n);
+		o->used += n;
+		p += n;
+		len -= n;
+		if (o->used == sizeof(o->buf)) {
+			o->err = write_all(o->fd, o->buf, o->used);
+			o->used = 0;
+		}
+	}
+}
+
 /* The records, with the directory-mtime line all zeros at *@mtime_at. */
 static int write_records(int fd, const char *checks,
 			 const struct mf_modindex_rec *recs, size_t n, off_t *mtime_at)
 {
+	struct out *o = mf_malloc(sizeof(*o));
 	char line[256];
 	int err, at;
 
+	if (!o)
+		return -ENOMEM;
+	o->fd = fd;
+	o->err = 0;
+	o->used = 0;
 	at = snprintf(line, sizeof(line), "%s %d\nchecks %.40s\n", MF_MODINDEX_MAGIC,
 		      MF_MODINDEX_VERSION, checks);
 	*mtime_at = at;
 	snprintf(line + at, sizeof(line) - (size_t)at, MTIME_FMT "# The module index "
 		 "of this directory: written by manifold-gen index or the image; do "
 		 "not edit.\n", (intmax_t)0, 0L);
-	err = write_all(fd, line, strlen(line));
-	for (size_t i = 0; i < n && !err; i++) {
+	put(o, line, strlen(line));
+	for (size_t i = 0; i < n; i++) {
 		snprintf(line, sizeof(line), "module %s %zu\n", recs[i].name, recs[i].len);
-		err = write_all(fd, line, strlen(line));
-		if (!err)
-			err = write_all(fd, recs[i].text, recs[i].len);
-		if (!err)
-			err = write_all(fd, "\n", 1);
+		put(o, line, strlen(line));
+		put(o, recs[i].text, recs[i].len);
+		put(o, "\n", 1);
 	}
-	if (!err) {
-		snprintf(line, sizeof(line), "end %zu\n", n);
-		err = write_all(fd, line, strlen(line));
-	}
+	snprintf(line, sizeof(line), "end %zu\n", n);
+	put(o, line, strlen(line));
+	err = o->err ? o->err : write_all(fd, o->buf, o->used);
+	mf_free(o);
 	return err;
 }
 
