@@ -17,6 +17,10 @@
 
 #include "sha256.h"
 
+struct mf_backend_ops;
+struct mf_manifest;
+struct mf_slab;
+
 /* ---- modfile.c ------------------------------------------------------------ */
 
 /*

@@ -101,7 +101,6 @@ static int dir_unsafe(const struct mf_moddir *md, const struct stat *st,
 	return 0;
 }
 
-/* A new entry is one block with its hash entry: mf_hash_intern(). */
 /* ---- a pass over the index --------------------------------------------- */
 
 /* What the index says of the checks its manifests passed, for this context. */
@@ -208,11 +207,11 @@ out:
 
 /* The accepted manifests of one scan, for the index it writes. */
 struct scan {
-	char **names; /* sorted base names, then their texts */
+	char **names; /* the base names listed, sorted */
 	size_t n, cap;
-	struct mf_modindex_rec *recs;
+	struct mf_modindex_rec *recs; /* the accepted ones, for the index */
 	size_t n_recs;
-	char **texts;
+	char **texts; /* their texts, owned */
 	bool complete; /* every file read to its own conclusion */
 };
 

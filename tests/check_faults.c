@@ -1036,12 +1036,12 @@ static void moddir_cleanup(void)
  * name that is no module name, a manifest of another module, a name the
  * image has built in, a manifest others may write).
  */
-static const char *const settled_files[] = {
+static const char *const dir_files[] = {
 	"la.manifest", "lb.manifest", "Bad.manifest", "other.manifest",
 	"solo.manifest", "open.manifest",
 };
 
-static void write_settled_files(void)
+static void write_dir_files(void)
 {
 	char pattern[] = "/tmp/mf-faults-XXXXXX", path[256];
 
@@ -1058,12 +1058,12 @@ static void write_settled_files(void)
 	ck_assert_int_eq(chmod(path, 0664), 0);
 }
 
-static void settled_cleanup(void)
+static void dir_files_cleanup(void)
 {
 	char path[256];
 
-	for (size_t i = 0; i < sizeof(settled_files) / sizeof(settled_files[0]); i++)
-		remove_file(settled_files[i]);
+	for (size_t i = 0; i < sizeof(dir_files) / sizeof(dir_files[0]); i++)
+		remove_file(dir_files[i]);
 	snprintf(path, sizeof(path), "%s/modules.index", moddir);
 	unlink(path);
 	rmdir(moddir);
@@ -1072,7 +1072,7 @@ static void settled_cleanup(void)
 
 /* A context that has not read the directory yet: the walk's refresh reads
  * every file, and the files it could not read it must read next time. */
-static void setup_settled(struct mf_context **ctx)
+static void setup_dir_files(struct mf_context **ctx)
 {
 	*ctx = fresh();
 	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
@@ -1295,19 +1295,19 @@ START_TEST(refresh_listed)
 
 	if (!refresh_walks_apply())
 		return;
-	write_settled_files();
-	walk(&(struct scenario){ .name = "refresh (directory listed)", .setup = setup_settled,
+	write_dir_files();
+	walk(&(struct scenario){ .name = "refresh (directory listed)", .setup = setup_dir_files,
 				 .op = op_refresh, .stepwise = true });
 
 	snprintf(path, sizeof(path), "%s/modules.index", moddir);
 	unlink(path);
-	setup_settled(&ctx);
+	setup_dir_files(&ctx);
 	fake_events_clear(&ev);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2); /* la, lb */
 	ck_assert_uint_eq(ev.count, 4); /* refused: Bad, open, other, solo */
 	assert_quiet_refresh(ctx);
 	release(ctx);
-	settled_cleanup();
+	dir_files_cleanup();
 }
 END_TEST
 
@@ -1323,15 +1323,15 @@ START_TEST(refresh_indexed)
 
 	if (!refresh_walks_apply())
 		return;
-	write_settled_files();
+	write_dir_files();
 	/* The index, written by a first boot. */
-	setup_settled(&ctx);
+	setup_dir_files(&ctx);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 2);
 	release(ctx);
-	walk(&(struct scenario){ .name = "refresh (from the index)", .setup = setup_settled,
+	walk(&(struct scenario){ .name = "refresh (from the index)", .setup = setup_dir_files,
 				 .op = op_refresh, .stepwise = true });
 
-	setup_settled(&ctx);
+	setup_dir_files(&ctx);
 	/* la and lb; solo is a name the image has built in: refused. */
 	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 2);
 	mf_moddir_counts(ctx, &listings, &reads);
@@ -1339,7 +1339,7 @@ START_TEST(refresh_indexed)
 	ck_assert_uint_eq(reads, 1);
 	assert_quiet_refresh(ctx);
 	release(ctx);
-	settled_cleanup();
+	dir_files_cleanup();
 }
 END_TEST
 

@@ -31,6 +31,7 @@
 #include <manifold/moddir.h>
 
 #include "fake_backend.h"
+#include "loadable.h"
 #include "sha256.h"
 #include "test_file.h"
 
@@ -455,6 +456,23 @@ START_TEST(checksum_mismatch_is_refused)
 	ck_assert_str_eq(detail(MF_EVENT_FAIL, "fx_base"), expect);
 	ck_assert_str_eq(fake_journal(), "");
 	ck_assert_uint_eq(fake_info(ctx, "fx_base").lib_refs, 0);
+
+	/* The next boot takes the manifest from the directory's index: the
+	 * file is refused against the index's checksum all the same. */
+	{
+		unsigned listings, reads;
+
+		mf_context_unref(ctx);
+		ck_assert_int_eq(fake_context_new(&ctx), 0);
+		use_dir(0);
+		mf_moddir_counts(ctx, &listings, &reads);
+		ck_assert_uint_eq(listings, 0);
+		ck_assert_uint_eq(reads, 1);
+		fake_events_clear(&ev);
+		ck_assert_int_eq(fake_load(ctx, "fx_base", &ev), -EIO);
+		ck_assert_str_eq(detail(MF_EVENT_FAIL, "fx_base"), expect);
+		ck_assert_uint_eq(fake_info(ctx, "fx_base").lib_refs, 0);
+	}
 }
 END_TEST
 
