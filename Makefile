@@ -50,7 +50,8 @@ KCONFIG_MCONF ?= kconfig-mconf
 # Loadable modules are a set of files chosen kbuild-style by CONFIG_MODULES
 # (see runtime-y below); without them the image links
 # backend_loadable_none.c, whose stubs say why it cannot load module files.
-RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modcache.c runtime/modfile.c
+RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modentry.c \
+	runtime/modindex.c runtime/modfile.c
 RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
 	$(sort $(wildcard runtime/*.c)))
 # What the native unit tests link: glibc can dlopen.
@@ -68,9 +69,10 @@ GEN := $(T)/manifold-gen
 # Runtime files the generator links: one parser and one checksum for both,
 # and the runtime's core, which `registry` boots over the table it writes to
 # find the boot plan (gen/bootplan.c).  The host tool loads no module files:
-# it links the stubs that say so.  $(sort) drops what both lists name.
+# it links the stubs that say so, and the index format (`index`).  $(sort)
+# drops what both lists name.
 GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
-	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c)
+	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c runtime/modindex.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
 	unit-tests image-tests check-board check-sanitizers check-tree size help FORCE \
@@ -198,8 +200,8 @@ $(O)/obj/main.o: embedded/main.c $(wildcard embedded/*.h runtime/include/manifol
 		-DMF_CONTROL_SOCKET='$(CONFIG_MF_CONTROL_SOCKET)' \
 		-DMF_CANCEL_TIMEOUT_MS=$(CONFIG_MF_CANCEL_TIMEOUT_MS) -DMF_BOARD='"$(BOARD)"' \
 		$(if $(CONFIG_MF_MODULE_DIR),-DMF_MODULE_DIR='$(CONFIG_MF_MODULE_DIR)') \
-		$(if $(CONFIG_MODULES),-DMF_MODULE_CACHE='$(CONFIG_MF_MODULE_CACHE)' \
-			-DMF_VERIFY_CHECKSUMS=$(if $(CONFIG_MF_VERIFY_CHECKSUMS),1,0)) -c -o $@ $<
+		$(if $(CONFIG_MODULES),-DMF_VERIFY_CHECKSUMS=$(if $(CONFIG_MF_VERIFY_CHECKSUMS),1,0)) \
+		-c -o $@ $<
 
 $(O)/obj/board_config.o: embedded/board_config.c boards/$(BOARD)/modules.conf
 	$(quiet) CC $@
@@ -238,9 +240,11 @@ $(O)/manifold: $(IMAGE_OBJS) $(O)/libmanifold.a
 # A module set to m is the object it would be as y, linked into
 # $(O)/modules/<name>.so; its manifest there adds the checksum of that file.
 # Both end up writable by their owner only: the image refuses module files
-# and manifests that group or others may write.
+# and manifests that group or others may write.  Then the directory's index
+# (docs/loadable.md), so that the image reads one file instead of the
+# directory: written last, after every file it describes.
 MODULE_FILES := $(foreach m,$(MODULES_M),$(O)/modules/$(m).so $(O)/modules/$(m).manifest) \
-	$(if $(CONFIG_MODULES),$(O)/modules/.selection)
+	$(if $(CONFIG_MODULES),$(O)/modules/.selection $(O)/modules/modules.index)
 
 $(O)/modules/%.so: $(O)/obj/modules/%.o
 	$(quiet) LDSO $@
@@ -262,6 +266,10 @@ $(O)/modules/.selection: $(O)/modules.mk
 		case " $(MODULES_M) " in *" $$n "*) ;; *) rm -f "$$f";; esac; \
 	done
 	$(Q)touch $@
+
+$(O)/modules/modules.index: $(filter-out %/modules.index,$(MODULE_FILES)) $(GEN)
+	$(quiet) INDEX $@
+	$(Q)$(GEN) index $(@D)
 
 all: $(O)/manifold $(MODULE_FILES)
 	@echo "  IMAGE    $(O)/manifold ($(words $(MODULES_Y)) embedded modules: $(MODULES_Y))"
@@ -480,7 +488,7 @@ STRESS_SECONDS ?= 3
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 6
 FZB := build/fuzz
-FUZZERS := manifest modules_conf extconfig moduleinfo console modcache
+FUZZERS := manifest modules_conf extconfig moduleinfo console modindex
 
 define asan_rule
 $(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
@@ -547,13 +555,13 @@ check-image-asan:
 # build/fuzz/*/crashes/<harness>/: fixed, it joins the seed corpus.
 FUZZ_FLAGS := -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_SRCS_manifest := $(MANIFEST_SRCS) runtime/manifest_image.c
+FUZZ_SRCS_manifest := $(MANIFEST_SRCS)
 FUZZ_SRCS_moduleinfo := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
-FUZZ_SRCS_modcache := $(FUZZ_SRCS_modules_conf)
+FUZZ_SRCS_modindex := $(FUZZ_SRCS_modules_conf)
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)

@@ -26,7 +26,8 @@ HOSTCC ?= gcc
 BENCH_MUSLCC ?= musl-gcc
 Q ?= @
 
-RUNTIME_LOADABLE_SRCS ?= runtime/backend_loadable.c runtime/moddir.c runtime/modcache.c runtime/modfile.c
+RUNTIME_LOADABLE_SRCS ?= runtime/backend_loadable.c runtime/moddir.c runtime/modentry.c \
+	runtime/modindex.c runtime/modfile.c
 RUNTIME_CORE_SRCS ?= $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
 	$(sort $(wildcard runtime/*.c)))
 

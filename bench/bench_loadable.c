@@ -13,17 +13,19 @@
  *   floor         dlopen + dlsym + the load function, for every file.
  *   floor-sum     the same after checking each file's SHA-256 against the
  *                 sum its manifest gives (the sums are read beforehand).
- *   boot          the image's path: a context, mf_moddir_set(), its
- *                 manifest cache (warm), mf_moddir_refresh(), an empty
- *                 configuration (autoload) applied, mf_boot().  The
- *                 loadable backend checks every file's SHA-256 before
- *                 mapping it: "with checksums".
+ *   boot          the image's path: a context, mf_moddir_set(),
+ *                 mf_moddir_refresh() (the directory's index, current:
+ *                 one file read), an empty configuration (autoload)
+ *                 applied, mf_boot().  The loadable backend checks every
+ *                 file's SHA-256 before mapping it: "with checksums".
  *   boot-nosum    the same with MF_MODDIR_NO_CHECKSUM (the image's -K):
  *                 each file is checked with one fstatat() and mapped.
- *   boot-nocache  boot-nosum without the cache: every manifest is opened,
- *                 read and parsed.
- *   warm          write the cache (DIR/../modules.cache) for the above;
- *                 not a measurement.
+ *   boot-listed   boot-nosum without an index (removed first, not timed):
+ *                 the directory is listed, every manifest opened, read
+ *                 and parsed, and the index written, as a first boot after
+ *                 an install that did not run manifold-gen index.
+ *   index         write the index (DIR/modules.index) for the above, as
+ *                 the build does; not a measurement.
  *   deep          mf_load() of the top module with the largest closure,
  *                 after the directory was read (not timed), without
  *                 checksums (MF_MODDIR_NO_CHECKSUM) as its floor.
@@ -32,6 +34,12 @@
  *   refresh       REPS times mf_moddir_refresh() of an unchanged directory
  *                 whose N manifests are in the catalog already; its floor:
  *                 open + read + close of the N manifests, REPS times.
+ *   count-refresh K, count-load K, count-load-nodir K
+ *                 not timed: after the setup, K refreshes of the unchanged
+ *                 directory, or K loads and unloads of an embedded module
+ *                 (with the module directory set, or without one).  Run
+ *                 under strace with K = 0 and K = 1000 (bench/run.sh), the
+ *                 difference is the system calls of K operations.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -44,6 +52,8 @@
 #include <manifold/config.h>
 #include <manifold/manifold.h>
 #include <manifold/moddir.h>
+#include <manifold/module.h>
+#include <manifold/table.h>
 
 #include "bench.h"
 #include "sha256.h"
@@ -164,7 +174,7 @@ static void floor_boot(const struct bench_info *info, const char *dir, bool sums
 		     (double)(t1 - t0), NULL);
 	/* The same floor for the boot that reads every manifest. */
 	if (!sums)
-		bench_result("boot.loadable.nocache", info->n, 'f',
+		bench_result("boot.loadable.listed", info->n, 'f',
 			     (double)(t1 - t0), NULL);
 	for (unsigned i = 0; i < info->n; i++)
 		free(paths[i]);
@@ -174,30 +184,20 @@ static void floor_boot(const struct bench_info *info, const char *dir, bool sums
 
 /* ---- manifold ------------------------------------------------------------ */
 
-/* The cache file of the tree whose module directory is @dir. */
-static char *cache_of(const char *dir)
-{
-	return path_of(dir, "..", "/modules.cache");
-}
-
 static struct mf_context *context_with_dir(const char *dir, unsigned flags,
-					   bool cached, struct tally *t)
+					   struct tally *t)
 {
-	char *cache = cached ? cache_of(dir) : NULL;
 	struct mf_context *ctx;
 	int err = mf_context_new(&ctx);
 
 	if (err == 0)
 		err = mf_moddir_set(ctx, dir, flags);
-	if (err == 0 && cache)
-		err = mf_moddir_set_cache(ctx, cache);
 	if (err == 0) {
 		err = mf_moddir_refresh(ctx, on_event, t);
 		err = err > 0 ? 0 : err;
 	}
 	if (err < 0 || t->failed)
 		bench_die("%s: %s", dir, err < 0 ? strerror(-err) : "refused files");
-	free(cache);
 	return ctx;
 }
 
@@ -213,15 +213,25 @@ static void boot_checked(struct mf_context *ctx, struct mf_config *cfg,
 			  strerror(-err), t->started, info->n, t->failed);
 }
 
-/* boot, boot-nosum, boot-nocache: see the top of this file. */
+/* boot, boot-nosum, boot-listed: see the top of this file. */
 static void manifold_boot(const struct bench_info *info, const char *dir,
 			  struct mf_config *cfg, const char *metric,
-			  unsigned flags, bool cached)
+			  unsigned flags, bool listed)
 {
 	struct tally t = { 0 };
 	unsigned long before = bench_touches;
-	uint64_t t0 = bench_now_ns(), t1;
-	struct mf_context *ctx = context_with_dir(dir, flags, cached, &t);
+	uint64_t t0, t1;
+	struct mf_context *ctx;
+
+	if (listed) {
+		char *index = path_of(dir, "modules", ".index");
+
+		if (unlink(index) < 0)
+			bench_die("%s: %s", index, strerror(errno));
+		free(index);
+	}
+	t0 = bench_now_ns();
+	ctx = context_with_dir(dir, flags, &t);
 
 	boot_checked(ctx, cfg, info, &t);
 	t1 = bench_now_ns();
@@ -231,12 +241,65 @@ static void manifold_boot(const struct bench_info *info, const char *dir,
 	mf_context_unref(ctx);
 }
 
-/* Write the tree's cache, so that the boots measured find it warm. */
-static void warm_cache(const char *dir)
+/* Write the directory's index, so that the boots measured find it. */
+static void write_index(const char *dir)
 {
 	struct tally t = { 0 };
 
-	mf_context_unref(context_with_dir(dir, MF_MODDIR_NO_CHECKSUM, true, &t));
+	mf_context_unref(context_with_dir(dir, MF_MODDIR_NO_CHECKSUM, &t));
+}
+
+/* ---- system calls (counted by strace around this process) ---------------- */
+
+/* One embedded module, as an image's table has it. */
+static const struct manifold_module embedded_desc = {
+	.abi_version = MANIFOLD_ABI_VERSION,
+	.name = "bench_embedded",
+	.build_signature = MANIFOLD_BUILD_SIGNATURE,
+};
+static const struct mf_table_module embedded_mods[] = {
+	{ .name = "bench_embedded", .description = "an embedded module", .checksum = "",
+	  .load_priority = MF_PRIO_DEFAULT, .descriptor = &embedded_desc },
+};
+static const struct mf_table_provider embedded_providers[] = {
+	{ .type = "module", .name = "bench_embedded", .priority = 0, .module = 0 },
+};
+static const struct mf_table embedded_table = {
+	.version = MF_TABLE_VERSION,
+	.modules = embedded_mods,
+	.n_modules = 1,
+	.providers = embedded_providers,
+	.n_providers = 1,
+};
+
+static void count_ops(const char *dir, const char *what, unsigned k)
+{
+	struct tally t = { 0 };
+	struct mf_context *ctx;
+	int err;
+
+	if (strcmp(what, "load-nodir") == 0) {
+		if (mf_context_new(&ctx) < 0)
+			bench_die("out of memory");
+	} else {
+		ctx = context_with_dir(dir, MF_MODDIR_NO_CHECKSUM, &t);
+	}
+	if (mf_catalog_add_table(ctx, &embedded_table) < 0)
+		bench_die("cannot add the embedded table");
+	for (unsigned i = 0; i < k; i++) {
+		if (strcmp(what, "refresh") == 0) {
+			err = mf_moddir_refresh(ctx, on_event, &t);
+		} else {
+			struct mf_request req = { .name = "bench_embedded", .why = "bench" };
+
+			err = mf_load(ctx, &req, 1, 0, on_event, &t);
+			if (err == 0)
+				err = mf_unload(ctx, "bench_embedded", 0, on_event, &t);
+		}
+		if (err != 0 || t.failed)
+			bench_die("%s %u: %s", what, i, strerror(-err));
+	}
+	mf_context_unref(ctx);
 }
 
 static void manifold_deep(const struct bench_info *info, const char *dir,
@@ -244,8 +307,7 @@ static void manifold_deep(const struct bench_info *info, const char *dir,
 {
 	struct tally t = { 0 };
 	/* Without checksums, as the floor: it maps the files unverified. */
-	struct mf_context *ctx = context_with_dir(dir, MF_MODDIR_NO_CHECKSUM,
-						  true, &t);
+	struct mf_context *ctx = context_with_dir(dir, MF_MODDIR_NO_CHECKSUM, &t);
 	struct mf_request req = { .name = info->deep, .why = "bench" };
 	char note[32];
 	uint64_t t0, t1;
@@ -285,7 +347,7 @@ static void manifold_deep(const struct bench_info *info, const char *dir,
 static void refresh(const struct bench_info *info, const char *dir, unsigned reps)
 {
 	struct tally t = { 0 };
-	struct mf_context *ctx = context_with_dir(dir, 0, false, &t);
+	struct mf_context *ctx = context_with_dir(dir, 0, &t);
 	char **paths = calloc(info->n, sizeof(*paths)), name[64], buf[4096];
 
 	if (!paths)
@@ -327,8 +389,9 @@ int main(int argc, char **argv)
 	const char *mode, *dir;
 
 	if (argc != 4 && argc != 5) {
-		fputs("usage: bench_loadable floor|floor-sum|boot|boot-nosum|boot-nocache|warm|deep|"
-		      "deep-floor|refresh INFO DIR [REPS]\n", stderr);
+		fputs("usage: bench_loadable floor|floor-sum|boot|boot-nosum|boot-listed|index|deep|"
+		      "deep-floor|refresh|count-refresh|count-load|count-load-nodir INFO DIR "
+		      "[REPS]\n", stderr);
 		return 2;
 	}
 	mode = argv[1];
@@ -342,15 +405,17 @@ int main(int argc, char **argv)
 	else if (strcmp(mode, "floor-sum") == 0)
 		floor_boot(&info, dir, true);
 	else if (strcmp(mode, "boot") == 0)
-		manifold_boot(&info, dir, cfg, "boot.loadable.sum", 0, true);
+		manifold_boot(&info, dir, cfg, "boot.loadable.sum", 0, false);
 	else if (strcmp(mode, "boot-nosum") == 0)
 		manifold_boot(&info, dir, cfg, "boot.loadable",
-			      MF_MODDIR_NO_CHECKSUM, true);
-	else if (strcmp(mode, "boot-nocache") == 0)
-		manifold_boot(&info, dir, cfg, "boot.loadable.nocache",
 			      MF_MODDIR_NO_CHECKSUM, false);
-	else if (strcmp(mode, "warm") == 0)
-		warm_cache(dir);
+	else if (strcmp(mode, "boot-listed") == 0)
+		manifold_boot(&info, dir, cfg, "boot.loadable.listed",
+			      MF_MODDIR_NO_CHECKSUM, true);
+	else if (strcmp(mode, "index") == 0)
+		write_index(dir);
+	else if (strncmp(mode, "count-", 6) == 0)
+		count_ops(dir, mode + 6, argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0);
 	else if (strcmp(mode, "deep") == 0)
 		manifold_deep(&info, dir, false);
 	else if (strcmp(mode, "deep-floor") == 0)

@@ -44,7 +44,7 @@ static const struct metric {
 	{ "boot.embedded.rec", "  the floor, a 64-byte record a module", NS, 0, true, false, false },
 	{ "index.first", "  then the first lookup (builds indexes)", NS, 0, true, false, false },
 	{ "boot.loadable", "loadable boot, no checksums", NS, 1.15, true, false, false },
-	{ "boot.loadable.nocache", "  the same, manifests read (no cache)", NS, 0, true, false, false },
+	{ "boot.loadable.listed", "  the same, no index: directory listed", NS, 0, true, false, false },
 	{ "boot.loadable.sum", "loadable boot, checksums", NS, 0, true, false, false },
 	{ "load.deep", "load 1 module, deep closure (embedded)", NS, 0, true, true, false },
 	{ "load.deep.loadable", "load 1 module, deep closure (loadable)", NS, 0, true, true, false },

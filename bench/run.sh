@@ -13,6 +13,7 @@ R=$B/results.txt
 say() { printf '  %-8s %s\n' BENCH "$*" >&2; }
 
 : >"$R"
+: >"$B/syscalls.txt"
 for n in $BENCH_SIZES; do
 	d=$B/s$BENCH_SEED/n$n
 	say "N=$n: manifold-gen ($BENCH_RUNS runs)"
@@ -20,17 +21,24 @@ for n in $BENCH_SIZES; do
 	say "N=$n: embedded image ($BENCH_REPS runs)"
 	"$d/bench_embedded" "$d/info" "$BENCH_REPS" >>"$R"
 	say "N=$n: module files ($BENCH_RUNS processes per figure)"
-	# The manifest cache the boots find warm, as a device's second boot.
-	"$B/bench_loadable" warm "$d/info" "$d/mods"
+	# The directory's index, as the build writes it.
+	"$B/bench_loadable" index "$d/info" "$d/mods"
 	i=0
 	while [ $i -lt "$BENCH_RUNS" ]; do
 		# Floors and manifold interleaved: a slow spell hits both.
-		for mode in floor boot-nosum boot-nocache floor-sum boot deep-floor deep; do
+		for mode in floor boot-nosum boot-listed floor-sum boot deep-floor deep; do
 			"$B/bench_loadable" $mode "$d/info" "$d/mods" >>"$R"
 		done
 		i=$((i + 1))
 	done
 	"$B/bench_loadable" refresh "$d/info" "$d/mods" "$BENCH_REPS" >>"$R"
+	if command -v strace >/dev/null 2>&1; then
+		say "N=$n: system calls (strace)"
+		for op in refresh load load-nodir; do
+			sh bench/syscalls.sh "$B/bench_loadable" "$op" "$d/info" "$d/mods" "$n" \
+				>>"$B/syscalls.txt"
+		done
+	fi
 	say "N=$n: memory"
 	"$d/bench_mem" "$d/info" "$d/mods" >>"$R"
 	# text + data + bss of the compiled tables, as the image links them.
@@ -48,3 +56,7 @@ tree=$(git describe --always --dirty 2>/dev/null || echo 'not a git tree')
 	"command: make bench BENCH_SIZES=\"$BENCH_SIZES\" BENCH_SEED=$BENCH_SEED BENCH_REPS=$BENCH_REPS BENCH_RUNS=$BENCH_RUNS (tree $tree)" \
 	"floors: the same work without manifold, measured in the same run; each figure is the minimum of its runs (2 threads: the median)" |
 	tee "$B/table.txt"
+if [ -s "$B/syscalls.txt" ]; then
+	{ echo; echo "system calls per operation (strace -f -c: 1000 operations less none, / 1000)"
+	  cat "$B/syscalls.txt"; } | tee -a "$B/table.txt"
+fi

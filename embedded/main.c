@@ -38,9 +38,6 @@ extern const char mf_board_modules_conf[];
 #ifndef MF_MODULE_DIR
 #define MF_MODULE_DIR "/usr/lib/manifold/modules"
 #endif
-#ifndef MF_MODULE_CACHE
-#define MF_MODULE_CACHE ""
-#endif
 #ifndef MF_VERIFY_CHECKSUMS
 #define MF_VERIFY_CHECKSUMS 1
 #endif
@@ -53,7 +50,7 @@ extern const char mf_board_modules_conf[];
 static void usage(FILE *fp, const char *argv0)
 {
 	fprintf(fp,
-		"usage: %s [-h] [-q] [-N] [-C DIR] [-M DIR] [-P] [-K] [-c PATH] [-S PATH]\n"
+		"usage: %s [-h] [-q] [-N] [-C DIR] [-M DIR] [-P] [-K] [-S PATH]\n"
 		"          [-u UID]...\n"
 		"       %s [-S PATH] -r | -x COMMAND\n"
 		"  Boot the modules of this image as modules.conf says, then read\n"
@@ -68,8 +65,6 @@ static void usage(FILE *fp, const char *argv0)
 		"          by default)\n"
 		"  -K      map module files without verifying their SHA-256 (for a\n"
 		"          module directory on a verified file system)%s\n"
-		"  -c PATH keep a cache of the module directory's manifests in PATH\n"
-		"          ('' for none; default '" MF_MODULE_CACHE "')\n"
 		"  -S PATH the control socket (default " MF_CONTROL_SOCKET "; '' for none)\n"
 		"  -u UID  let UID use the control socket too (root and the image's\n"
 		"          own uid always may); repeatable\n"
@@ -172,31 +167,41 @@ static int boot(struct mf_context *ctx, const struct mf_config *cfg, bool quiet)
  * that modules.conf and autoload see its modules.  An image without
  * CONFIG_MODULES has none, and says so when asked for one.
  */
+/*
+ * The boot's report of the module directory, with this image's hint where
+ * the library refused a file or the directory for its owner or mode: the
+ * library knows the check, only the image knows its flag.
+ */
+static void print_moddir_event(void *out_pair, const struct mf_event *ev)
+{
+	struct mf_event hinted = *ev;
+	char detail[2048];
+
+	if (ev->kind == MF_EVENT_FAIL &&
+	    (strstr(ev->detail, "writable by group or others") ||
+	     strstr(ev->detail, "neither root nor this image's user"))) {
+		snprintf(detail, sizeof(detail), "%s (-P turns this check off)",
+			 ev->detail);
+		hinted.detail = detail;
+	}
+	mf_console_print_event(out_pair, &hinted);
+}
+
 static void setup_moddir(struct mf_context *ctx, const char *dir,
-			 unsigned flags, const char *cache, bool quiet)
+			 unsigned flags, bool quiet)
 {
 	struct mf_console_out o = stdout_out(ctx);
 	int err = mf_moddir_set(ctx, dir ? dir : MF_MODULE_DIR, flags);
 
 	if (err == -EOPNOTSUPP) {
-		if (dir || flags || cache)
+		if (dir || flags)
 			fprintf(stderr, "manifold: %s: %s\n",
-				dir ? "-M" : cache ? "-c" : flags & MF_MODDIR_NO_CHECKSUM ?
+				dir ? "-M" : flags & MF_MODDIR_NO_CHECKSUM ?
 				"-K" : "-P", MF_MODDIR_UNSUPPORTED);
 		return;
 	}
-	if (!cache)
-		cache = MF_MODULE_CACHE;
-	if (err == 0 && cache[0]) {
-		err = mf_moddir_set_cache(ctx, cache);
-		/* Without its cache the directory is read file by file. */
-		if (err < 0)
-			fprintf(stderr, "manifold: module cache %s: %s\n", cache,
-				strerror(-err));
-		err = 0;
-	}
 	if (err == 0)
-		err = mf_moddir_refresh(ctx, quiet ? discard_event : mf_console_print_event,
+		err = mf_moddir_refresh(ctx, quiet ? discard_event : print_moddir_event,
 					quiet ? NULL : &o);
 	/* The embedded modules boot anyway: a broken directory costs only
 	 * its own modules. */
@@ -393,7 +398,7 @@ static int start_control(struct mf_context *ctx, const char *path, bool fatal,
 int main(int argc, char **argv)
 {
 	struct mf_console_out o;
-	const char *config_dir = NULL, *module_dir = NULL, *module_cache = NULL;
+	const char *config_dir = NULL, *module_dir = NULL;
 	const char *socket_path = MF_CONTROL_SOCKET, *command = NULL;
 	unsigned moddir_flags = MF_VERIFY_CHECKSUMS ? 0 : MF_MODDIR_NO_CHECKSUM;
 	struct mf_config *cfg = NULL;
@@ -405,7 +410,7 @@ int main(int argc, char **argv)
 	sigset_t stop_signals;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "hqNC:M:PKc:S:u:rx:")) != -1) {
+	while ((opt = getopt(argc, argv, "hqNC:M:PKS:u:rx:")) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout, argv[0]);
@@ -424,9 +429,6 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			moddir_flags |= MF_MODDIR_NO_CHECKSUM;
-			break;
-		case 'c':
-			module_cache = optarg;
 			break;
 		case 'S':
 			socket_path = optarg;
@@ -489,7 +491,7 @@ int main(int argc, char **argv)
 	mf_context_set_cancel_timeout(ctx, MF_CANCEL_TIMEOUT_MS);
 	err = mf_catalog_add_table(ctx, &manifold_registry);
 	if (err == 0)
-		setup_moddir(ctx, module_dir, moddir_flags, module_cache, quiet);
+		setup_moddir(ctx, module_dir, moddir_flags, quiet);
 	if (err == 0)
 		err = boot(ctx, cfg, quiet);
 	mf_config_free(cfg);

@@ -17,6 +17,7 @@ int gen_registry_main(int argc, char **argv); /* gen/registry.c */
 int gen_kconfig_main(int argc, char **argv);  /* gen/kconfig.c  */
 int gen_check_main(int argc, char **argv);    /* gen/check.c    */
 int gen_checksum_main(int argc, char **argv); /* gen/checksum.c */
+int gen_index_main(int argc, char **argv);    /* gen/index.c    */
 
 /*
  * A set of manifests read from files (gen/manifest_set.c): sorted by module

@@ -20,6 +20,7 @@ static const struct {
 	{"check", gen_check_main, "check a set of manifests"},
 	{"checksum", gen_checksum_main,
 	 "manifest + linked module file -> manifest with its checksum"},
+	{"index", gen_index_main, "module directory -> its index (modules.index)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

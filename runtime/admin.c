@@ -398,14 +398,14 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	struct mf_module **known = NULL;
 	struct boot_req *br = NULL;
 	char *autoload_why = NULL;
-	unsigned flags = MF_OP_NO_RESCAN;
+	unsigned flags = 0;
 	bool shared = false;
 	size_t cap, n = 0, n_explicit;
 	int err = 0;
 
-	/* Autoload sees the directory's modules: read it first, unless it
-	 * was read already (once a boot).  Then the catalog is counted. */
-	mf_moddir_before_boot(ctx, ev, data);
+	/* Autoload sees the catalog as the layers above bring it up to
+	 * date (a module directory that changed).  Then it is counted. */
+	mf_hooks_before_lookup(ctx, ev, data);
 	mf_lock(ctx);
 	cap = cfg->n_require + cfg->n_load + ctx->n_modules + 1;
 	br = mf_calloc(cap, sizeof(*br));

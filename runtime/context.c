@@ -96,7 +96,6 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_context_stop_all(ctx);
 	mf_registry_free(ctx);
 	mf_catalog_free(ctx);
-	mf_moddir_free(ctx);
 	mf_admin_free(ctx);
 	mf_hooks_release(ctx);
 	/* After everything whose blocks may be in it. */

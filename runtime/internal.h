@@ -191,7 +191,6 @@ struct mf_context {
 	struct mf_hash apis;	 /* "type=name" -> struct mf_apikey */
 	struct mf_hash neverload; /* name -> "modules.conf:7" (char *) */
 	struct mf_hash admin_uses; /* user name -> struct mf_admin_uses */
-	struct mf_moddir *moddir;  /* moddir.c; NULL without a module directory */
 	/* the layers' hooks (hooks.h), in registration order */
 	struct mf_hook_set *hooks;
 	size_t n_hooks;
@@ -267,9 +266,6 @@ int mf_plan_add(struct mf_plan *plan, struct mf_module *mod);
 /* Order plan->list: dependencies (and running canuse) first, then load_priority, then name. */
 int mf_plan_sort(struct mf_plan *plan);
 
-/* mf_load() flag of the runtime's own: the caller has just read the module
- * directory (mf_boot()), do not read it again. */
-#define MF_OP_NO_RESCAN (1u << 31)
 /* mf_load() flag of mf_boot(): the requests are the catalog's modules in
  * catalog order, and ctx->first_table's boot plan applies (bootplan.c). */
 #define MF_OP_BOOT_PLAN (1u << 30)
@@ -331,22 +327,5 @@ void mf_registry_free(struct mf_context *ctx);
 
 /* backend_embedded.c */
 extern const struct mf_backend_ops mf_embedded_backend;
-
-/* moddir.c, or backend_loadable_none.c in an image without CONFIG_MODULES */
-/* mf_load() is about to look modules up: read the module directory again. */
-void mf_moddir_before_load(struct mf_context *ctx, mf_event_fn ev, void *data);
-/*
- * mf_boot() is about to gather what to start: read the directory unless it
- * was read already.  The image reads it just before booting (to show what
- * it found); a second read at once would cost a fstatat() per manifest.
- */
-void mf_moddir_before_boot(struct mf_context *ctx, mf_event_fn ev, void *data);
-void mf_moddir_free(struct mf_context *ctx);
-/*
- * How often the directory's names were read from the directory itself
- * (readdir()) rather than known: a refresh of a directory as it was when
- * last read whole does not list it.  For tests.
- */
-unsigned mf_moddir_listings(struct mf_context *ctx);
 
 #endif

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <manifold/moddir.h>
 
 #include "internal.h"
 
@@ -941,8 +940,8 @@ static int lookup_request(struct mf_context *ctx, struct mf_request *req,
 		/* Says where else it was looked for (the module directory), or
 		 * that an image without loadable modules has no elsewhere. */
 		emit_named(ctx, MF_EVENT_FAIL, req->name, NULL,
-			   mf_moddir_no_such_module(ctx) ?
-				   mf_moddir_no_such_module(ctx) : "no such module");
+			   mf_hooks_not_found(ctx) ?
+				   mf_hooks_not_found(ctx) : "no such module");
 	return err;
 }
 
@@ -1001,8 +1000,7 @@ int mf_load_known(struct mf_context *ctx, struct mf_request *reqs,
 	found = mods + n;
 	/* Modules installed since the last look become loadable, removed
 	 * ones stop being so. */
-	if (!(flags & MF_OP_NO_RESCAN))
-		mf_moddir_before_load(ctx, ev, data);
+	mf_hooks_before_lookup(ctx, ev, data);
 	mf_lock(ctx);
 	op_enter(ctx, &scope, ev, data);
 	ctx->op_gen++;

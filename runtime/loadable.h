@@ -2,8 +2,9 @@
 /*
  * Loadable modules inside the runtime: the checks every file of the module
  * directory passes (modfile.c) and the backend that maps module files
- * (backend_loadable.c).  moddir.c puts both together.  None of this is
- * linked into an image built without CONFIG_MODULES.
+ * (backend_loadable.c).  moddir.c puts both together, with the directory's
+ * index (modindex.h).  None of this is linked into an image built without
+ * CONFIG_MODULES.
  */
 #ifndef MANIFOLD_LOADABLE_H
 #define MANIFOLD_LOADABLE_H
@@ -15,6 +16,10 @@
 #include <manifold/moddir.h>
 
 #include "sha256.h"
+
+struct mf_backend_ops;
+struct mf_manifest;
+struct mf_slab;
 
 /* ---- modfile.c ------------------------------------------------------------ */
 
@@ -57,7 +62,7 @@ int mf_modfile_judge(const char *path, const struct stat *st, unsigned flags,
  * fstatat(@dirfd, @name, AT_SYMLINK_NOFOLLOW) into *st, then
  * mf_modfile_judge(): the checks without opening the file, for a file that
  * is not read here (a module file mapped without a checksum, a manifest
- * served from the cache).  st->st_mode is 0 when fstatat failed.
+ * served from elsewhere).  st->st_mode is 0 when fstatat failed.
  */
 int mf_modfile_statat(int dirfd, const char *name, const char *path,
 		      unsigned flags, struct stat *st, char *err, size_t errlen);
@@ -86,5 +91,15 @@ int mf_loadable_new(struct mf_slab *slab, const char *dir,
  * copied). */
 int mf_loadable_set_checksum(struct mf_loadable *ld, const char *checksum);
 const char *mf_loadable_checksum(const struct mf_loadable *ld);
+
+/* ---- moddir.c ------------------------------------------------------------- */
+
+/*
+ * How often the context's module directory was listed (readdir()) and its
+ * index read since mf_moddir_set(): a load of an unchanged directory does
+ * neither.  For tests.
+ */
+void mf_moddir_counts(struct mf_context *ctx, unsigned *listings,
+		      unsigned *index_reads);
 
 #endif

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How a parsed manifest is laid out in memory: manifest.c builds it,
- * manifest_image.c copies it to and from the module cache.  Private to
- * those two files.
+ * How a parsed manifest is laid out in memory: manifest.c builds it.
+ * Private to that file.
  */
 #ifndef MANIFOLD_MANIFEST_BLOCK_H
 #define MANIFOLD_MANIFEST_BLOCK_H

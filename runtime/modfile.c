@@ -6,13 +6,13 @@
  * module file is code the image will run with its own privileges, and a
  * manifest decides which file that is, so a file that someone else can
  * change is as good as theirs.  The administrator may turn the permission
- * check off (MF_MODDIR_NO_PERM_CHECK, the image's -P), never the others.
+ * check off (MF_MODDIR_NO_PERM_CHECK), never the others.
  *
  * The checks are made on the descriptor that is then read, not only on the
  * path, so a file swapped between the check and the read is caught.  The
  * module directory names its manifests from the directory it holds open
- * (mf_modfile_openat()), so that what it checks, reads and later compares
- * (moddir.c) is one and the same file.
+ * (mf_modfile_openat()), so that what it checks and reads is one and the
+ * same file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,13 +42,12 @@ int mf_modfile_judge(const char *path, const struct stat *st, unsigned flags,
 	 * only root and the image's own user may own what the image runs. */
 	if (st->st_uid != 0 && st->st_uid != geteuid() && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
 		snprintf(err, errlen, "%s: owned by uid %u, neither root nor this "
-			 "image's user (uid %u); refused (the image's -P turns this "
-			 "check off)", path, (unsigned)st->st_uid, (unsigned)geteuid());
+			 "image's user (uid %u); refused", path, (unsigned)st->st_uid, (unsigned)geteuid());
 		return -EPERM;
 	}
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(flags & MF_MODDIR_NO_PERM_CHECK)) {
 		snprintf(err, errlen, "%s: writable by group or others (mode %04o); "
-			 "refused (the image's -P turns this check off)",
+			 "refused",
 			 path, (unsigned)(st->st_mode & 07777));
 		return -EPERM;
 	}

@@ -3,8 +3,8 @@
  * Fault injection: every allocation of an operation fails in turn.
  *
  * For each operation (load, dry-run load, unload, forced unload, a console
- * command, refresh of the module directory, with and without a cache of its
- * manifests, applying a configuration and booting from it, booting an
+ * command, refresh of the module directory, listed and from its index,
+ * applying a configuration and booting from it, booting an
  * image's registry table by its generated plan, and the first lookups that
  * index a catalog such a boot left unindexed) the walk runs it on a fresh
  * context with the 1st allocation failing (runtime/alloc.h's hook), then
@@ -50,8 +50,7 @@
 /* Only to see whether the catalog is indexed yet (ctx->index_deferred):
  * nothing public says it, and looking it up would build it. */
 #include "internal.h"
-#include "manifest_image.h"
-#include "modcache.h"
+#include "loadable.h"
 
 /*
  * top uses a, b, c; a and d use shared; b uses the function a provides; c
@@ -1033,18 +1032,16 @@ static void moddir_cleanup(void)
 }
 
 /*
- * Files the directory was given some time ago.  moddir.c remembers what a
- * file was when it read it, and reads it again only when it changed; but it
- * does not trust files changed within the last two seconds (a change within
- * one tick of the file system's clock may keep the file's times), so these
- * are written once and then left alone for longer than that.
+ * Files the directory was given: two modules, and four files refused (a
+ * name that is no module name, a manifest of another module, a name the
+ * image has built in, a manifest others may write).
  */
-static const char *const settled_files[] = {
+static const char *const dir_files[] = {
 	"la.manifest", "lb.manifest", "Bad.manifest", "other.manifest",
 	"solo.manifest", "open.manifest",
 };
 
-static void write_settled_files(void)
+static void write_dir_files(void)
 {
 	char pattern[] = "/tmp/mf-faults-XXXXXX", path[256];
 
@@ -1055,159 +1052,30 @@ static void write_settled_files(void)
 	write_file("Bad.manifest", "[module]\nname=bad\n");
 	write_file("other.manifest", "[module]\nname=someone\n");
 	write_file("solo.manifest", "[module]\nname=solo\n");
-	/* Refused for its mode: remembered as refused. */
+	/* Refused for its mode. */
 	write_file("open.manifest", "[module]\nname=open\n");
 	snprintf(path, sizeof(path), "%s/open.manifest", moddir);
 	ck_assert_int_eq(chmod(path, 0664), 0);
-	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
 }
 
-static void settled_cleanup(void)
+static void dir_files_cleanup(void)
 {
-	for (size_t i = 0; i < sizeof(settled_files) / sizeof(settled_files[0]); i++)
-		remove_file(settled_files[i]);
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(dir_files) / sizeof(dir_files[0]); i++)
+		remove_file(dir_files[i]);
+	snprintf(path, sizeof(path), "%s/modules.index", moddir);
+	unlink(path);
 	rmdir(moddir);
 	moddir[0] = '\0';
 }
 
 /* A context that has not read the directory yet: the walk's refresh reads
  * every file, and the files it could not read it must read next time. */
-static void setup_settled(struct mf_context **ctx)
+static void setup_dir_files(struct mf_context **ctx)
 {
 	*ctx = fresh();
 	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
-}
-
-/*
- * A boot with a warm cache (mf_moddir_set_cache()): settled files, and a
- * cache that stands for la, lb and solo, holds the text of other (refused
- * for what it says), a copy of open (refused for its mode, which the copy
- * cannot change), a record of stale that its file no longer matches, one of
- * a file that is gone, and none of new.  The refresh walked reads the cache,
- * takes what it can from it, reads the rest and writes the cache again.
- */
-static const char *const cached_files[] = {
-	"la.manifest", "lb.manifest", "Bad.manifest", "other.manifest", "solo.manifest",
-	"open.manifest", "stale.manifest", "new.manifest",
-};
-static char cache_path[128];
-static struct text warm; /* the cache as each run starts from it */
-
-/*
- * A record of DIR/<name>.manifest as the cache writes it (runtime/modcache.c),
- * its times moved by @bump seconds; a made-up identity when there is no file.
- * With the image of what @text parses into when @image (the copy a boot
- * takes instead of parsing), else without (the text is parsed).
- */
-static void add_record(struct text *t, const char *name, const char *text, long bump,
-		       bool image)
-{
-	char path[256], why[MF_ERR_MAX];
-	struct stat st = { .st_dev = 1, .st_ino = 1, .st_mode = S_IFREG | 0644 };
-	struct mf_manifest *m = NULL;
-	void *img = NULL;
-	size_t ilen = 0;
-
-	if (image) {
-		ck_assert_int_eq(mf_manifest_parse(name, text, strlen(text), &m, why,
-						   sizeof(why)), 0);
-		img = mf_manifest_image_new(m, &ilen);
-		ck_assert_ptr_nonnull(img);
-		mf_manifest_free(m);
-	}
-	snprintf(path, sizeof(path), "%s/%s.manifest", moddir, name);
-	if (lstat(path, &st) < 0)
-		st.st_size = (off_t)strlen(text);
-	add(t, "%s %ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju %zu %ju\n%s\n", name,
-	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
-	    (intmax_t)st.st_mtim.tv_sec + bump, st.st_mtim.tv_nsec,
-	    (intmax_t)st.st_ctim.tv_sec + bump, st.st_ctim.tv_nsec,
-	    (uintmax_t)st.st_mode, (uintmax_t)st.st_uid, ilen,
-	    (uintmax_t)(img ? mf_manifest_image_sum(img, ilen) : 0), text);
-	if (t->len + ilen + 2 > t->cap) {
-		t->cap = (t->len + ilen + 2) * 2;
-		t->buf = realloc(t->buf, t->cap);
-		ck_assert_ptr_nonnull(t->buf);
-	}
-	if (ilen)
-		memcpy(t->buf + t->len, img, ilen);
-	t->len += ilen;
-	add(t, "\n");
-	mf_free(img);
-}
-
-/*
- * A new moddir with la (providing lsvc) and lb (using it), its cache file
- * @cache_name inside it or, when that starts with '.', beside it.
- */
-static void new_cache_dir(const char *cache_name)
-{
-	char pattern[] = "/tmp/mf-faults-XXXXXX";
-
-	ck_assert_ptr_nonnull(mkdtemp(pattern));
-	snprintf(moddir, sizeof(moddir), "%s", pattern);
-	snprintf(cache_path, sizeof(cache_path), "%s%s%s", moddir,
-		 cache_name[0] == '.' ? "" : "/", cache_name);
-	write_file("la.manifest", "[module]\nname=la\n[provides]\nservice=lsvc\n");
-	write_file("lb.manifest", "[module]\nname=lb\n[uses]\nservice=lsvc\n");
-}
-
-static void write_cached_files(void)
-{
-	char path[256];
-
-	new_cache_dir("modules.cache");
-	write_file("Bad.manifest", "[module]\nname=bad\n");
-	write_file("other.manifest", "[module]\nname=someone\n");
-	write_file("solo.manifest", "[module]\nname=solo\n");
-	write_file("open.manifest", "[module]\nname=open\n");
-	snprintf(path, sizeof(path), "%s/open.manifest", moddir);
-	ck_assert_int_eq(chmod(path, 0664), 0);
-	write_file("stale.manifest", "[module]\nname=stale\n");
-	write_file("new.manifest", "[module]\nname=new\n");
-	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
-
-	free(warm.buf);
-	warm = (struct text){ 0 };
-	add(&warm, "manifold-modcache 3 %ju\n7 %zu %s\n-\n",
-	    (uintmax_t)mf_manifest_image_layout(), strlen(moddir), moddir);
-	add_record(&warm, "gone", "[module]\nname=gone\n", 0, true);
-	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0, true);
-	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0, false);
-	add_record(&warm, "open", "[module]\nname=open\n", 0, true);
-	add_record(&warm, "other", "[module]\nname=someone\n", 0, false);
-	add_record(&warm, "solo", "[module]\nname=solo\n", 0, true);
-	add_record(&warm, "stale", "[module]\nname=stale\n", -1, true);
-}
-
-static void setup_cached(struct mf_context **ctx)
-{
-	FILE *fp = fopen(cache_path, "w");
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(warm.buf, 1, warm.len, fp), warm.len);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(cache_path, 0644), 0);
-	*ctx = fresh();
-	ck_assert_int_eq(mf_moddir_set(*ctx, moddir, 0), 0);
-	ck_assert_int_eq(mf_moddir_set_cache(*ctx, cache_path), 0);
-}
-
-/* The @n files of moddir, it and the cache gone. */
-static void cache_dir_cleanup(const char *const *files, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		remove_file(files[i]);
-	unlink(cache_path);
-	rmdir(moddir);
-	moddir[0] = '\0';
-	free(warm.buf);
-	warm = (struct text){ 0 };
-}
-
-static void cached_cleanup(void)
-{
-	cache_dir_cleanup(cached_files, sizeof(cached_files) / sizeof(cached_files[0]));
 }
 
 /* ---- module files ---------------------------------------------------------- */
@@ -1415,137 +1283,63 @@ static void assert_quiet_refresh(struct mf_context *ctx)
 
 /*
  * A file not read for lack of memory is not taken as read: each failure
- * point of a first refresh of settled files, and the refresh after it adds
- * what the failed one did not.  And a directory that did not change costs a
- * refresh no allocation at all: nothing of it is read again.
+ * point of a first refresh (which lists the directory and writes its
+ * index), and the refresh after it adds what the failed one did not.  And a
+ * directory that did not change costs a refresh no allocation at all.
  */
-START_TEST(refresh_settled)
+START_TEST(refresh_listed)
 {
 	static struct fake_events ev;
 	struct mf_context *ctx;
+	char path[256];
 
 	if (!refresh_walks_apply())
 		return;
-	write_settled_files();
-	walk(&(struct scenario){ .name = "refresh (settled files)", .setup = setup_settled,
+	write_dir_files();
+	walk(&(struct scenario){ .name = "refresh (directory listed)", .setup = setup_dir_files,
 				 .op = op_refresh, .stepwise = true });
 
-	setup_settled(&ctx);
+	snprintf(path, sizeof(path), "%s/modules.index", moddir);
+	unlink(path);
+	setup_dir_files(&ctx);
 	fake_events_clear(&ev);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2); /* la, lb */
 	ck_assert_uint_eq(ev.count, 4); /* refused: Bad, open, other, solo */
 	assert_quiet_refresh(ctx);
 	release(ctx);
-	settled_cleanup();
+	dir_files_cleanup();
 }
 END_TEST
 
 /*
- * Out of memory while the cache is read, served from, or written, a boot
- * reads the files instead (or leaves the cache as it was) and ends as a
- * clean one; each other failure point is one file's, as without a cache.
- * Then what a warm cache is for: a boot that finds everything as the cache
- * says reads nothing and writes nothing, and a refresh of an unchanged
- * directory allocates nothing.
+ * A boot from the directory's index: out of memory anywhere in reading it,
+ * the boot says -ENOMEM or ends as a clean one, and the refresh after it
+ * finishes the job.  A boot that finds the index current lists nothing.
  */
-START_TEST(refresh_cached)
+START_TEST(refresh_indexed)
 {
-	static struct fake_events ev;
 	struct mf_context *ctx;
-	unsigned long count;
-	char *text;
-	FILE *fp;
-	long len;
-	int r;
+	unsigned listings, reads;
 
 	if (!refresh_walks_apply())
 		return;
-	write_cached_files();
-	walk(&(struct scenario){ .name = "refresh (warm cache)", .setup = setup_cached,
+	write_dir_files();
+	/* The index, written by a first boot. */
+	setup_dir_files(&ctx);
+	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 2);
+	release(ctx);
+	walk(&(struct scenario){ .name = "refresh (from the index)", .setup = setup_dir_files,
 				 .op = op_refresh, .stepwise = true });
 
-	setup_cached(&ctx);
-	fake_events_clear(&ev);
-	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 4); /* la lb new stale */
-	ck_assert_str_eq(ev.seq, "fail:Bad fail:open fail:other fail:solo");
-	release(ctx);
-	/* Written again: new and stale as they are, gone gone. */
-	fp = fopen(cache_path, "r");
-	ck_assert_ptr_nonnull(fp);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = calloc(1, (size_t)len + 1);
-	ck_assert_uint_eq(fread(text, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	/* Searched with its images' NUL bytes read as '@'. */
-	{
-		char *flat = malloc((size_t)len + 1);
-
-		ck_assert_ptr_nonnull(flat);
-		for (long i = 0; i <= len; i++)
-			flat[i] = i < len && text[i] == '\0' ? '@' : text[i];
-		ck_assert_msg(strstr(flat, "\nnew ") && strstr(flat, "\nstale ") &&
-			      !strstr(flat, "\ngone ") && strstr(flat, "\nla "), "%s", flat);
-		free(flat);
-	}
-	free(warm.buf);
-	warm = (struct text){ .buf = text, .len = (size_t)len, .cap = (size_t)len + 1 };
-
-	/* The next boot: the cache as written, all of it served. */
-	setup_cached(&ctx);
-	mf_alloc_fail_nth(ULONG_MAX);
-	r = mf_moddir_refresh(ctx, NULL, NULL);
-	count = mf_alloc_count();
-	mf_alloc_fail_nth(0);
-	ck_assert_int_eq(r, 4);
-	assert_quiet_refresh(ctx);
-	release(ctx);
-	printf("faults: %-40s %3lu allocations (4 modules, 4 refused)\n",
-	       "boot from a warm cache", count);
-	cached_cleanup();
-}
-END_TEST
-
-/*
- * A cache that vouches for the directory as it is (its listing line): the
- * boot takes the records' names and does not list the directory.  Out of
- * memory anywhere in it, the boot ends as a clean one or says -ENOMEM, and
- * the refresh after it (which lists) finishes the job.
- */
-START_TEST(refresh_vouched)
-{
-	static const char *const files[] = { "la.manifest", "lb.manifest", "solo.manifest" };
-	struct mf_context *ctx;
-	struct stat st;
-
-	if (!refresh_walks_apply())
-		return;
-	/* The cache beside the directory: writing it would change it. */
-	new_cache_dir(".cache");
-	write_file("solo.manifest", "[module]\nname=solo\n");
-	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
-	ck_assert_int_eq(lstat(moddir, &st), 0);
-	free(warm.buf);
-	warm = (struct text){ 0 };
-	add(&warm, "manifold-modcache 3 %ju\n3 %zu %s\n%ju %ju %jd %jd.%09ld %jd.%09ld %jo %ju\n",
-	    (uintmax_t)mf_manifest_image_layout(), strlen(moddir), moddir,
-	    (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
-	    (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec,
-	    st.st_ctim.tv_nsec, (uintmax_t)st.st_mode, (uintmax_t)st.st_uid);
-	add_record(&warm, "la", "[module]\nname=la\n[provides]\nservice=lsvc\n", 0, true);
-	add_record(&warm, "lb", "[module]\nname=lb\n[uses]\nservice=lsvc\n", 0, false);
-	add_record(&warm, "solo", "[module]\nname=solo\n", 0, true);
-	walk(&(struct scenario){ .name = "refresh (cache vouching for the names)",
-				 .setup = setup_cached, .op = op_refresh, .stepwise = true });
-
-	setup_cached(&ctx);
+	setup_dir_files(&ctx);
 	/* la and lb; solo is a name the image has built in: refused. */
 	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 2);
-	ck_assert_uint_eq(mf_moddir_listings(ctx), 0);
+	mf_moddir_counts(ctx, &listings, &reads);
+	ck_assert_uint_eq(listings, 0);
+	ck_assert_uint_eq(reads, 1);
 	assert_quiet_refresh(ctx);
 	release(ctx);
-	cache_dir_cleanup(files, sizeof(files) / sizeof(files[0]));
+	dir_files_cleanup();
 }
 END_TEST
 
@@ -1907,9 +1701,8 @@ Suite *make_faults_suite(void)
 	add_case(s, "stop_all", stop_all);
 	add_case(s, "console", console_commands);
 	add_case(s, "refresh", refresh);
-	add_case(s, "refresh_settled", refresh_settled);
-	add_case(s, "refresh_cached", refresh_cached);
-	add_case(s, "refresh_vouched", refresh_vouched);
+	add_case(s, "refresh_listed", refresh_listed);
+	add_case(s, "refresh_indexed", refresh_indexed);
 	add_case(s, "load_files", load_files);
 	add_case(s, "catalog_add", catalog_add);
 	add_case(s, "config_apply", config_apply);

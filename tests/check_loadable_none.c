@@ -35,6 +35,8 @@ START_TEST(missing_module_says_why)
 
 	ck_assert_int_eq(fake_context_new(&ctx), 0);
 	ck_assert_int_eq(fake_add(ctx, "[module]\nname=a\n", NULL), 0);
+	/* Asked for a module directory, as the image always asks. */
+	ck_assert_int_eq(mf_moddir_set(ctx, "/tmp", 0), -EOPNOTSUPP);
 	ck_assert_int_eq(fake_load(ctx, "a func_uri", &ev), -ENOENT);
 	ck_assert_ptr_nonnull(fake_events_detail(&ev, MF_EVENT_FAIL, "func_uri", buf, sizeof(buf)));
 	ck_assert_str_eq(buf, "no such module (this image was built without "

@@ -11,13 +11,13 @@
  *  - a manifest or module file owned by a user other than root and the
  *    image's own is refused, as a group-writable one is, and so is a
  *    module directory that others could change; a manifest read before
- *    and since given away or made group-writable too, although a refresh
- *    does not read again what did not change;
- *  - the module cache (mf_moddir_set_cache()) lifts none of that: a copy
- *    of a manifest is refused for its file's mode and owner as the file
- *    is, even when it was taken with -P; a cache file that is writable by
- *    group or others, another user's, or a symbolic link is not believed;
- *    a cache with a record named like a path is not believed at all.
+ *    and since given away or made group-writable too, once the directory
+ *    is read again;
+ *  - the directory's index (modules.index) lifts none of that: an index
+ *    written without the checks (MF_MODDIR_NO_PERM_CHECK) is not used by
+ *    a context that checks; an index file that is writable by group or
+ *    others, another user's, or a symbolic link is not believed; an index
+ *    with a record named like a path is not believed at all.
  */
 #include <check.h>
 #include <errno.h>
@@ -33,8 +33,9 @@
 #include <manifold/console.h>
 #include <manifold/moddir.h>
 
-#include "cache_edit.h"
 #include "fake_backend.h"
+#include "index_stamp.h"
+#include "test_file.h"
 
 static struct mf_context *ctx;
 static struct mf_config *cfg;
@@ -78,6 +79,16 @@ static void write_file(const char *name, const char *text, mode_t mode)
 	fputs(text, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* A file created in the directory and removed: the directory changed. */
+static void touch_dir(void)
+{
+	char path[256];
+
+	write_file("touched.tmp", "x", 0644);
+	snprintf(path, sizeof(path), "%s/touched.tmp", dir);
+	ck_assert_int_eq(unlink(path), 0);
 }
 
 static void setup(void)
@@ -247,13 +258,14 @@ START_TEST(files_of_another_owner_are_refused)
 	ck_assert_int_eq(chown(path, 4242, 4242), 0);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
 	snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither root nor "
-		 "this image's user (uid 0); refused (the image's -P turns this check off)\n",
+		 "this image's user (uid 0); refused\n",
 		 path);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_int_eq(mf_module_find(ctx, "theirs", &mod), -ENOENT);
 
-	/* Given back to root, it is accepted at the next refresh. */
+	/* Given back to root, it is accepted once the directory is read. */
 	ck_assert_int_eq(chown(path, 0, 0), 0);
+	touch_dir();
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 1);
 	ck_assert_int_eq(mf_module_find(ctx, "theirs", &mod), 0);
 }
@@ -270,19 +282,18 @@ START_TEST(group_writable_manifest_is_refused)
 	snprintf(path, sizeof(path), "%s/open.manifest", dir);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
 	snprintf(want, sizeof(want), "fail open: %s: writable by group or others (mode 0664); "
-		 "refused (the image's -P turns this check off)\n", path);
+		 "refused\n", path);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_int_eq(mf_module_find(ctx, "open", &mod), -ENOENT);
 }
 END_TEST
 
 /*
- * A refresh reads only the manifests that changed since it last read them,
- * and trusts that only of files left alone for two seconds (moddir.c): these
- * were read long enough after they were written to be remembered, and
- * their mode and owner still count.
+ * A refresh reads the manifests only when the directory changed (moddir.c):
+ * then every one is read again, and the mode and owner of one read before
+ * still count.
  */
-START_TEST(settled_manifest_made_unsafe_is_refused)
+START_TEST(manifest_made_unsafe_is_refused)
 {
 	char mine[256], theirs[256], want[512];
 	struct mf_module *mod;
@@ -293,7 +304,6 @@ START_TEST(settled_manifest_made_unsafe_is_refused)
 	write_file("theirs.manifest", "[module]\nname=theirs\n", 0644);
 	snprintf(mine, sizeof(mine), "%s/mine.manifest", dir);
 	snprintf(theirs, sizeof(theirs), "%s/theirs.manifest", dir);
-	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 2);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
 
@@ -301,17 +311,20 @@ START_TEST(settled_manifest_made_unsafe_is_refused)
 	/* Only root can give a file away; CI runs as root. */
 	if (root)
 		ck_assert_int_eq(chown(theirs, 4242, 4242), 0);
+	/* Unseen while the directory is as it was... */
+	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), 0);
+	/* ...and refused once it changed. */
+	touch_dir();
 	fake_events_clear(&ev);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), (root ? 2 : 1));
 	snprintf(want, sizeof(want), "fail mine: %s: writable by group or others (mode 0664); "
-		 "refused (the image's -P turns this check off)\n", mine);
+		 "refused\n", mine);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_msg(strstr(ev.lines, "note mine: its manifest is refused") != NULL,
 		      "events:\n%s", ev.lines);
 	if (root) {
 		snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither root "
-			 "nor this image's user (uid 0); refused (the image's -P turns this "
-			 "check off)\n", theirs);
+			 "nor this image's user (uid 0); refused\n", theirs);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	}
 	/* In the catalog still, but not to be started. */
@@ -325,16 +338,15 @@ START_TEST(settled_manifest_made_unsafe_is_refused)
 }
 END_TEST
 
-/* ---- the module cache ------------------------------------------------------------ */
+/* ---- the index ------------------------------------------------------------------- */
 
-/* A boot of the directory with the cache @cache: a context of its own. */
-static struct mf_context *cache_boot(const char *cache, unsigned flags, int want)
+/* A boot of the directory: a context of its own, @want changes. */
+static struct mf_context *index_boot(unsigned flags, int want)
 {
 	struct mf_context *c;
 
 	ck_assert_int_eq(fake_context_new(&c), 0);
 	ck_assert_int_eq(mf_moddir_set(c, dir, flags), 0);
-	ck_assert_int_eq(mf_moddir_set_cache(c, cache), 0);
 	fake_events_clear(&ev);
 	ck_assert_int_eq(mf_moddir_refresh(c, fake_events_fn, &ev), want);
 	return c;
@@ -351,6 +363,7 @@ static const char *desc_in(struct mf_context *c, const char *name)
 	return info.description ? info.description : "";
 }
 
+/* @path as a new file, stamped as current when it is the index. */
 static void write_whole(const char *path, const char *buf, size_t len, mode_t mode)
 {
 	FILE *fp;
@@ -360,101 +373,116 @@ static void write_whole(const char *path, const char *buf, size_t len, mode_t mo
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_uint_eq(fwrite(buf, 1, len, fp), len);
 	ck_assert_int_eq(fclose(fp), 0);
+	if (strstr(path, "/modules.index"))
+		index_stamp(dir, path);
 	ck_assert_int_eq(chmod(path, mode), 0);
 }
 
-START_TEST(cache_is_held_to_the_file_checks)
+/* @text with its one @from replaced by @to, in a new string. */
+static char *replaced(const char *text, const char *from, const char *to)
 {
-	char cache[128], real[160], path[256], want[512], *evil, *bad;
+	const char *at = strstr(text, from);
+	char *out;
+
+	ck_assert_msg(at != NULL, "'%s' not in:\n%s", from, text);
+	out = malloc(strlen(text) + strlen(to) + 1);
+	ck_assert_ptr_nonnull(out);
+	sprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return out;
+}
+
+START_TEST(index_is_held_to_the_file_checks)
+{
+	char index[128], real[160], path[256], want[512], *text, *evil, *bad;
 	bool root = geteuid() == 0;
 	struct mf_context *c;
-	size_t len;
 
 	NEED_DIR();
-	snprintf(cache, sizeof(cache), "%s/modules.cache", dir);
-	snprintf(real, sizeof(real), "%s/elsewhere.cache", dir);
+	snprintf(index, sizeof(index), "%s/modules.index", dir);
+	snprintf(real, sizeof(real), "%s/elsewhere.index", dir);
 	write_file("mine.manifest", "[module]\nname=mine\ndescription=disk\n", 0644);
-	write_file("open.manifest", "[module]\nname=open\n", 0664);
+	write_file("open.manifest", "[module]\nname=open\n", 0644);
 	write_file("theirs.manifest", "[module]\nname=theirs\n", 0644);
+	snprintf(path, sizeof(path), "%s/open.manifest", dir);
+	ck_assert_int_eq(chmod(path, 0664), 0);
 	snprintf(path, sizeof(path), "%s/theirs.manifest", dir);
 	/* Only root can give a file away; CI runs as root. */
 	if (root)
 		ck_assert_int_eq(chown(path, 4242, 4242), 0);
-	nanosleep(&(struct timespec){ 2, 300000000 }, NULL);
 
-	/* Booted once with -P: all of them accepted, and cached. */
-	c = cache_boot(cache, MF_MODDIR_NO_PERM_CHECK, 3);
+	/* Booted once without the checks: all of them accepted, and indexed. */
+	c = index_boot(MF_MODDIR_NO_PERM_CHECK, 3);
 	ck_assert_ptr_null(mf_context_unref(c));
-	evil = test_read_file(cache, &len);
-	ck_assert_ptr_nonnull(evil);
-	ck_assert_uint_eq(cache_edit_replace(evil, len, "name=open", "name=open", 9), 1);
-	free(evil);
+	text = test_read_file(index, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "\nchecks none\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nmodule open "));
+	free(text);
 
-	/* Without -P the copies are refused as their files are. */
-	c = cache_boot(cache, 0, root ? 1 : 2);
+	/* With the checks that index is not used: the files are refused. */
+	c = index_boot(0, root ? 1 : 2);
 	snprintf(want, sizeof(want), "fail open: %s/open.manifest: writable by group or "
-		 "others (mode 0664); refused (the image's -P turns this check off)\n", dir);
+		 "others (mode 0664); refused\n", dir);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_str_eq(desc_in(c, "open"), "(none)");
 	if (root) {
 		snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither "
-			 "root nor this image's user (uid 0); refused (the image's -P turns "
-			 "this check off)\n", path);
+			 "root nor this image's user (uid 0); refused\n", path);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 		ck_assert_str_eq(desc_in(c, "theirs"), "(none)");
 	}
 	ck_assert_ptr_null(mf_context_unref(c));
+	text = test_read_file(index, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(strstr(text, "\nmodule open "));
 
-	/* A cache that would have mine say EVIL, believed when safe... */
-	cache_edit(cache, "description=disk", "description=EVIL",
-		   CACHE_EDIT_TEXTS_DROP_IMAGES);
-	evil = test_read_file(cache, &len);
-	ck_assert_ptr_nonnull(evil);
-	c = cache_boot(cache, 0, root ? 1 : 2);
+	/* An index that would have mine say EVIL, believed when safe... */
+	evil = replaced(text, "description=disk", "description=EVIL");
+	free(text);
+	write_whole(index, evil, strlen(evil), 0644);
+	c = index_boot(0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
+	ck_assert_uint_eq(ev.count, 0);
 	ck_assert_ptr_null(mf_context_unref(c));
 
 	/* ...and not when others could have written it. */
-	write_whole(cache, evil, len, 0666);
-	c = cache_boot(cache, 0, root ? 1 : 2);
+	write_whole(index, evil, strlen(evil), 0666);
+	c = index_boot(0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");
-	snprintf(want, sizeof(want), "note module cache: %s: writable by group or others "
-		 "(mode 0666); refused (the image's -P turns this check off); the cache "
-		 "is ignored\n", cache);
+	snprintf(want, sizeof(want), "note module index: %s: writable by group or others "
+		 "(mode 0666); refused; the directory is read instead\n", index);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));
 
-	write_whole(real, evil, len, 0644);
-	unlink(cache);
-	ck_assert_int_eq(symlink(real, cache), 0);
-	c = cache_boot(cache, 0, root ? 1 : 2);
+	write_whole(real, evil, strlen(evil), 0644);
+	unlink(index);
+	ck_assert_int_eq(symlink(real, index), 0);
+	c = index_boot(0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");
-	snprintf(want, sizeof(want), "note module cache: %s: is a symbolic link; module "
-		 "files and manifests must be regular files; the cache is ignored\n", cache);
+	snprintf(want, sizeof(want), "note module index: %s: is a symbolic link; module "
+		 "files and manifests must be regular files; the directory is read "
+		 "instead\n", index);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));
 
 	if (root) {
-		write_whole(cache, evil, len, 0644);
-		ck_assert_int_eq(chown(cache, 4242, 4242), 0);
-		c = cache_boot(cache, 0, 1);
+		write_whole(index, evil, strlen(evil), 0644);
+		ck_assert_int_eq(chown(index, 4242, 4242), 0);
+		c = index_boot(0, 1);
 		ck_assert_str_eq(desc_in(c, "mine"), "disk");
-		snprintf(want, sizeof(want), "note module cache: %s: owned by uid 4242, "
-			 "neither root nor this image's user (uid 0); refused (the image's "
-			 "-P turns this check off); the cache is ignored\n", cache);
+		snprintf(want, sizeof(want), "note module index: %s: owned by uid 4242, "
+			 "neither root nor this image's user (uid 0); refused; the directory "
+			 "is read instead\n", index);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 		ck_assert_ptr_null(mf_context_unref(c));
 	}
 
-	/* A record named like a path: the whole cache is refused. */
-	bad = malloc(len);
-	ck_assert_ptr_nonnull(bad);
-	memcpy(bad, evil, len);
-	ck_assert_uint_eq(cache_edit_replace(bad, len, "\nmine ", "\n../x ", 6), 1);
-	write_whole(cache, bad, len, 0644);
-	c = cache_boot(cache, 0, root ? 1 : 2);
+	/* A record named like a path: the whole index is refused. */
+	bad = replaced(evil, "\nmodule mine ", "\nmodule ../x ");
+	write_whole(index, bad, strlen(bad), 0644);
+	c = index_boot(0, root ? 1 : 2);
 	ck_assert_str_eq(desc_in(c, "mine"), "disk");
-	ck_assert_msg(strstr(ev.lines, "'../x' is not a module name") != NULL,
+	ck_assert_msg(strstr(ev.lines, "modules.index:5: '../x' is not a module name") != NULL,
 		      "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));
 	free(bad);
@@ -473,8 +501,7 @@ START_TEST(unsafe_directory_is_refused)
 	ck_assert_int_eq(chmod(dir, 0777), 0);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), -EPERM);
 	snprintf(want, sizeof(want), "fail module directory: %s: writable by group or others "
-		 "without the sticky bit (mode 0777); nothing in it is loaded (the image's -P "
-		 "turns this check off)\n", dir);
+		 "without the sticky bit (mode 0777); nothing in it is loaded\n", dir);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 	ck_assert_int_eq(mf_module_find(ctx, "mine", &mod), -ENOENT);
 	/* Said once, however often the directory is read. */
@@ -494,8 +521,7 @@ START_TEST(unsafe_directory_is_refused)
 		fake_events_clear(&ev);
 		ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), -EPERM);
 		snprintf(want, sizeof(want), "fail module directory: %s: owned by uid 4242, "
-			 "neither root nor this image's user (uid 0); nothing in it is loaded "
-			 "(the image's -P turns this check off)\n", dir);
+			 "neither root nor this image's user (uid 0); nothing in it is loaded\n", dir);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
 		ck_assert_int_eq(chown(dir, 0, 0), 0);
 	}
@@ -514,9 +540,9 @@ Suite *make_security_suite(void)
 	tcase_add_test(tc, names_never_leave_the_directory);
 	tcase_add_test(tc, files_of_another_owner_are_refused);
 	tcase_add_test(tc, group_writable_manifest_is_refused);
-	tcase_add_test(tc, settled_manifest_made_unsafe_is_refused);
+	tcase_add_test(tc, manifest_made_unsafe_is_refused);
 	tcase_add_test(tc, unsafe_directory_is_refused);
-	tcase_add_test(tc, cache_is_held_to_the_file_checks);
+	tcase_add_test(tc, index_is_held_to_the_file_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }

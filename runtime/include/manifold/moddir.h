@@ -8,10 +8,14 @@
  * only when its module first starts, after its checksum matched the
  * manifest's.  See docs/loadable.md.
  *
- * The directory is read again by mf_moddir_refresh() and before every
- * mf_load(), so a module installed while the image runs can be loaded
- * without a restart, and one whose manifest was removed cannot be started
- * again once it stopped.
+ * The directory is known through its index, DIR/modules.index, written by
+ * `manifold-gen index DIR` and by the image itself.  mf_moddir_refresh(),
+ * a boot and every mf_load() check it with one stat() of the directory and
+ * one of the index: when the directory changed since the index was written
+ * (a module installed or removed while the image runs), it is read again
+ * and its index rewritten, so a new module can be loaded without a restart
+ * and one whose manifest was removed cannot be started again once it
+ * stopped.  Unchanged, nothing is read.
  *
  * An image built without CONFIG_MODULES has no loadable backend: every
  * function here then returns -EOPNOTSUPP and MF_MODDIR_UNSUPPORTED says why.
@@ -30,14 +34,13 @@ extern "C" {
 
 enum mf_moddir_flags {
 	/*
-	 * Accept manifests and module files that group or others may write
-	 * (the image's -P).  Without it they are refused: whoever can write
+	 * Accept manifests, module files, an index and a directory that group
+	 * or others may write or another user owns.  Without it they are refused: whoever can write
 	 * such a file can make the image run their code.
 	 */
 	MF_MODDIR_NO_PERM_CHECK = 1 << 0,
 	/*
-	 * Map module files without computing their SHA-256 (the image's -K,
-	 * or CONFIG_MF_VERIFY_CHECKSUMS=n): for boards whose module directory
+	 * Map module files without computing their SHA-256: for boards whose module directory
 	 * lies on a file system that is verified already (dm-verity, a
 	 * signed read-only image), where hashing every module at boot buys
 	 * nothing.  The other checks stay, and a file that changed after its
@@ -54,24 +57,6 @@ enum mf_moddir_flags {
  */
 int mf_moddir_set(struct mf_context *ctx, const char *dir, unsigned flags);
 
-/*
- * Keep a cache of the directory's manifests in the file @path, as
- * GStreamer keeps its registry: at the next start each manifest whose file
- * is unchanged (same identity as when it was cached: device, inode, size,
- * mode, owner, modification and change times) is taken from the cache
- * instead of being opened and read, so a boot costs one fstatat() per
- * manifest.  The cache is only a copy: the same checks and the same parser
- * apply to what it holds, a cache that is missing, stale, unsafe (writable
- * by group or others, a symbolic link, owned by another user) or malformed
- * is ignored (and said once), and a cache that cannot be written (a
- * read-only file system) costs nothing but the files' reading.  It is
- * rewritten, whole and atomically (a temporary file renamed over it), after
- * a refresh that read any manifest from its file.  Call after
- * mf_moddir_set(), before the first refresh.  0, -ENOENT (no directory set),
- * -EBUSY (a cache is set already), -EINVAL, -ENOMEM, -EOPNOTSUPP.
- */
-int mf_moddir_set_cache(struct mf_context *ctx, const char *path);
-
 /* The directory, or NULL when none is set. */
 const char *mf_moddir_path(struct mf_context *ctx);
 
@@ -84,9 +69,12 @@ const char *mf_moddir_path(struct mf_context *ctx);
 const char *mf_moddir_no_such_module(struct mf_context *ctx);
 
 /*
- * Read the directory again: new manifests enter the catalog, a removed one
- * makes its module impossible to start again, a changed checksum is the one
- * the next mapping is checked against.  Each change and each refused file is
+ * Bring the catalog up to date with the directory: nothing when the index
+ * is current and read already; else the index is read, or (the directory
+ * changed since it was written, or it is missing or refused) the directory
+ * is read and the index written again.  New manifests enter the catalog, a
+ * removed one makes its module impossible to start again, a changed checksum
+ * is the one the next mapping is checked against.  Each change and each refused file is
  * reported once through @ev (MF_EVENT_NOTE for changes, MF_EVENT_FAIL for
  * refusals; @ev may be NULL: the context's log then gets them).  Returns the
  * number of catalog changes, or -ENOENT (no directory set), -EOPNOTSUPP,
