@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Uses another module's export (basic_square from mod_basic), as a module
+ * with export_globals=yes would be used. */
+int basic_square(int x);
+extern int basic_table[8];
+
+int user_call(int x)
+{
+	return basic_square(x) + basic_table[0];
+}
