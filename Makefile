@@ -503,7 +503,7 @@ STRESS_SECONDS ?= 3
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 6
 FZB := build/fuzz
-FUZZERS := manifest modules_conf extconfig moduleinfo console modcache
+FUZZERS := manifest modules_conf extconfig moduleinfo console modcache elf
 
 define asan_rule
 $(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
@@ -570,6 +570,7 @@ FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_modcache := $(FUZZ_SRCS_modules_conf)
+FUZZ_SRCS_elf := $(ELF_SRCS)
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)

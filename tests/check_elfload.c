@@ -345,10 +345,11 @@ START_TEST(test_every_relocation_type_exercised)
 		o = load_object(name);
 		ck_assert_int_eq(elf_read(&f, o.bytes, o.len, err, sizeof(err)), 0);
 		for (unsigned i = 1; i < f.shnum; i++) {
-			const Elf64_Rela *r = (const Elf64_Rela *)(f.img + f.sh[i].sh_offset);
+			const Elf64_Rela *r;
 
 			if (!elf_rela_applies(&f, i))
 				continue;
+			r = (const Elf64_Rela *)(f.img + f.sh[i].sh_offset);
 			for (size_t k = 0; k < f.sh[i].sh_size / sizeof(*r); k++)
 				for (size_t t = 0; t < sizeof(seen) / sizeof(seen[0]); t++)
 					seen[t] += ELF64_R_TYPE(r[k].r_info) == required_relocs[t];

@@ -140,3 +140,12 @@ struct elf_layout {
 /* Places the loaded sections (f->place) and counts GOT slots and stubs. */
 int elf_layout(struct elf_file *f, struct elf_layout *l, char *err, size_t errlen);
 void elf_layout_release(struct elf_layout *l);
+
+/* ---- linking (elf_load.c) ---------------------------------------------- */
+
+/* The object's sections into the module's memory at @base (span bytes,
+ * zeroed), then its GOT, stubs and every relocation for the final address
+ * @base; the fuzzer runs these into plain memory. */
+void elf_copy_sections(const struct elf_file *f, unsigned char *base);
+int elf_link(const struct elf_file *f, unsigned char *base, const struct elf_layout *l,
+	     const uint64_t *addr, char *err, size_t errlen);

@@ -44,10 +44,11 @@ static int count_slots(const struct elf_file *f, struct elf_layout *l)
 	memset(l->got_slot, 0xff, f->nsym * sizeof(*l->got_slot));
 	memset(l->stub_slot, 0xff, f->nsym * sizeof(*l->stub_slot));
 	for (unsigned i = 1; i < f->shnum; i++) {
-		const Elf64_Rela *r = (const Elf64_Rela *)(f->img + f->sh[i].sh_offset);
+		const Elf64_Rela *r;
 
 		if (!elf_rela_applies(f, i))
 			continue;
+		r = (const Elf64_Rela *)(f->img + f->sh[i].sh_offset);
 		for (size_t k = 0; k < f->sh[i].sh_size / sizeof(*r); k++) {
 			uint64_t si = ELF64_R_SYM(r[k].r_info);
 			enum elf_reloc_need need = arch->reloc_need(ELF64_R_TYPE(r[k].r_info));

@@ -69,7 +69,12 @@ static int relocate_section(const struct elf_file *f, unsigned ri, unsigned char
 		uint32_t type = ELF64_R_TYPE(r[k].r_info);
 		uint64_t si = ELF64_R_SYM(r[k].r_info);
 		const char *why = "";
-		struct elf_reloc rel = {
+		struct elf_reloc rel;
+		int rc;
+
+		if (arch->reloc_width(type) == 0)
+			continue;	/* R_*_NONE, whose offset means nothing */
+		rel = (struct elf_reloc){
 			.type = type,
 			.where = target + r[k].r_offset,
 			.S = addr[si],
@@ -78,10 +83,6 @@ static int relocate_section(const struct elf_file *f, unsigned ri, unsigned char
 			.stub = l->stub_slot[si] < 0 ? 0 :
 				(uint64_t)(uintptr_t)base + l->stub_off + arch->stub_size * (uint64_t)l->stub_slot[si],
 		};
-		int rc;
-
-		if (arch->reloc_width(type) == 0)
-			continue;
 		rc = arch->apply(&rel, &why);
 		if (rc)
 			return elf_err(err, errlen, rc, "relocation %s at %s+0x%llx against '%s' (0x%llx) %s",
@@ -93,8 +94,8 @@ static int relocate_section(const struct elf_file *f, unsigned ri, unsigned char
 }
 
 /* The GOT, the stubs and every relocation, into the writable mapping. */
-static int link_module(const struct elf_file *f, unsigned char *base, const struct elf_layout *l,
-		       const uint64_t *addr, char *err, size_t errlen)
+int elf_link(const struct elf_file *f, unsigned char *base, const struct elf_layout *l,
+	     const uint64_t *addr, char *err, size_t errlen)
 {
 	const struct elf_arch *arch = elf_host_arch();
 	uint64_t *got = (uint64_t *)(base + l->got_off);
@@ -117,7 +118,7 @@ static int link_module(const struct elf_file *f, unsigned char *base, const stru
 	return 0;
 }
 
-static void copy_sections(const struct elf_file *f, unsigned char *base)
+void elf_copy_sections(const struct elf_file *f, unsigned char *base)
 {
 	for (unsigned i = 1; i < f->shnum; i++)
 		if (elf_section_loaded(f, i) && f->sh[i].sh_type != SHT_NOBITS)
@@ -176,9 +177,9 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 		rc = elf_err(err, errlen, -ENOMEM, "no room for %zu bytes in the module area", l.span);
 		goto err_module;
 	}
-	copy_sections(&f, base);
+	elf_copy_sections(&f, base);
 	elf_resolve_defined(&f, base, (uint64_t)(uintptr_t)base + l.got_off, addr);
-	rc = link_module(&f, base, &l, addr, err, errlen);
+	rc = elf_link(&f, base, &l, addr, err, errlen);
 	if (rc)
 		goto err_map;
 	m->exports = elf_exports_build(&f, addr);
