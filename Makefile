@@ -9,6 +9,7 @@
 #                            image-tests, check-sanitizers, check-image-asan)
 #   make size                text/data/bss of the image and table bytes per module
 #   make bench               benchmarks against same-run floors (docs/performance.md)
+#   make bench-elf           the ELF module loader against musl dlopen (docs/elf-loader.md)
 #   make fuzz | soak         long libFuzzer and TSan stress runs (FUZZ_SECONDS, SOAK_SECONDS)
 #   make deps                install the Debian packages the build and tests need
 #   make check-deps          prove that list: build every board under strace (scripts/check-deps.sh)
@@ -606,6 +607,12 @@ bench: $(GEN)
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk BENCH_SIZES="$(BENCH_SIZES)" \
 		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_CORE_SRCS="$(RUNTIME_CORE_SRCS)" \
 		RUNTIME_LOADABLE_SRCS="$(RUNTIME_LOADABLE_SRCS)" bench
+
+# `make bench-elf [BENCH_ELF_SIZES="100 1000"]`: the ELF loader (static musl,
+# .o files) against musl's dlopen + dlsym of the same code (docs/elf-loader.md).
+.PHONY: bench-elf
+bench-elf:
+	$(Q)sh bench/bench_elf.sh
 
 # ---- housekeeping ------------------------------------------------------------
 

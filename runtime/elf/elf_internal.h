@@ -18,6 +18,8 @@ int elf_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* ---- the object, as elf_reader.c validated it -------------------------- */
 
 #define ELF_NOT_LOADED UINT64_MAX
+/* Tables up to this many entries live on the stack during a load. */
+#define ELF_INLINE 64
 /* The most one module may map. */
 #define ELF_MODULE_MAX ((size_t)64 << 20)
 
@@ -34,8 +36,10 @@ struct elf_file {
 	const char *str;		/* its names, NUL-terminated */
 	size_t strsz;
 	/* Per section: where it lands in the module (offset from its base),
-	 * or ELF_NOT_LOADED; filled by the layout. */
+	 * or ELF_NOT_LOADED; filled by the layout.  Small objects use the
+	 * inline array: a load allocates as little as it can. */
 	uint64_t *place;
+	uint64_t place_inline[ELF_INLINE];
 };
 
 const char *elf_section_name(const struct elf_file *f, unsigned idx);
@@ -120,7 +124,10 @@ int elf_resolve_undefined(const struct elf_file *f, const struct mf_elf_resolver
 			  char *err, size_t errlen);
 /* addr[] for the symbols defined in loaded sections, once placed at @base. */
 void elf_resolve_defined(const struct elf_file *f, const unsigned char *base, uint64_t got, uint64_t *addr);
-struct elf_exports *elf_exports_build(const struct elf_file *f, const uint64_t *addr);
+/* The bytes the module's export table takes, then the table written into
+ * them (aligned as malloc's memory). */
+size_t elf_exports_size(const struct elf_file *f);
+struct elf_exports *elf_exports_fill(const struct elf_file *f, const uint64_t *addr, void *mem);
 void *elf_exports_find(const struct elf_exports *x, const char *name);
 
 /* ---- layout of one module (elf_layout.c) ------------------------------- */
@@ -135,6 +142,7 @@ struct elf_layout {
 	size_t ngot, nstub;
 	int32_t *got_slot;	/* per symbol: its GOT slot, or -1 */
 	int32_t *stub_slot;	/* per symbol: its stub, or -1 */
+	int32_t slot_inline[2 * ELF_INLINE];
 };
 
 /* Places the loaded sections (f->place) and counts GOT slots and stubs. */

@@ -37,12 +37,11 @@ static int count_slots(const struct elf_file *f, struct elf_layout *l)
 {
 	const struct elf_arch *arch = elf_host_arch();
 
-	l->got_slot = malloc(f->nsym * sizeof(*l->got_slot));
-	l->stub_slot = malloc(f->nsym * sizeof(*l->stub_slot));
-	if (!l->got_slot || !l->stub_slot)
+	l->got_slot = f->nsym <= ELF_INLINE ? l->slot_inline : malloc(2 * f->nsym * sizeof(*l->got_slot));
+	if (!l->got_slot)
 		return -ENOMEM;
-	memset(l->got_slot, 0xff, f->nsym * sizeof(*l->got_slot));
-	memset(l->stub_slot, 0xff, f->nsym * sizeof(*l->stub_slot));
+	l->stub_slot = l->got_slot + f->nsym;
+	memset(l->got_slot, 0xff, 2 * f->nsym * sizeof(*l->got_slot));
 	for (unsigned i = 1; i < f->shnum; i++) {
 		const Elf64_Rela *r;
 
@@ -99,7 +98,7 @@ int elf_layout(struct elf_file *f, struct elf_layout *l, char *err, size_t errle
 
 void elf_layout_release(struct elf_layout *l)
 {
-	free(l->got_slot);
-	free(l->stub_slot);
+	if (l->got_slot != l->slot_inline)
+		free(l->got_slot);
 	l->got_slot = l->stub_slot = NULL;
 }

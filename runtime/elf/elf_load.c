@@ -136,28 +136,43 @@ static void run_init(const struct elf_file *f, unsigned char *base, const unsign
 	}
 }
 
+/* @n elements of @size from @small when they fit, else from the heap. */
+static void *scratch(void *small, size_t small_bytes, size_t n, size_t size)
+{
+	return n * size <= small_bytes ? small : calloc(n, size);
+}
+
+static void scratch_release(void *p, const void *small)
+{
+	if (p != small)
+		free(p);
+}
+
 int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 		struct mf_elf_module **out, char *err, size_t errlen)
 {
+	uint64_t addr_inline[ELF_INLINE];
+	unsigned idx_inline[2 * ELF_INLINE];
 	struct mf_elf_module *m = NULL;
 	struct elf_layout l;
 	struct elf_file f;
-	uint64_t *addr = NULL;
+	uint64_t *addr;
 	unsigned char *base = NULL;
-	unsigned *init = NULL, *fini;
-	size_t ninit, nfini;
+	unsigned *init, *fini;
+	size_t ninit, nfini, head;
 	int rc;
 
 	*out = NULL;
 	rc = elf_read(&f, image, len, err, errlen);
 	if (rc)
 		return rc;
-	addr = calloc(f.nsym, sizeof(*addr));
-	init = calloc(2 * (size_t)f.shnum, sizeof(*init));
+	addr = scratch(addr_inline, sizeof(addr_inline), f.nsym, sizeof(*addr));
+	init = scratch(idx_inline, sizeof(idx_inline), 2 * (size_t)f.shnum, sizeof(*init));
 	if (!addr || !init) {
 		rc = elf_err(err, errlen, -ENOMEM, "out of memory");
 		goto err_file;
 	}
+	memset(addr, 0, f.nsym * sizeof(*addr));
 	rc = elf_resolve_undefined(&f, r, addr, err, errlen);
 	if (rc)
 		goto err_file;
@@ -167,7 +182,9 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 	fini = init + f.shnum;
 	ninit = arrays_by_priority(&f, SHT_INIT_ARRAY, init);
 	nfini = arrays_by_priority(&f, SHT_FINI_ARRAY, fini);
-	m = malloc(sizeof(*m) + nfini * sizeof(m->fini[0]));
+	/* The handle, its destructor list and its export table: one block. */
+	head = (sizeof(*m) + nfini * sizeof(m->fini[0]) + 15) & ~(size_t)15;
+	m = malloc(head + elf_exports_size(&f));
 	if (!m) {
 		rc = elf_err(err, errlen, -ENOMEM, "out of memory");
 		goto err_layout;
@@ -182,17 +199,13 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 	rc = elf_link(&f, base, &l, addr, err, errlen);
 	if (rc)
 		goto err_map;
-	m->exports = elf_exports_build(&f, addr);
-	if (!m->exports) {
-		rc = elf_err(err, errlen, -ENOMEM, "out of memory");
-		goto err_map;
-	}
 	if (l.rx_size && mprotect(base, l.rx_size, PROT_READ | PROT_EXEC) != 0) {
 		rc = elf_err(err, errlen, -errno, "cannot make the module's code executable");
-		goto err_exports;
+		goto err_map;
 	}
 	__builtin___clear_cache((char *)base, (char *)base + l.rx_size);
 
+	m->exports = elf_exports_fill(&f, addr, (char *)m + head);
 	m->base = base;
 	m->span = l.span;
 	m->nfini = nfini;
@@ -202,14 +215,12 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 	}
 	run_init(&f, base, init, ninit);
 	elf_layout_release(&l);
-	free(init);
-	free(addr);
+	scratch_release(init, idx_inline);
+	scratch_release(addr, addr_inline);
 	elf_file_release(&f);
 	*out = m;
 	return 0;
 
-err_exports:
-	free(m->exports);
 err_map:
 	elf_area_unmap(base, l.span);
 err_module:
@@ -217,8 +228,10 @@ err_module:
 err_layout:
 	elf_layout_release(&l);
 err_file:
-	free(init);
-	free(addr);
+	if (init)
+		scratch_release(init, idx_inline);
+	if (addr)
+		scratch_release(addr, addr_inline);
 	elf_file_release(&f);
 	return rc;
 }
@@ -237,6 +250,5 @@ void mf_elf_unload(struct mf_elf_module *m)
 			if (m->fini[k].fn[j] && m->fini[k].fn[j] != (void (*)(void))-1)
 				m->fini[k].fn[j]();
 	elf_area_unmap(m->base, m->span);
-	free(m->exports);
 	free(m);
 }

@@ -352,7 +352,7 @@ int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_
 	rc = check_header(f, err, errlen);
 	if (rc)
 		return rc;
-	f->place = calloc(f->shnum, sizeof(*f->place));
+	f->place = f->shnum <= ELF_INLINE ? f->place_inline : calloc(f->shnum, sizeof(*f->place));
 	if (!f->place)
 		return elf_err(err, errlen, -ENOMEM, "out of memory");
 	f->place[0] = ELF_NOT_LOADED;
@@ -368,7 +368,8 @@ int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_
 
 void elf_file_release(struct elf_file *f)
 {
-	free(f->place);
+	if (f->place != f->place_inline)
+		free(f->place);
 	f->place = NULL;
 }
 

@@ -78,28 +78,40 @@ static bool exported(const struct elf_file *f, const Elf64_Sym *s)
 	       (vis == STV_DEFAULT || vis == STV_PROTECTED) && s->st_name != 0;
 }
 
-struct elf_exports *elf_exports_build(const struct elf_file *f, const uint64_t *addr)
+static size_t exports_count(const struct elf_file *f, size_t *name_bytes)
 {
-	size_t n = 0, bytes = 0;
-	struct elf_exports *x;
-	char *names;
+	size_t n = 0;
 
+	*name_bytes = 0;
 	for (size_t i = 1; i < f->nsym; i++)
 		if (exported(f, &f->sym[i])) {
 			n++;
-			bytes += strlen(elf_symbol_name(f, &f->sym[i])) + 1;
+			*name_bytes += strlen(elf_symbol_name(f, &f->sym[i])) + 1;
 		}
-	x = malloc(sizeof(*x) + n * sizeof(x->e[0]) + bytes);
-	if (!x)
-		return NULL;
+	return n;
+}
+
+size_t elf_exports_size(const struct elf_file *f)
+{
+	size_t bytes, n = exports_count(f, &bytes);
+
+	return sizeof(struct elf_exports) + n * sizeof(struct elf_export) + bytes;
+}
+
+struct elf_exports *elf_exports_fill(const struct elf_file *f, const uint64_t *addr, void *mem)
+{
+	struct elf_exports *x = mem;
+	size_t bytes, n = exports_count(f, &bytes);
+	char *names = (char *)&x->e[n];
+
 	x->n = 0;
-	names = (char *)&x->e[n];
 	for (size_t i = 1; i < f->nsym; i++) {
 		const char *name = elf_symbol_name(f, &f->sym[i]);
-		size_t l = strlen(name) + 1;
+		size_t l;
 
 		if (!exported(f, &f->sym[i]))
 			continue;
+		l = strlen(name) + 1;
 		memcpy(names, name, l);
 		x->e[x->n].name = names;
 		x->e[x->n].addr = (void *)(uintptr_t)addr[i];
