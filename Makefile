@@ -425,7 +425,7 @@ ELF_FLAGS_noplt := -fno-plt
 ELF_FLAGS_picnoplt := -fPIC -fno-plt
 ELF_FLAGS_picgotpcrel := -fPIC -Wa,-mrelax-relocations=no
 ELF_OBJ_DIR := $(TB)/elf-objs
-ELF_PLAIN_OBJS := mod_lo12 mod_tls mod_undef mod_user mod_v1 mod_v2
+ELF_PLAIN_OBJS := mod_big mod_lo12 mod_tls mod_undef mod_user mod_v1 mod_v2
 ELF_TEST_OBJS := $(foreach v,$(ELF_VARIANTS),$(ELF_OBJ_DIR)/mod_basic.$(v).o) \
 	$(addprefix $(ELF_OBJ_DIR)/,$(addsuffix .o,$(ELF_PLAIN_OBJS))) $(ELF_OBJ_DIR)/mod_common.o
 

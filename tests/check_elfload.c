@@ -432,6 +432,35 @@ START_TEST(test_unload_returns_everything)
 }
 END_TEST
 
+/* The area fills up and frees again; bss is zeroed and costs memory only
+ * where it is touched. */
+START_TEST(test_area_full_and_reused)
+{
+	struct object o = load_object("mod_big");
+	struct mf_elf_module *m[6];
+	char err[256];
+	char *(*at)(unsigned long);
+
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(mf_elf_load(o.bytes, o.len, &image, &m[i], err, sizeof(err)), 0);
+		at = SYM(m[i], char *(*)(unsigned long), "big_at");
+		ck_assert_int_ne(residency(at(24 << 20)), 1);
+		ck_assert_int_eq(*at(24 << 20), 0);
+		*at(24 << 20) = 1;
+	}
+	ck_assert_int_eq(mf_elf_load(o.bytes, o.len, &image, &m[5], err, sizeof(err)), -ENOMEM);
+	ck_assert_ptr_nonnull(strstr(err, "in the module area"));
+	mf_elf_unload(m[2]);
+	ck_assert_int_eq(mf_elf_load(o.bytes, o.len, &image, &m[2], err, sizeof(err)), 0);
+	at = SYM(m[2], char *(*)(unsigned long), "big_at");
+	ck_assert_int_eq(*at(24 << 20), 0);	/* a fresh bss where the old one was */
+	for (int i = 0; i < 5; i++)
+		mf_elf_unload(m[i]);
+	ck_assert_uint_eq(mf_elf_area_used(), 0);
+	free(o.bytes);
+}
+END_TEST
+
 /* ---- refusals ----------------------------------------------------------- */
 
 START_TEST(test_refuses_tls)
@@ -588,6 +617,7 @@ Suite *make_elfload_suite(void)
 	tcase_add_test(load, test_module_uses_module);
 	tcase_add_test(load, test_reload_and_replace);
 	tcase_add_test(load, test_unload_returns_everything);
+	tcase_add_test(load, test_area_full_and_reused);
 	suite_add_tcase(s, load);
 
 	tcase_add_test(refuse, test_refuses_tls);

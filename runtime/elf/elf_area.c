@@ -141,9 +141,23 @@ static size_t find_free(size_t n)
 	return area_pages;
 }
 
-void *elf_area_map(size_t len)
+static int map_rw(unsigned char *at, size_t len, int flags)
+{
+	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | flags,
+		    -1, 0) == MAP_FAILED ? -1 : 0;
+}
+
+/* A fresh PROT_NONE reservation over a module's pages: they are freed and
+ * the mapping merges back into the area's. */
+static void reserve_again(void *at, size_t len)
+{
+	mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+void *elf_area_map(size_t len, size_t populate)
 {
 	size_t n = len / elf_page_size(), first;
+	unsigned char *at;
 	void *p = NULL;
 	int err = ENOMEM;
 
@@ -153,14 +167,16 @@ void *elf_area_map(size_t len)
 	first = find_free(n);
 	if (first == area_pages)
 		goto out;
-	/* Populated: a module touches all its pages while it is copied in. */
-	p = mmap(area + first * elf_page_size(), len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
-	if (p == MAP_FAILED) {
+	/* The pages the copy touches come populated (no faults); pages of
+	 * bss alone are faulted in when used.  The two mappings merge. */
+	at = area + first * elf_page_size();
+	if ((populate && map_rw(at, populate, MAP_POPULATE) != 0) ||
+	    (populate < len && map_rw(at + populate, len - populate, 0) != 0)) {
 		err = errno;
-		p = NULL;
+		reserve_again(at, len);
 		goto out;
 	}
+	p = at;
 	mark(first, n, true);
 	area_used += len;
 out:
@@ -175,9 +191,7 @@ void elf_area_unmap(void *at, size_t len)
 	size_t first = (size_t)((unsigned char *)at - area) / elf_page_size();
 
 	pthread_mutex_lock(&area_lock);
-	/* A fresh PROT_NONE reservation over the module: its pages are freed
-	 * and the mapping merges back into the area's. */
-	mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	reserve_again(at, len);
 	mark(first, len / elf_page_size(), false);
 	area_used -= len;
 	pthread_mutex_unlock(&area_lock);

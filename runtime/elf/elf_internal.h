@@ -107,8 +107,9 @@ const struct elf_arch *elf_host_arch(void);
 
 size_t elf_page_size(void);
 /* @len bytes (a multiple of the page size) mapped read+write in the area,
- * zeroed; NULL and errno when there is no room. */
-void *elf_area_map(size_t len);
+ * zeroed, the first @populate of them faulted in already; NULL and errno
+ * when there is no room. */
+void *elf_area_map(size_t len, size_t populate);
 /* Back to reserved (PROT_NONE, no memory behind it). */
 void elf_area_unmap(void *at, size_t len);
 
@@ -138,6 +139,7 @@ void *elf_exports_find(const struct elf_exports *x, const char *name);
 struct elf_layout {
 	size_t rx_size;		/* page-rounded; 0 when there is no such data */
 	size_t span;		/* the whole module, page-rounded */
+	size_t filled;		/* the pages holding bytes of the file */
 	uint64_t got_off, stub_off;
 	size_t ngot, nstub;
 	int32_t *got_slot;	/* per symbol: its GOT slot, or -1 */

@@ -87,6 +87,11 @@ int elf_layout(struct elf_file *f, struct elf_layout *l, char *err, size_t errle
 		if (f->place[i] != ELF_NOT_LOADED && (f->sh[i].sh_flags & SHF_WRITE))
 			f->place[i] += l->rx_size;
 	l->span = l->rx_size + align_up(rw, page);
+	l->filled = l->rx_size;
+	for (unsigned i = 1; i < f->shnum; i++)
+		if (f->place[i] != ELF_NOT_LOADED && f->sh[i].sh_type != SHT_NOBITS &&
+		    align_up(f->place[i] + f->sh[i].sh_size, page) > l->filled)
+			l->filled = align_up(f->place[i] + f->sh[i].sh_size, page);
 	if (l->span == 0 || l->span > ELF_MODULE_MAX) {
 		elf_layout_release(l);
 		return elf_err(err, errlen, l->span ? -ENOMEM : -ENOEXEC,

@@ -189,7 +189,7 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 		rc = elf_err(err, errlen, -ENOMEM, "out of memory");
 		goto err_layout;
 	}
-	base = elf_area_map(l.span);
+	base = elf_area_map(l.span, l.filled);
 	if (!base) {
 		rc = elf_err(err, errlen, -ENOMEM, "no room for %zu bytes in the module area", l.span);
 		goto err_module;
