@@ -461,6 +461,34 @@ START_TEST(test_area_full_and_reused)
 }
 END_TEST
 
+static void collect(void *ctx, const char *name, int weak)
+{
+	char *list = ctx;
+
+	snprintf(list + strlen(list), 256 - strlen(list), "%s%s%s", *list ? " " : "", name, weak ? "?" : "");
+}
+
+/* What the build asks of an object: the symbols the image must export. */
+START_TEST(test_lists_undefined_symbols)
+{
+	struct object o = load_object("mod_user");
+	char list[256] = "", err[256];
+
+	ck_assert_int_eq(mf_elf_undefined(o.bytes, o.len, collect, list, err, sizeof(err)), 0);
+	ck_assert_str_eq(list, "basic_square basic_table image_optional?");
+	free(o.bytes);
+	o = load_object("mod_basic.pic");
+	list[0] = '\0';
+	ck_assert_int_eq(mf_elf_undefined(o.bytes, o.len, collect, list, err, sizeof(err)), 0);
+	ck_assert_ptr_null(strstr(list, "_GLOBAL_OFFSET_TABLE_"));
+	ck_assert_ptr_nonnull(strstr(list, "image_add"));
+	ck_assert_ptr_nonnull(strstr(list, "far_strlen"));
+	ehdr(&o)->e_type = ET_EXEC;
+	ck_assert_int_eq(mf_elf_undefined(o.bytes, o.len, collect, list, err, sizeof(err)), -ENOEXEC);
+	free(o.bytes);
+}
+END_TEST
+
 /* ---- refusals ----------------------------------------------------------- */
 
 START_TEST(test_refuses_tls)
@@ -618,6 +646,7 @@ Suite *make_elfload_suite(void)
 	tcase_add_test(load, test_reload_and_replace);
 	tcase_add_test(load, test_unload_returns_everything);
 	tcase_add_test(load, test_area_full_and_reused);
+	tcase_add_test(load, test_lists_undefined_symbols);
 	suite_add_tcase(s, load);
 
 	tcase_add_test(refuse, test_refuses_tls);

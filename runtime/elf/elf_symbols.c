@@ -128,3 +128,22 @@ void *elf_exports_find(const struct elf_exports *x, const char *name)
 			return x->e[i].addr;
 	return NULL;
 }
+
+int mf_elf_undefined(const void *image, size_t len,
+		     void (*each)(void *ctx, const char *name, int weak), void *ctx,
+		     char *err, size_t errlen)
+{
+	struct elf_file f;
+	int rc = elf_read(&f, image, len, err, errlen);
+
+	if (rc)
+		return rc;
+	for (size_t i = 1; i < f.nsym; i++) {
+		const Elf64_Sym *s = &f.sym[i];
+
+		if (s->st_shndx == SHN_UNDEF && !elf_symbol_is_got(&f, s))
+			each(ctx, elf_symbol_name(&f, s), ELF64_ST_BIND(s->st_info) == STB_WEAK);
+	}
+	elf_file_release(&f);
+	return 0;
+}

@@ -69,6 +69,16 @@ void mf_elf_unload(struct mf_elf_module *m);
  */
 int mf_elf_check(const void *image, size_t len, char *err, size_t errlen);
 
+/*
+ * Calls @each for every undefined symbol of a valid object (@weak when the
+ * object can do without it), in symbol table order, for the build to
+ * collect what the image must export; 0, or what mf_elf_check() returns.
+ * The resolver's "_GLOBAL_OFFSET_TABLE_" is the loader's and not listed.
+ */
+int mf_elf_undefined(const void *image, size_t len,
+		     void (*each)(void *ctx, const char *name, int weak), void *ctx,
+		     char *err, size_t errlen);
+
 /* The bytes of the module area in use, and the modules loaded (tests). */
 size_t mf_elf_area_used(void);
 
