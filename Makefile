@@ -416,7 +416,7 @@ ELF_OBJ_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-common -Itests/el
 ifneq ($(BOARD_TEST_CC),)
 ELF_VARIANTS := pie nopie pic noplt
 else
-ELF_VARIANTS := pie nopie pic picnoplt picgotpcrel
+ELF_VARIANTS := pie nopie pic picnoplt picgotpcrel cet
 endif
 ELF_FLAGS_pie :=
 ELF_FLAGS_nopie := -fno-pie
@@ -424,6 +424,8 @@ ELF_FLAGS_pic := -fPIC
 ELF_FLAGS_noplt := -fno-plt
 ELF_FLAGS_picnoplt := -fPIC -fno-plt
 ELF_FLAGS_picgotpcrel := -fPIC -Wa,-mrelax-relocations=no
+# Ubuntu's default: endbr64 and an allocated .note.gnu.property, left out.
+ELF_FLAGS_cet := -fcf-protection=full
 ELF_OBJ_DIR := $(TB)/elf-objs
 ELF_PLAIN_OBJS := mod_big mod_lo12 mod_tls mod_undef mod_user mod_v1 mod_v2
 ELF_TEST_OBJS := $(foreach v,$(ELF_VARIANTS),$(ELF_OBJ_DIR)/mod_basic.$(v).o) \

@@ -26,7 +26,7 @@
 
 /* The code models each module object is built in (Makefile: ELF_VARIANTS). */
 #if defined(__x86_64__)
-static const char *const variants[] = { "pie", "nopie", "pic", "picnoplt", "picgotpcrel" };
+static const char *const variants[] = { "pie", "nopie", "pic", "picnoplt", "picgotpcrel", "cet" };
 static const uint32_t required_relocs[] = {
 	R_X86_64_64, R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_32, R_X86_64_32S,
 	R_X86_64_GOTPCREL, 41 /* GOTPCRELX */, 42 /* REX_GOTPCRELX */,
