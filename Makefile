@@ -324,7 +324,7 @@ SRCS_check_alloc := runtime/alloc.c
 SRCS_check_lineedit := embedded/lineedit.c
 # The ELF loader stands alone (see "the ELF relocatable-object loader").
 ELF_SRCS := $(sort $(wildcard runtime/elf/*.c))
-SRCS_check_elfload := $(ELF_SRCS)
+SRCS_check_elfload := $(ELF_SRCS) runtime/alloc.c
 LDFLAGS_check_elfload := -no-pie -ldl
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
@@ -426,8 +426,9 @@ ELF_FLAGS_picnoplt := -fPIC -fno-plt
 ELF_FLAGS_picgotpcrel := -fPIC -Wa,-mrelax-relocations=no
 # Ubuntu's default: endbr64 and an allocated .note.gnu.property, left out.
 ELF_FLAGS_cet := -fcf-protection=full
+ELF_CFLAGS_mod_many := -ffunction-sections
 ELF_OBJ_DIR := $(TB)/elf-objs
-ELF_PLAIN_OBJS := mod_big mod_lo12 mod_tls mod_undef mod_user mod_v1 mod_v2
+ELF_PLAIN_OBJS := mod_big mod_lo12 mod_many mod_tls mod_undef mod_user mod_v1 mod_v2
 ELF_TEST_OBJS := $(foreach v,$(ELF_VARIANTS),$(ELF_OBJ_DIR)/mod_basic.$(v).o) \
 	$(addprefix $(ELF_OBJ_DIR)/,$(addsuffix .o,$(ELF_PLAIN_OBJS))) $(ELF_OBJ_DIR)/mod_common.o
 
@@ -444,7 +445,7 @@ $(ELF_OBJ_DIR)/mod_common.o: tests/elf/mod_common.c
 $(ELF_OBJ_DIR)/%.o: tests/elf/%.c tests/elf/image_api.h
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) -c -o $@ $<
+	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) $(ELF_CFLAGS_$*) -c -o $@ $<
 
 $(TB)/check_elfload: $(ELF_TEST_OBJS) $(wildcard runtime/elf/*.h)
 
@@ -573,7 +574,7 @@ FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_modcache := $(FUZZ_SRCS_modules_conf)
-FUZZ_SRCS_elf := $(ELF_SRCS)
+FUZZ_SRCS_elf := $(ELF_SRCS) runtime/alloc.c
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)

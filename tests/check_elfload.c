@@ -21,7 +21,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "elf/elf_internal.h"
+#include "fault_inject.h"
 #include "elf/elfload.h"
 
 /* The code models each module object is built in (Makefile: ELF_VARIANTS). */
@@ -489,6 +491,38 @@ START_TEST(test_lists_undefined_symbols)
 }
 END_TEST
 
+/* Allocation @n of a load fails, for every @n until the load succeeds:
+ * each failure gives back every byte, maps nothing and runs nothing. */
+START_TEST(test_allocation_failures)
+{
+	struct object o = load_object("mod_many");
+	struct mf_elf_module *m;
+	char err[256];
+	int n;
+
+	m = loaded("mod_v1", &image);	/* the area's own bitmap, once */
+	mf_elf_unload(m);
+	for (n = 0;; n++) {
+		int rc;
+
+		fi_arm(n);
+		rc = mf_elf_load(o.bytes, o.len, &image, &m, err, sizeof(err));
+		fi_disarm();
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(rc, -ENOMEM);
+		ck_assert_str_eq(err, "out of memory");
+		ck_assert_int_eq(fi_live(), 0);
+		ck_assert_uint_eq(mf_elf_area_used(), 0);
+	}
+	ck_assert_int_ge(n, 4);	/* places, symbols, init order, slots, the handle */
+	ck_assert_int_eq(SYM(m, int (*)(int), "many_sum")(1), 11 + 90);
+	mf_elf_unload(m);
+	ck_assert_int_eq(fi_live(), 0);
+	free(o.bytes);
+}
+END_TEST
+
 /* ---- refusals ----------------------------------------------------------- */
 
 START_TEST(test_refuses_tls)
@@ -647,6 +681,7 @@ Suite *make_elfload_suite(void)
 	tcase_add_test(load, test_unload_returns_everything);
 	tcase_add_test(load, test_area_full_and_reused);
 	tcase_add_test(load, test_lists_undefined_symbols);
+	tcase_add_test(load, test_allocation_failures);
 	suite_add_tcase(s, load);
 
 	tcase_add_test(refuse, test_refuses_tls);

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "elf_internal.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -95,13 +96,13 @@ static void *reserve_near_image(size_t len)
 static int area_init(void)
 {
 	size_t pages = AREA_SIZE / elf_page_size();
-	unsigned long *bits = calloc((pages + BITS - 1) / BITS, sizeof(*bits));
+	unsigned long *bits = mf_calloc((pages + BITS - 1) / BITS, sizeof(*bits));
 
 	if (!bits)
 		return -ENOMEM;
 	area = reserve_near_image(AREA_SIZE);
 	if (!area) {
-		free(bits);
+		mf_free(bits);
 		return -ENOMEM;
 	}
 	area_bits = bits;

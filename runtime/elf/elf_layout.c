@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "elf_internal.h"
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -37,7 +38,7 @@ static int count_slots(const struct elf_file *f, struct elf_layout *l)
 {
 	const struct elf_arch *arch = elf_host_arch();
 
-	l->got_slot = f->nsym <= ELF_INLINE ? l->slot_inline : malloc(2 * f->nsym * sizeof(*l->got_slot));
+	l->got_slot = f->nsym <= ELF_INLINE ? l->slot_inline : mf_malloc(2 * f->nsym * sizeof(*l->got_slot));
 	if (!l->got_slot)
 		return -ENOMEM;
 	l->stub_slot = l->got_slot + f->nsym;
@@ -104,6 +105,6 @@ int elf_layout(struct elf_file *f, struct elf_layout *l, char *err, size_t errle
 void elf_layout_release(struct elf_layout *l)
 {
 	if (l->got_slot != l->slot_inline)
-		free(l->got_slot);
+		mf_free(l->got_slot);
 	l->got_slot = l->stub_slot = NULL;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc.h"
 #include "elf_internal.h"
 
 /* One .fini_array section, run backwards at unload. */
@@ -139,13 +140,13 @@ static void run_init(const struct elf_file *f, unsigned char *base, const unsign
 /* @n elements of @size from @small when they fit, else from the heap. */
 static void *scratch(void *small, size_t small_bytes, size_t n, size_t size)
 {
-	return n * size <= small_bytes ? small : calloc(n, size);
+	return n * size <= small_bytes ? small : mf_calloc(n, size);
 }
 
 static void scratch_release(void *p, const void *small)
 {
 	if (p != small)
-		free(p);
+		mf_free(p);
 }
 
 int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
@@ -184,7 +185,7 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 	nfini = arrays_by_priority(&f, SHT_FINI_ARRAY, fini);
 	/* The handle, its destructor list and its export table: one block. */
 	head = (sizeof(*m) + nfini * sizeof(m->fini[0]) + 15) & ~(size_t)15;
-	m = malloc(head + elf_exports_size(&f));
+	m = mf_malloc(head + elf_exports_size(&f));
 	if (!m) {
 		rc = elf_err(err, errlen, -ENOMEM, "out of memory");
 		goto err_layout;
@@ -224,7 +225,7 @@ int mf_elf_load(const void *image, size_t len, const struct mf_elf_resolver *r,
 err_map:
 	elf_area_unmap(base, l.span);
 err_module:
-	free(m);
+	mf_free(m);
 err_layout:
 	elf_layout_release(&l);
 err_file:
@@ -250,5 +251,5 @@ void mf_elf_unload(struct mf_elf_module *m)
 			if (m->fini[k].fn[j] && m->fini[k].fn[j] != (void (*)(void))-1)
 				m->fini[k].fn[j]();
 	elf_area_unmap(m->base, m->span);
-	free(m);
+	mf_free(m);
 }

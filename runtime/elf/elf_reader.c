@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "elf_internal.h"
 
 int elf_err(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -352,7 +353,7 @@ int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_
 	rc = check_header(f, err, errlen);
 	if (rc)
 		return rc;
-	f->place = f->shnum <= ELF_INLINE ? f->place_inline : calloc(f->shnum, sizeof(*f->place));
+	f->place = f->shnum <= ELF_INLINE ? f->place_inline : mf_calloc(f->shnum, sizeof(*f->place));
 	if (!f->place)
 		return elf_err(err, errlen, -ENOMEM, "out of memory");
 	f->place[0] = ELF_NOT_LOADED;
@@ -369,7 +370,7 @@ int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_
 void elf_file_release(struct elf_file *f)
 {
 	if (f->place != f->place_inline)
-		free(f->place);
+		mf_free(f->place);
 	f->place = NULL;
 }
 
