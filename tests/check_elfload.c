@@ -477,7 +477,11 @@ START_TEST(test_lists_undefined_symbols)
 	char list[256] = "", err[256];
 
 	ck_assert_int_eq(mf_elf_undefined(o.bytes, o.len, collect, list, err, sizeof(err)), 0);
-	ck_assert_str_eq(list, "basic_square basic_table image_optional?");
+	/* In symbol table order, which is the compiler's. */
+	ck_assert_uint_eq(strlen(list), strlen("basic_square basic_table image_optional?"));
+	ck_assert_ptr_nonnull(strstr(list, "basic_square"));
+	ck_assert_ptr_nonnull(strstr(list, "basic_table"));
+	ck_assert_ptr_nonnull(strstr(list, "image_optional?"));
 	free(o.bytes);
 	o = load_object("mod_basic.pic");
 	list[0] = '\0';
