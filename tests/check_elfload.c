@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,41 @@ START_TEST(test_allocation_failures)
 }
 END_TEST
 
+static void *load_unload_loop(void *arg)
+{
+	struct object *o = arg;
+
+	for (int i = 0; i < 100; i++) {
+		struct mf_elf_module *m;
+		char err[256];
+
+		if (mf_elf_load(o->bytes, o->len, &image, &m, err, sizeof(err)) != 0)
+			return (void *)1;
+		if (SYM(m, int (*)(void), "version")() != 101)
+			return (void *)2;
+		mf_elf_unload(m);
+	}
+	return NULL;
+}
+
+/* Loads and unloads from several threads share the area. */
+START_TEST(test_threads)
+{
+	struct object o = load_object("mod_v1");
+	pthread_t t[4];
+	void *rc;
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, load_unload_loop, &o), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &rc), 0);
+		ck_assert_ptr_null(rc);
+	}
+	ck_assert_uint_eq(mf_elf_area_used(), 0);
+	free(o.bytes);
+}
+END_TEST
+
 /* ---- refusals ----------------------------------------------------------- */
 
 START_TEST(test_refuses_tls)
@@ -686,6 +722,7 @@ Suite *make_elfload_suite(void)
 	tcase_add_test(load, test_area_full_and_reused);
 	tcase_add_test(load, test_lists_undefined_symbols);
 	tcase_add_test(load, test_allocation_failures);
+	tcase_add_test(load, test_threads);
 	suite_add_tcase(s, load);
 
 	tcase_add_test(refuse, test_refuses_tls);
