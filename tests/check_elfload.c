@@ -695,7 +695,7 @@ START_TEST(test_refuses_out_of_range)
 	struct mf_elf_resolver far = { far_lookup, NULL };
 	const char *err;
 
-	far_counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	far_counter = mmap((void *)((uintptr_t)1 << 36), 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(far_counter, MAP_FAILED);
 	ck_assert_uint_gt((uintptr_t)far_counter, (uintptr_t)8 << 30);
 	image_journal[0] = '\0';
@@ -705,6 +705,12 @@ START_TEST(test_refuses_out_of_range)
 }
 END_TEST
 
+/* Each test starts with an empty journal (also when Check does not fork). */
+static void clear_journal(void)
+{
+	image_journal[0] = '\0';
+}
+
 Suite *make_elfload_suite(void)
 {
 	Suite *s = suite_create("elfload");
@@ -712,6 +718,8 @@ Suite *make_elfload_suite(void)
 	TCase *refuse = tcase_create("refuse");
 
 	tcase_set_timeout(load, 120);
+	tcase_add_checked_fixture(load, clear_journal, NULL);
+	tcase_add_checked_fixture(refuse, clear_journal, NULL);
 	tcase_add_loop_test(load, test_basic_every_code_model, 0, NVARIANTS);
 	tcase_add_test(load, test_far_call_is_far);
 	tcase_add_test(load, test_each_access_size);
