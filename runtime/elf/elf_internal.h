@@ -24,6 +24,7 @@ int elf_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 #define ELF_MODULE_MAX ((size_t)64 << 20)
 
 struct elf_file {
+	const struct elf_arch *arch;	/* the machine it is read for */
 	const unsigned char *img;
 	size_t len;
 	const Elf64_Ehdr *eh;
@@ -53,6 +54,9 @@ bool elf_rela_applies(const struct elf_file *f, unsigned idx);
  * negative errno and the reason in err.  f->place is allocated (free it
  * with elf_file_release). */
 int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_t errlen);
+/* The same for another machine's objects (the fuzzer links those too). */
+int elf_read_for(struct elf_file *f, const struct elf_arch *arch, const void *image, size_t len,
+		 char *err, size_t errlen);
 void elf_file_release(struct elf_file *f);
 
 /* ---- relocations, per architecture ------------------------------------- */

@@ -36,7 +36,7 @@ static void place_sections(struct elf_file *f, bool writable, uint64_t *cursor)
 
 static int count_slots(const struct elf_file *f, struct elf_layout *l)
 {
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 
 	l->got_slot = f->nsym <= ELF_INLINE ? l->slot_inline : mf_malloc(2 * f->nsym * sizeof(*l->got_slot));
 	if (!l->got_slot)
@@ -66,7 +66,7 @@ static int count_slots(const struct elf_file *f, struct elf_layout *l)
 
 int elf_layout(struct elf_file *f, struct elf_layout *l, char *err, size_t errlen)
 {
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 	size_t page = elf_page_size();
 	uint64_t rx = 0, rw = 0;
 

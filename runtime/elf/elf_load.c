@@ -61,7 +61,7 @@ static size_t arrays_by_priority(const struct elf_file *f, uint32_t type, unsign
 static int relocate_section(const struct elf_file *f, unsigned ri, unsigned char *base,
 			    const struct elf_layout *l, const uint64_t *addr, char *err, size_t errlen)
 {
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 	const Elf64_Shdr *rs = &f->sh[ri];
 	const Elf64_Rela *r = (const Elf64_Rela *)(f->img + rs->sh_offset);
 	unsigned char *target = base + f->place[rs->sh_info];
@@ -98,7 +98,7 @@ static int relocate_section(const struct elf_file *f, unsigned ri, unsigned char
 int elf_link(const struct elf_file *f, unsigned char *base, const struct elf_layout *l,
 	     const uint64_t *addr, char *err, size_t errlen)
 {
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 	uint64_t *got = (uint64_t *)(base + l->got_off);
 
 	for (size_t i = 1; i < f->nsym; i++) {

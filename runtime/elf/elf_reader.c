@@ -87,7 +87,7 @@ bool elf_rela_applies(const struct elf_file *f, unsigned idx)
 static int check_header(struct elf_file *f, char *err, size_t errlen)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f->img;
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 
 	if (f->len < 4 || memcmp(f->img, ELFMAG, SELFMAG) != 0)
 		return elf_err(err, errlen, -ENOEXEC, "not an ELF file");
@@ -160,7 +160,7 @@ static int check_alloc_section(const struct elf_file *f, unsigned i, bool *keep,
 		return 0;
 	}
 	if (t != SHT_PROGBITS && t != SHT_NOBITS && t != SHT_INIT_ARRAY && t != SHT_FINI_ARRAY &&
-	    !(t == elf_host_arch()->unwind_type && t != 0))
+	    !(t == f->arch->unwind_type && t != 0))
 		return elf_err(err, errlen, -ENOTSUP,
 			       "section '%s' has type 0x%x, which the loader does not understand", name, t);
 	if (legacy_name(name))
@@ -274,7 +274,7 @@ static int check_symbols(const struct elf_file *f, char *err, size_t errlen)
 
 static int check_rela(const struct elf_file *f, unsigned idx, char *err, size_t errlen)
 {
-	const struct elf_arch *arch = elf_host_arch();
+	const struct elf_arch *arch = f->arch;
 	const Elf64_Shdr *rs = &f->sh[idx];
 	const Elf64_Shdr *target = &f->sh[rs->sh_info];
 	const char *rname = elf_section_name(f, idx);
@@ -343,9 +343,16 @@ static int check_relocations(const struct elf_file *f, char *err, size_t errlen)
 
 int elf_read(struct elf_file *f, const void *image, size_t len, char *err, size_t errlen)
 {
+	return elf_read_for(f, elf_host_arch(), image, len, err, errlen);
+}
+
+int elf_read_for(struct elf_file *f, const struct elf_arch *arch, const void *image, size_t len,
+		 char *err, size_t errlen)
+{
 	int rc;
 
 	memset(f, 0, sizeof(*f));
+	f->arch = arch;
 	f->img = image;
 	f->len = len;
 	if ((uintptr_t)image % 8)

@@ -8,9 +8,11 @@
  * of the module's size, where ASan sees any write outside it.  Nothing is
  * mapped executable and nothing of the input runs.
  *
+ * Objects of both machines are linked, whatever the fuzzer runs on.
  * Seeds: tests/fuzz/corpus/elf/, real objects of tests/elf/ as gcc built
- * them for x86_64.
+ * them for x86_64 and aarch64.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,17 @@ static void link_in_heap(struct elf_file *f)
 	free(addr);
 }
 
+/* Objects of either machine are read and linked (into memory, never run):
+ * both relocation files see untrusted input whatever the fuzzer runs on. */
+static const struct elf_arch *machine_of(const unsigned char *p, size_t size)
+{
+	uint16_t machine = 0;
+
+	if (size >= sizeof(Elf64_Ehdr))
+		memcpy(&machine, p + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+	return machine == EM_AARCH64 ? &elf_arch_aarch64 : &elf_arch_x86_64;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* The loader wants the object 8-byte aligned, as malloc gives it. */
@@ -60,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	if (elf_read(&f, copy, size, err, sizeof(err)) == 0) {
+	if (elf_read_for(&f, machine_of(copy, size), copy, size, err, sizeof(err)) == 0) {
 		link_in_heap(&f);
 		elf_file_release(&f);
 	} else if (!memchr(err, '\0', sizeof(err)) || err[0] == '\0') {
