@@ -10,6 +10,7 @@
 #   make size                text/data/bss of the image and table bytes per module
 #   make bench               benchmarks against same-run floors (docs/performance.md)
 #   make bench-elf           the ELF module loader against musl dlopen (docs/elf-loader.md)
+#   make elf-static-smoke    the ELF loader's test objects in a static musl program
 #   make fuzz | soak         long libFuzzer and TSan stress runs (FUZZ_SECONDS, SOAK_SECONDS)
 #   make deps                install the Debian packages the build and tests need
 #   make check-deps          prove that list: build every board under strace (scripts/check-deps.sh)
@@ -448,6 +449,19 @@ $(ELF_OBJ_DIR)/%.o: tests/elf/%.c tests/elf/image_api.h
 	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) $(ELF_CFLAGS_$*) -c -o $@ $<
 
 $(TB)/check_elfload: $(ELF_TEST_OBJS) $(wildcard runtime/elf/*.h)
+
+# The same objects loaded by a fully static musl program, as the image is
+# (Check is packaged for glibc only): `make [BOARD=qemu-aarch64] elf-static-smoke`.
+$(TB)/elf_static_smoke: tests/elf_static_smoke.c $(ELF_SRCS) runtime/alloc.c $(wildcard runtime/elf/*.h) \
+		$(ELF_TEST_OBJS)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) $(BASE_CFLAGS) -static -Iruntime -o $@ tests/elf_static_smoke.c $(ELF_SRCS) \
+		runtime/alloc.c -pthread
+
+.PHONY: elf-static-smoke
+elf-static-smoke: $(TB)/elf_static_smoke
+	$(Q)$(BOARD_RUN) $(TB)/elf_static_smoke
 
 unit-tests: $(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN) \
 	$(if $(filter check_loadable,$(CHECK_SUITES_UNIT)),$(FIXTURE_FILES))
