@@ -9,7 +9,7 @@
  * mapped executable and nothing of the input runs.
  *
  * Objects of both machines are linked, whatever the fuzzer runs on.
- * Seeds: tests/fuzz/corpus/elf/, real objects of tests/elf/ as gcc built
+ * Seeds: the .elf files of tests/fuzz/corpus/elf/, objects of tests/elf/ as gcc built
  * them for x86_64 and aarch64.
  */
 #include <stddef.h>
