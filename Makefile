@@ -9,6 +9,8 @@
 #                            image-tests, check-sanitizers, check-image-asan)
 #   make size                text/data/bss of the image and table bytes per module
 #   make bench               benchmarks against same-run floors (docs/performance.md)
+#   make bench-elf           the ELF module loader against musl dlopen (docs/elf-loader.md)
+#   make elf-static-smoke    the ELF loader's test objects in a static musl program
 #   make fuzz | soak         long libFuzzer and TSan stress runs (FUZZ_SECONDS, SOAK_SECONDS)
 #   make deps                install the Debian packages the build and tests need
 #   make check-deps          prove that list: build every board under strace (scripts/check-deps.sh)
@@ -332,6 +334,10 @@ SRCS_check_sha256 := runtime/sha256.c
 SRCS_check_alloc := runtime/alloc.c
 SRCS_check_strbuf := runtime/strbuf.c runtime/alloc.c
 SRCS_check_lineedit := embedded/lineedit.c
+# The ELF loader stands alone (see "the ELF relocatable-object loader").
+ELF_SRCS := $(sort $(wildcard runtime/elf/*.c))
+SRCS_check_elfload := $(ELF_SRCS) runtime/alloc.c
+LDFLAGS_check_elfload := -no-pie -ldl
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
 SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
@@ -410,6 +416,64 @@ $(O)/test-modules/%.manifest: $(HTB)/fixture-manifests/%.manifest $(O)/test-modu
 	$(Q)$(GEN) checksum -o $@ $< $(O)/test-modules/$*.so
 	$(Q)chmod go-w $@
 
+# ---- the ELF relocatable-object loader (runtime/elf/, tests/check_elfload.c) --
+
+# Self-contained for now: no image links it yet (the static boards' loader
+# backend will).  Its suite's module objects are built from tests/elf/*.c
+# with the compiler of the suite's own machine, mod_basic once per code
+# model a module may be built with; check_elfload finds them in elf-objs/
+# beside itself.  The suite is linked -no-pie to sit low like the static image.
+ELF_TEST_CC := $(TEST_CC)
+ELF_OBJ_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-common -Itests/elf
+ifneq ($(BOARD_TEST_CC),)
+ELF_VARIANTS := pie nopie pic noplt
+else
+ELF_VARIANTS := pie nopie pic picnoplt picgotpcrel cet
+endif
+ELF_FLAGS_pie :=
+ELF_FLAGS_nopie := -fno-pie
+ELF_FLAGS_pic := -fPIC
+ELF_FLAGS_noplt := -fno-plt
+ELF_FLAGS_picnoplt := -fPIC -fno-plt
+ELF_FLAGS_picgotpcrel := -fPIC -Wa,-mrelax-relocations=no
+# Ubuntu's default: endbr64 and an allocated .note.gnu.property, left out.
+ELF_FLAGS_cet := -fcf-protection=full
+ELF_CFLAGS_mod_many := -ffunction-sections
+ELF_OBJ_DIR := $(TB)/elf-objs
+ELF_PLAIN_OBJS := mod_big mod_lo12 mod_many mod_tls mod_undef mod_user mod_v1 mod_v2
+ELF_TEST_OBJS := $(foreach v,$(ELF_VARIANTS),$(ELF_OBJ_DIR)/mod_basic.$(v).o) \
+	$(addprefix $(ELF_OBJ_DIR)/,$(addsuffix .o,$(ELF_PLAIN_OBJS))) $(ELF_OBJ_DIR)/mod_common.o
+
+$(ELF_OBJ_DIR)/mod_basic.%.o: tests/elf/mod_basic.c tests/elf/image_api.h
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) $(ELF_FLAGS_$*) -c -o $@ $<
+
+$(ELF_OBJ_DIR)/mod_common.o: tests/elf/mod_common.c
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) -fcommon -c -o $@ $<
+
+$(ELF_OBJ_DIR)/%.o: tests/elf/%.c tests/elf/image_api.h
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) $(ELF_CFLAGS_$*) -c -o $@ $<
+
+$(TB)/check_elfload: $(ELF_TEST_OBJS) $(wildcard runtime/elf/*.h)
+
+# The same objects loaded by a fully static musl program, as the image is
+# (Check is packaged for glibc only): `make [BOARD=qemu-aarch64] elf-static-smoke`.
+$(TB)/elf_static_smoke: tests/elf_static_smoke.c $(ELF_SRCS) runtime/alloc.c $(wildcard runtime/elf/*.h) \
+		$(ELF_TEST_OBJS)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TARGET_CC) $(BASE_CFLAGS) -static -Iruntime -o $@ tests/elf_static_smoke.c $(ELF_SRCS) \
+		runtime/alloc.c -pthread
+
+.PHONY: elf-static-smoke
+elf-static-smoke: $(TB)/elf_static_smoke
+	$(Q)$(BOARD_RUN) $(TB)/elf_static_smoke
+
 unit-tests: $(addprefix $(TB)/,$(CHECK_SUITES_UNIT)) $(GEN) \
 	$(if $(filter check_loadable,$(CHECK_SUITES_UNIT)),$(FIXTURE_FILES))
 	$(Q)failed=0; for t in $(CHECK_SUITES_UNIT); do \
@@ -482,13 +546,14 @@ check-tree:
 SAN_CC := clang
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ATB := build/tests-asan
-ASAN_SUITES := $(filter-out check_loadable,$(CHECK_SUITES_UNIT))
+# check_elfload places modules near a -no-pie program; its reader is fuzzed instead.
+ASAN_SUITES := $(filter-out check_loadable check_elfload,$(CHECK_SUITES_UNIT))
 STRESS_SECONDS ?= 3
 # The fuzzers (see "fuzzing" below): check-sanitizers gives each a smoke pass.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 6
 FZB := build/fuzz
-FUZZERS := manifest modules_conf extconfig moduleinfo console modindex
+FUZZERS := manifest modules_conf extconfig moduleinfo console modindex elf
 
 define asan_rule
 $(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
@@ -562,6 +627,7 @@ FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_modindex := $(FUZZ_SRCS_modules_conf)
+FUZZ_SRCS_elf := $(ELF_SRCS) runtime/alloc.c
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)
@@ -597,6 +663,12 @@ bench: $(GEN)
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk BENCH_SIZES="$(BENCH_SIZES)" \
 		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_CORE_SRCS="$(RUNTIME_CORE_SRCS)" \
 		RUNTIME_LOADABLE_SRCS="$(RUNTIME_LOADABLE_SRCS)" bench
+
+# `make bench-elf [BENCH_ELF_SIZES="100 1000"]`: the ELF loader (static musl,
+# .o files) against musl's dlopen + dlsym of the same code (docs/elf-loader.md).
+.PHONY: bench-elf
+bench-elf:
+	$(Q)sh bench/bench_elf.sh
 
 # ---- housekeeping ------------------------------------------------------------
 
