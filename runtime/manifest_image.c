@@ -52,6 +52,8 @@ uint64_t mf_manifest_image_layout(void)
 		offsetof(struct mf_manifest, uses),
 		offsetof(struct mf_manifest, canuse),
 		offsetof(struct mf_manifest, provides),
+		offsetof(struct mf_manifest, requires),
+		offsetof(struct mf_manifest, menu),
 		offsetof(struct mf_manifest, parser_flags),
 		sizeof(struct mf_ref), offsetof(struct mf_ref, type),
 		offsetof(struct mf_ref, name), offsetof(struct mf_ref, priority),
@@ -74,7 +76,8 @@ struct shape {
 
 static size_t n_refs_of(const struct mf_manifest *m)
 {
-	return m->uses.count + m->canuse.count + m->provides.count;
+	return m->uses.count + m->canuse.count + m->provides.count +
+	       m->requires.count + m->menu.count;
 }
 
 /* An offset of the image, as the pointer field holding it. */
@@ -116,6 +119,9 @@ void *mf_manifest_image_new(const struct mf_manifest *m, size_t *len)
 					  m->canuse.count };
 	im.provides = (struct mf_ref_list){ offset_of(b, m->provides.items),
 					    m->provides.count };
+	im.requires = (struct mf_ref_list){ offset_of(b, m->requires.items),
+					    m->requires.count };
+	im.menu = (struct mf_ref_list){ offset_of(b, m->menu.items), m->menu.count };
 	im.parser_flags = PARSED_BLOCK;
 	memcpy(img, &im, sizeof(im));
 	for (i = 0; i < n_refs; i++) {
@@ -209,14 +215,15 @@ static bool overlap(size_t a, size_t na, size_t b, size_t nb)
 
 static int check_lists(struct checker *c, const struct mf_manifest *m)
 {
-	const struct mf_ref_list *lists[] = { &m->uses, &m->canuse, &m->provides };
-	size_t start[3] = { 0 };
+	const struct mf_ref_list *lists[] = { &m->uses, &m->canuse, &m->provides,
+					      &m->requires, &m->menu };
+	size_t start[5] = { 0 };
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 5; i++)
 		if (!list_ok(c, lists[i], &start[i]))
 			return bad(c, "has a list outside its refs");
-	for (size_t i = 0; i < 3; i++)
-		for (size_t j = i + 1; j < 3; j++)
+	for (size_t i = 0; i < 5; i++)
+		for (size_t j = i + 1; j < 5; j++)
 			if (overlap(start[i], lists[i]->count, start[j], lists[j]->count))
 				return bad(c, "has two lists sharing refs");
 	for (size_t i = 0; i < c->s.n_refs; i++) {
@@ -268,6 +275,8 @@ int mf_manifest_image_check(const void *img, size_t len, char *why,
 	if (m.uses.count > len / sizeof(struct mf_ref) ||
 	    m.canuse.count > len / sizeof(struct mf_ref) ||
 	    m.provides.count > len / sizeof(struct mf_ref) ||
+	    m.requires.count > len / sizeof(struct mf_ref) ||
+	    m.menu.count > len / sizeof(struct mf_ref) ||
 	    m.n_configs > len / sizeof(char *))
 		return bad(&c, "counts more than it holds");
 	c.s.n_refs = n_refs_of(&m);
@@ -327,6 +336,8 @@ int mf_manifest_from_image(struct mf_slab *slab, const char *path,
 	relocate_list(base, &b->m.uses);
 	relocate_list(base, &b->m.canuse);
 	relocate_list(base, &b->m.provides);
+	relocate_list(base, &b->m.requires);
+	relocate_list(base, &b->m.menu);
 	n_refs = n_refs_of(&b->m);
 	for (i = 0; i < n_refs; i++) {
 		b->refs[i].type = at(base, b->refs[i].type);
