@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "depgraph.h"
 #include "gen.h"
 
@@ -50,17 +51,21 @@ report_add(struct report *rp, const char *file, unsigned line,
 	if (rp->count == rp->cap) {
 		size_t cap = rp->cap ? 2 * rp->cap : 32;
 
-		p = realloc(rp->items, cap * sizeof(*p));
+		p = mf_realloc(rp->items, cap * sizeof(*p));
 		if (!p)
 			goto nomem;
 		rp->items = p;
 		rp->cap = cap;
 	}
 	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	text = n < 0 ? NULL : mf_malloc((size_t)n + 1);
+	if (!text)
 		goto nomem;
+	va_start(ap, fmt);
+	vsnprintf(text, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	rp->items[rp->count++] =
 		(struct problem){.file = file, .line = line, .text = text};
 	return;
@@ -87,8 +92,8 @@ static void report_free(struct report *rp)
 	size_t i;
 
 	for (i = 0; i < rp->count; i++)
-		free(rp->items[i].text);
-	free(rp->items);
+		mf_free(rp->items[i].text);
+	mf_free(rp->items);
 }
 
 /* Manifests as loaded: the good ones sorted by name, then path. */
@@ -144,8 +149,8 @@ static int load_all(struct loaded *ld, struct report *rp, int npaths,
 	size_t i;
 	int k, r;
 
-	ld->all = calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->all));
-	ld->unique = calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->unique));
+	ld->all = mf_calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->all));
+	ld->unique = mf_calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->unique));
 	if (!ld->all || !ld->unique)
 		return -ENOMEM;
 	for (k = 0; k < npaths; k++) {
@@ -184,8 +189,8 @@ static void loaded_free(struct loaded *ld)
 
 	for (i = 0; i < ld->n_all; i++)
 		mf_manifest_free(ld->all[i]);
-	free(ld->all);
-	free(ld->unique);
+	mf_free(ld->all);
+	mf_free(ld->unique);
 }
 
 static void check_missing(const struct depgraph *g, struct report *rp)
@@ -219,15 +224,22 @@ static FILE *list_open(char **list, size_t *len, struct report *rp)
 	return fp;
 }
 
-/* 0, or -ENOMEM with rp->nomem set and *list freed. */
+/*
+ * 0 and *list the generator's (mf_free() it), or -ENOMEM with rp->nomem
+ * set and *list NULL.  The stream's buffer is the C library's: copied, so
+ * that every block of the report comes from one allocator.
+ */
 static int list_close(FILE *fp, char **list, struct report *rp)
 {
 	int bad = ferror(fp);
+	char *copy = NULL;
 
-	if (fclose(fp) != 0 || bad) {
+	if (fclose(fp) == 0 && !bad && *list)
+		copy = mf_strdup(*list);
+	free(*list);
+	*list = copy;
+	if (!copy) {
 		rp->nomem = 1;
-		free(*list);
-		*list = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -285,7 +297,7 @@ static void check_ambiguous(const struct depgraph *g, struct report *rp)
 					   "priority %u",
 					   a->type, a->name, list, a->priority);
 			}
-			free(list);
+			mf_free(list);
 		}
 		i = j;
 	}
@@ -308,7 +320,7 @@ static int check_cycles(const struct depgraph *g, struct report *rp)
 		for (k = 0; k < cy->len; k++)
 			len += strlen(g->mods[cy->path[k]].m->name) + 4;
 		len += strlen(g->mods[cy->path[0]].m->name) + 1;
-		text = malloc(len);
+		text = mf_malloc(len);
 		if (!text) {
 			r = -ENOMEM;
 			goto out;
@@ -319,7 +331,7 @@ static int check_cycles(const struct depgraph *g, struct report *rp)
 		strcpy(p, g->mods[cy->path[0]].m->name);
 		report_add(rp, g->mods[cy->path[0]].m->path, cy->line,
 			   "cycle: %s", text);
-		free(text);
+		mf_free(text);
 	}
 	if (truncated && n)
 		report_add(rp, g->mods[cycles[n - 1].path[0]].m->path, 0,
@@ -441,8 +453,8 @@ static int config_read(const struct depgraph *g, struct selection *sel,
 	unsigned line = 0;
 	FILE *fp;
 
-	sel->state = calloc(g->n ? g->n : 1, sizeof(*sel->state));
-	sel->line = calloc(g->n ? g->n : 1, sizeof(*sel->line));
+	sel->state = mf_calloc(g->n ? g->n : 1, sizeof(*sel->state));
+	sel->line = mf_calloc(g->n ? g->n : 1, sizeof(*sel->line));
 	if (!sel->state || !sel->line)
 		return -ENOMEM;
 	fp = fopen(path, "r");
@@ -454,15 +466,15 @@ static int config_read(const struct depgraph *g, struct selection *sel,
 		config_line(g, sel, rp, path, ++line, buf);
 	if (ferror(fp))
 		report_add(rp, path, 0, "read error");
-	free(buf);
+	free(buf); /* getline()'s, the C library's */
 	fclose(fp);
 	return 0;
 }
 
 static void selection_free(struct selection *sel)
 {
-	free(sel->state);
-	free(sel->line);
+	mf_free(sel->state);
+	mf_free(sel->line);
 }
 
 /*
@@ -526,7 +538,7 @@ static void check_selection(const struct depgraph *g,
 					   mod->m->name, tristate_name(s),
 					   need->ref->type, need->ref->name,
 					   list);
-			free(list);
+			mf_free(list);
 		}
 	}
 }

@@ -145,7 +145,8 @@ static void args_free(struct args *a)
 	free(a->argv);
 }
 
-/* kconfig -o OUT [--sources SRC] files...; returns the exit status. */
+/* kconfig -o OUT files...; returns the exit status.  @sources is left
+ * from the days of --sources: always NULL now. */
 static int gen_menu(const char *out, const char *sources,
 		    const char *const *patterns, size_t n_patterns, int reverse)
 {
@@ -311,14 +312,15 @@ static void expect_menu(const char *sources, const char *const *patterns,
 	tmpdir_free(dir);
 }
 
-START_TEST(test_golden_with_sources)
+START_TEST(test_golden_with_menu_defaults)
 {
 	/* Missing provider, an unavoidable cycle, an avoidable one, quotes in
-	 * a description, self-provided needs, defaults from MODULEINFO. */
-	static const char *const pats[] = {DATA("clean/*.manifest"),
+	 * a description, self-provided needs, defaults from [menu] (what
+	 * extract writes of MODULEINFO's <defaultenabled>). */
+	static const char *const pats[] = {DATA("menu/*.manifest"),
 					   DATA("broken/*.manifest")};
 
-	expect_menu(DATA("src"), pats, 2, DATA("all.expected"));
+	expect_menu(NULL, pats, 2, DATA("all.expected"));
 }
 END_TEST
 
@@ -363,11 +365,12 @@ START_TEST(test_parse_error_refused)
 }
 END_TEST
 
+/* A [menu] default that is neither yes nor no is the manifest's error. */
 START_TEST(test_bad_source_refused)
 {
-	static const char *const pats[] = {DATA("clean/*.manifest")};
+	static const char *const pats[] = {DATA("bad-menu/*.manifest")};
 
-	expect_failure(DATA("src-bad"), pats, 1);
+	expect_failure(NULL, pats, 1);
 }
 END_TEST
 
@@ -391,7 +394,7 @@ END_TEST
 START_TEST(test_conf_clean_set)
 {
 	static const char *const pats[] = {DATA("clean/*.manifest")};
-	char *dir = menu_dir(DATA("src"), pats, 1), *base;
+	char *dir = menu_dir(NULL, pats, 1), *base;
 	int bstatus;
 	size_t i;
 
@@ -451,7 +454,7 @@ START_TEST(test_conf_broken_set)
 	 * nothing to what check reports about the set itself. */
 	static const char *const pats[] = {DATA("clean/*.manifest"),
 					   DATA("broken/*.manifest")};
-	char *dir = menu_dir(DATA("src"), pats, 2), *base;
+	char *dir = menu_dir(NULL, pats, 2), *base;
 	unsigned seed;
 	int bstatus;
 	size_t i;
@@ -613,7 +616,7 @@ Suite *make_kconfig_suite(void)
 	TCase *menu = tcase_create("menu");
 	TCase *conf = tcase_create("kconfig-conf");
 
-	tcase_add_test(menu, test_golden_with_sources);
+	tcase_add_test(menu, test_golden_with_menu_defaults);
 	tcase_add_test(menu, test_golden_support_levels);
 	tcase_add_test(menu, test_duplicate_refused);
 	tcase_add_test(menu, test_parse_error_refused);

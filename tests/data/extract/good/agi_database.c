@@ -4,6 +4,6 @@
 
 /*** DOCUMENTATION
 	<agi name="database get" language="en_US">
-		<synopsis>AGI command names with spaces cannot go in a manifest.</synopsis>
+		<synopsis>AGI command names with spaces go in a manifest as they are.</synopsis>
 	</agi>
  ***/
