@@ -31,6 +31,7 @@
 #include "../runtime/ini.h" /* mf_ini_name_is_module() */
 #include "gen.h"
 #include "moduleinfo.h"
+#include "srcref.h"
 
 struct source {
 	char *path;
@@ -225,7 +226,7 @@ static int by_name(const void *a, const void *b)
 }
 
 struct manifest_out {
-	const char *source;
+	char *head; /* the comment lines (gen/srcref.h) */
 	const char *text;
 	size_t len;
 };
@@ -234,22 +235,21 @@ static int write_manifest(FILE *fp, void *data)
 {
 	const struct manifest_out *o = data;
 
-	fprintf(fp, "# source: %s\n", o->source);
+	fputs(o->head, fp);
 	return fwrite(o->text, 1, o->len, fp) == o->len ? 0 : -EIO;
 }
 
 /* 1 when @path already holds exactly what write_manifest() would write. */
 static int unchanged(const char *path, const struct manifest_out *o)
 {
-	size_t hl = strlen("# source: \n") + strlen(o->source), len;
+	size_t hl = strlen(o->head), len;
 	char *old;
 	int same;
 
 	if (gen_read_file(path, &old, &len) < 0)
 		return 0;
-	same = len == hl + o->len && strncmp(old, "# source: ", 10) == 0 &&
-	       strncmp(old + 10, o->source, hl - 11) == 0 &&
-	       old[hl - 1] == '\n' && memcmp(old + hl, o->text, o->len) == 0;
+	same = len == hl + o->len && memcmp(old, o->head, hl) == 0 &&
+	       memcmp(old + hl, o->text, o->len) == 0;
 	mf_free(old);
 	return same;
 }
@@ -306,7 +306,7 @@ int gen_extract_tree(const struct gen_tree_args *a)
 
 	for (i = 0; i < w.n; i++) {
 		const struct source *s = &w.v[i];
-		struct manifest_out o = {.source = s->path};
+		struct manifest_out o = {0};
 		char *text, *out;
 		size_t len;
 
@@ -324,8 +324,11 @@ int gen_extract_tree(const struct gen_tree_args *a)
 		}
 		o.text = text;
 		o.len = len;
+		o.head = gen_srcref_head(s->path, a->dialect);
 		out = mf_strdup_printf("%s/%s.manifest", a->out_dir, s->name);
-		if (!out) {
+		if (!out || !o.head) {
+			mf_free(out);
+			mf_free(o.head);
 			mf_free(text);
 			goto nomem;
 		}
@@ -339,6 +342,7 @@ int gen_extract_tree(const struct gen_tree_args *a)
 			}
 		}
 		mf_free(out);
+		mf_free(o.head);
 		mf_free(text);
 	}
 	fprintf(stderr,
