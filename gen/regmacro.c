@@ -19,13 +19,13 @@
 #define PRIO_PREFIX "AST_MODPRI_"
 
 /* Past a comment or a literal at @p, or @p itself when it is neither. */
-static const char *skip_noise(const char *p, const char *end, unsigned *line)
+static const char *skip_noise(const char *p, const char *end)
 {
 	char quote;
 
 	if (p + 1 < end && p[0] == '/' && p[1] == '*') {
 		for (p += 2; p + 1 < end && !(p[0] == '*' && p[1] == '/'); p++)
-			*line += *p == '\n';
+			;
 		return p + 1 < end ? p + 2 : end;
 	}
 	if (p + 1 < end && p[0] == '/' && p[1] == '/') {
@@ -98,8 +98,15 @@ static int read_arg(const char *s, const char *e, struct gen_regmacro *out,
 	bool nomem = false;
 	const char *p;
 
-	while (s < e && isspace((unsigned char)*s))
-		s++;
+	/* Blanks and comments before the argument are not part of it. */
+	for (;;) {
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		if (s + 1 < e && s[0] == '/' && (s[1] == '*' || s[1] == '/'))
+			s = skip_noise(s, e);
+		else
+			break;
+	}
 	while (e > s && isspace((unsigned char)e[-1]))
 		e--;
 	if (s < e && *s == '.') {
@@ -156,7 +163,7 @@ int gen_regmacro_read(const char *src, size_t len, struct gen_regmacro *out,
 
 	memset(out, 0, sizeof(*out));
 	while (p < end) {
-		q = skip_noise(p, end, &line);
+		q = skip_noise(p, end);
 		if (q != p) {
 			for (; p < q; p++)
 				line += *p == '\n';
@@ -181,7 +188,7 @@ int gen_regmacro_read(const char *src, size_t len, struct gen_regmacro *out,
 		out->line = line;
 		arg = ++q;
 		for (depth = 1; q < end && depth; ) {
-			const char *n = skip_noise(q, end, &line);
+			const char *n = skip_noise(q, end);
 
 			if (n != q) {
 				q = n;

@@ -615,6 +615,211 @@ START_TEST(test_write_file_flush_error)
 }
 END_TEST
 
+/* ---- whole trees: extract --tree --------------------------------------- */
+
+/* Run extract --tree over DATA/tree-@name into tmpdir/out; stderr in *msg. */
+static int run_tree(const char *name, const char *dialect,
+		    const char *const *patterns, size_t n_patterns, char **msg)
+{
+	char out[128], dir[256], dia[64], *argv[16];
+	int argc = 0;
+	size_t i;
+
+	snprintf(out, sizeof(out), "%s/out", tmpdir);
+	mkdir(out, 0700);
+	snprintf(dir, sizeof(dir), "%s/tree-%s", DATA, name);
+	snprintf(dia, sizeof(dia), "--dialect=%s", dialect);
+	argv[argc++] = "extract";
+	argv[argc++] = dia;
+	for (i = 0; i < n_patterns; i++) {
+		argv[argc++] = "--pattern";
+		argv[argc++] = (char *)patterns[i];
+	}
+	argv[argc++] = "--tree";
+	argv[argc++] = "-o";
+	argv[argc++] = out;
+	argv[argc++] = dir;
+	argv[argc] = NULL;
+	return run_captured(gen_extract_main, argv, 2, msg);
+}
+
+/* Every manifest of tmpdir/out against DATA/tree-@name.expected/. */
+static void tree_goldens(const char *name, const char *msg)
+{
+	char **names, path[512], out[256], *got;
+	size_t n, i, len;
+
+	snprintf(out, sizeof(out), "%s/out", tmpdir);
+	n = 0;
+	{
+		DIR *d = opendir(out);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		names = NULL;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			names = realloc(names, (n + 1) * sizeof(*names));
+			ck_assert_ptr_nonnull(names);
+			names[n++] = strdup(de->d_name);
+		}
+		closedir(d);
+	}
+	ck_assert_uint_ge(n, 4);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", out, names[i]);
+		got = slurp(path, &len);
+		ck_assert_ptr_nonnull(got);
+		snprintf(path, sizeof(path), "%s/tree-%s.expected/%s", DATA,
+			 name, names[i]);
+		golden(path, got, len);
+		free(got);
+		free(names[i]);
+	}
+	free(names);
+	snprintf(path, sizeof(path), "%s/tree-%s.expected/stderr", DATA, name);
+	golden(path, msg, strlen(msg));
+}
+
+static void tree_case(const char *name, const char *dialect)
+{
+	char *msg, path[256];
+	struct stat before, after;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree(name, dialect, NULL, 0, &msg), 0);
+	tree_goldens(name, msg);
+	free(msg);
+	/* A second run rewrites nothing: make's timestamps stay true. */
+	snprintf(path, sizeof(path), "%s/out/chan_local.manifest", tmpdir);
+	ck_assert_int_eq(stat(path, &before), 0);
+	ck_assert_int_eq(run_tree(name, dialect, NULL, 0, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, " 0 manifests rewritten;"));
+	free(msg);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		  before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+	remove_tmpdir();
+}
+
+START_TEST(test_tree_seed)
+{
+	tree_case("seed", "seed");
+}
+END_TEST
+
+START_TEST(test_tree_asterisk)
+{
+	tree_case("asterisk", "asterisk");
+}
+END_TEST
+
+/* The asterisk tree in the seed's dialect: the untyped <use> and the
+ * support level "Core" are errors there, each at its source line. */
+START_TEST(test_tree_asterisk_as_seed)
+{
+	char *msg;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("asterisk", "seed", NULL, 0, &msg), 1);
+	ck_assert_ptr_nonnull(strstr(msg, "tree-asterisk/apps/app_queue.c:6: "
+					  "<use> needs a type attribute\n"));
+	ck_assert_ptr_nonnull(strstr(msg, "tree-asterisk/channels/chan_local.c:2: "
+					  "bad <support_level> 'EXTENDED'"));
+	ck_assert_ptr_nonnull(strstr(msg, "; 2 errors\n"));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+/* A name rule by pattern: what does not match is skipped, and says why. */
+START_TEST(test_tree_pattern)
+{
+	static const char *const pats[] = {"app_*.c", "chan_*.c"};
+	char *msg, path[256];
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("seed", "seed", pats, 2, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "mods/func/func_cut.c: skipped: name "
+					  "outside the module naming (--pattern)\n"));
+	ck_assert_ptr_nonnull(strstr(msg, "mods/func/cut_helpers.c: skipped: "
+					  "name outside the module naming"));
+	ck_assert_ptr_nonnull(strstr(msg, "extract: 3 modules, 3 manifests "
+					  "rewritten; 2 .c files skipped; 1 "
+					  "other file; 0 errors\n"));
+	free(msg);
+	snprintf(path, sizeof(path), "%s/out/func_cut.manifest", tmpdir);
+	ck_assert(!exists(path));
+	remove_tmpdir();
+}
+END_TEST
+
+/* A <depend> that is a slip for a module of the tree: "did you mean". */
+START_TEST(test_tree_slips)
+{
+	char *msg, path[256];
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("slips", "seed", NULL, 0, &msg), 1);
+	snprintf(path, sizeof(path), "%s/tree-slips.stderr", DATA);
+	golden(path, msg, strlen(msg));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_tree_usage)
+{
+	char *no_out[] = {"extract", "--tree", DATA "/tree-seed", NULL};
+	char *no_dir[] = {"extract", "--tree", "-o", "/tmp", NULL};
+	char *pat_alone[] = {"extract", "--pattern", "x", "--name", "x",
+			     DATA "/good/res_dense.c", NULL};
+	char *bad_dialect[] = {"extract", "--dialect=menuselect", "--tree",
+			       "-o", "/tmp", DATA "/tree-seed", NULL};
+	char *help[] = {"extract", "--help", NULL};
+	char *msg;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_captured(gen_extract_main, no_out, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "--tree needs -o OUTDIR"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, no_dir, 2, &msg), 2);
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, pat_alone, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "--pattern goes with --tree"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, bad_dialect, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "unknown dialect 'menuselect'"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, help, 1, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "--dialect D"));
+	ck_assert_ptr_nonnull(strstr(msg, "--pattern GLOB"));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+/* The registration macro: a .load_pri it cannot name is an error there. */
+START_TEST(test_macro_bad_priority)
+{
+	static const char src[] =
+		"/*** MODULEINFO <support_level>core</support_level> ***/\n"
+		"\n"
+		"AST_MODULE_INFO(KEY, 0, \"x\", .load_pri = AST_MODPRI_SOON);\n";
+	struct gen_extract_opts opts = {.dialect = GEN_DIALECT_ASTERISK};
+	char *text, err[MF_ERR_MAX];
+	size_t len;
+
+	ck_assert_int_eq(gen_extract_manifest_opts("m.c", src, sizeof(src) - 1,
+						   "res_m", &opts, &text, &len,
+						   err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "m.c:3: bad .load_pri 'AST_MODPRI_SOON' in "
+			      "AST_MODULE_INFO (want AST_MODPRI_<level>)");
+}
+END_TEST
+
 /* ---- out of memory ----------------------------------------------------- */
 
 /*
@@ -687,6 +892,13 @@ Suite *make_extract_suite(void)
 	tcase_add_test(tc, test_main_errors);
 	tcase_add_test(tc, test_write_file);
 	tcase_add_test(tc, test_write_file_flush_error);
+	tcase_add_test(tc, test_tree_seed);
+	tcase_add_test(tc, test_tree_asterisk);
+	tcase_add_test(tc, test_tree_asterisk_as_seed);
+	tcase_add_test(tc, test_tree_pattern);
+	tcase_add_test(tc, test_tree_slips);
+	tcase_add_test(tc, test_tree_usage);
+	tcase_add_test(tc, test_macro_bad_priority);
 	tcase_add_test(tc, test_out_of_memory);
 	suite_add_tcase(s, tc);
 	return s;
