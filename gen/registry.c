@@ -687,7 +687,13 @@ static void registry_usage(FILE *fp)
 	      "  Write the registry tables (<manifold/table.h>) of a set of\n"
 	      "  manifests.  Modules named by --embedded are built in: their\n"
 	      "  entry points at manifold_module_<name>, and the table carries\n"
-	      "  the order and providers a default boot starts them with.\n",
+	      "  the order and providers a default boot starts them with.\n"
+	      "\n"
+	      "  -o, --output OUT.c     the tables (written atomically)\n"
+	      "  -H, --header OUT.h     the header declaring them\n"
+	      "  -e, --embedded LIST    the built-in modules, comma-separated,\n"
+	      "                         or @FILE with one name a line\n"
+	      "  -h, --help             this text\n",
 	      fp);
 }
 

@@ -374,6 +374,68 @@ START_TEST(test_bad_source_refused)
 }
 END_TEST
 
+/* Every subcommand parses its options with getopt and has a real --help:
+ * usage on stdout, status 0, the options it takes explained. */
+static char *run_stdout(int (*fn)(int, char **), int argc, char **argv,
+			int *status)
+{
+	char path[] = "/tmp/mf-kconfig-help-XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *text;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+	*status = fn(argc, argv);
+	fflush(stdout);
+	ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+	close(saved);
+	close(fd);
+	text = slurp(path);
+	unlink(path);
+	return text;
+}
+
+START_TEST(test_help)
+{
+	static const struct {
+		int (*fn)(int, char **);
+		const char *name, *option;
+	} cmds[] = {
+		{gen_extract_main, "extract", "--tree"},
+		{gen_registry_main, "registry", "--embedded"},
+		{gen_kconfig_main, "kconfig", "--output"},
+		{gen_check_main, "check", "--config"},
+		{gen_checksum_main, "checksum", "--output"},
+	};
+	char usage[64], *text;
+	int status;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[] = {(char *)cmds[i].name, "--help", NULL};
+		char *short_argv[] = {(char *)cmds[i].name, "-h", NULL};
+
+		text = run_stdout(cmds[i].fn, 2, argv, &status);
+		ck_assert_int_eq(status, 0);
+		snprintf(usage, sizeof(usage), "usage: manifold-gen %s",
+			 cmds[i].name);
+		ck_assert_msg(strncmp(text, usage, strlen(usage)) == 0,
+			      "%s --help: %s", cmds[i].name, text);
+		ck_assert_msg(strstr(text, cmds[i].option) &&
+				      strstr(text, "--help"),
+			      "%s --help explains no options: %s",
+			      cmds[i].name, text);
+		free(text);
+		text = run_stdout(cmds[i].fn, 2, short_argv, &status);
+		ck_assert_int_eq(status, 0);
+		ck_assert(strncmp(text, usage, strlen(usage)) == 0);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(test_usage)
 {
 	char *no_out[] = {"kconfig", "x.manifest", NULL};
@@ -781,6 +843,7 @@ Suite *make_kconfig_suite(void)
 
 	tcase_add_test(menu, test_golden_with_menu_defaults);
 	tcase_add_test(menu, test_tree_library_gate);
+	tcase_add_test(menu, test_help);
 	tcase_add_test(menu, test_golden_support_levels);
 	tcase_add_test(menu, test_duplicate_refused);
 	tcase_add_test(menu, test_parse_error_refused);
