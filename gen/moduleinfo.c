@@ -279,8 +279,11 @@ static int mi_ref(struct mi_ctx *c, enum mi_kind k, const struct xelem *e,
 		if (!type && !asterisk(c))
 			return xdiag_fail(c->d, line,
 					  "<use> needs a type attribute");
+		/* An optional library: kept where a reader sees it, as a
+		 * [canuse] no module provides (the loader skips it). */
 		if (type && strcmp(type, "external") == 0)
-			return 0; /* an optional library */
+			return refs_add(c->d, &m->canuse, "library", name, 0,
+					line);
 		if (asterisk(c) && (!type || strcmp(type, "module") == 0))
 			return refs_add(c->d, &m->canuse, "module", name, 0,
 					line);
