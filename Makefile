@@ -65,7 +65,6 @@ ALL_MODULES := $(notdir $(basename $(MODULE_SRCS)))
 comma := ,
 empty :=
 space := $(empty) $(empty)
-ALL_MODULES_CSV := $(subst $(space),$(comma),$(ALL_MODULES))
 
 GEN := $(T)/manifold-gen
 # Runtime files the generator links: one parser and one checksum for both,
@@ -94,14 +93,22 @@ $(GEN): gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS) $(wildcard gen/*.h runtime/*.
 
 MANIFESTS := $(addprefix $(O)/manifests/,$(addsuffix .manifest,$(ALL_MODULES)))
 
-$(O)/manifests/%.manifest: embedded/modules/%.c $(GEN)
-	$(quiet) EXTRACT $@
+# One `extract --tree` run writes every module's manifest (the module names
+# come from the tree itself); it rewrites only manifests whose bytes
+# changed, so each manifest's timestamp still says when its module did.
+# The stamp is what depends on every source; the manifests hang off it
+# through an empty recipe, so make looks at their timestamps again after it.
+$(O)/manifests/.stamp: $(MODULE_SRCS) $(GEN)
+	$(quiet) EXTRACT $(@D)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(GEN) extract --name $* --modules $(ALL_MODULES_CSV) -o $@ $<
+	$(Q)$(GEN) extract --tree -o $(@D) embedded/modules
+	$(Q)touch $@
+
+$(MANIFESTS): $(O)/manifests/.stamp ;
 
 $(O)/Kconfig.modules: $(MANIFESTS) $(GEN)
 	$(quiet) KCONFIG $@
-	$(Q)$(GEN) kconfig -o $@ --sources embedded/modules $(MANIFESTS)
+	$(Q)$(GEN) kconfig -o $@ $(MANIFESTS)
 
 KCONFIG_ENV = KCONFIG_CONFIG=$(O)/.config MANIFOLD_KCONFIG_MODULES=$(O)/Kconfig.modules \
 	MANIFOLD_BOARD=$(BOARD)
@@ -383,10 +390,14 @@ FIXTURES := $(notdir $(basename $(FIXTURE_SRCS)))
 FIXTURE_FILES := $(foreach f,$(FIXTURES),$(HTB)/fixtures/$(f).so $(HTB)/fixtures/$(f).manifest)
 FIXTURE_DEPS := $(wildcard tests/fixtures/*.h tests/fake_backend.h runtime/include/manifold/*.h)
 
-$(HTB)/fixture-manifests/%.manifest: tests/fixtures/%.c $(GEN)
-	$(quiet) EXTRACT $@
+$(HTB)/fixture-manifests/.stamp: $(FIXTURE_SRCS) $(GEN)
+	$(quiet) EXTRACT $(@D)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(GEN) extract --name $* --modules $(subst $(space),$(comma),$(FIXTURES)) -o $@ $<
+	$(Q)$(GEN) extract --tree -o $(@D) tests/fixtures
+	$(Q)touch $@
+
+$(addprefix $(HTB)/fixture-manifests/,$(addsuffix .manifest,$(FIXTURES))): \
+	$(HTB)/fixture-manifests/.stamp ;
 
 $(HTB)/fixtures/%.so: tests/fixtures/%.c $(FIXTURE_DEPS)
 	$(quiet) HOSTCC $@

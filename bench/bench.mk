@@ -109,9 +109,12 @@ $$(D$(1))/tree.stamp: $(B)/tools/gen_tree
 $$(D$(1))/src/%.c: $$(D$(1))/tree.stamp ;
 $$(D$(1))/all.c $$(D$(1))/info $$(D$(1))/modules.list: $$(D$(1))/tree.stamp ;
 
-$$(D$(1))/manifests/%.manifest: $$(D$(1))/src/%.c $(GEN)
+# One extract --tree for the tree, as the Makefile does for its own.
+$$(D$(1))/manifests/.stamp: $$(D$(1))/tree.stamp $(GEN)
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(GEN) extract --name $$* -o $$@ $$<
+	$(Q)$(GEN) extract --tree -o $$(@D) $$(D$(1))/src 2>/dev/null
+	$(Q)touch $$@
+$$(D$(1))/manifests/%.manifest: $$(D$(1))/manifests/.stamp ;
 
 # Run inside the tree with a glob: 10,000 paths would not fit one sh -c.
 $$(D$(1))/registry.c: $$(patsubst %,$$(D$(1))/manifests/%.manifest,$$(NAMES$(1))) \

@@ -3,11 +3,16 @@
  * bench_gen GEN DIR REPS: time what the build runs of manifold-gen for the
  * tree in DIR (written by gen_tree), REPS times:
  *
- *   gen.extract   one `extract` per module source, as the Makefile runs it
+ *   gen.extract   one `extract` per module source, a process each (how
+ *                 the build ran it before extract --tree)
+ *   gen.extract_tree  one `extract --tree` over the whole tree, every
+ *                 manifest written (the output folder emptied first,
+ *                 outside the timing), as the Makefile runs it now
  *   gen.check     `check --config` of the manifests against an all-y .config
  *   gen.registry  `registry --embedded` of every module
  *   gen.kconfig   `kconfig` of the manifests
- *   gen           the four together
+ *   gen           extract_tree, check, registry and kconfig together:
+ *                 what a build of the tree runs
  *
  * Each run is a real process, started with posix_spawn() and waited for,
  * one after the other (a build with -j would overlap the extracts; the sum
@@ -110,7 +115,7 @@ int main(int argc, char **argv)
 	struct strv names = { 0 }, manifests = { 0 }, cmd = { 0 };
 	char gen[PATH_MAX], buf[PATH_MAX];
 	unsigned reps;
-	uint64_t t[5];
+	uint64_t t[5], tree[2];
 
 	if (argc != 4) {
 		fputs("usage: bench_gen MANIFOLD-GEN DIR REPS\n", stderr);
@@ -125,7 +130,8 @@ int main(int argc, char **argv)
 	if (!names.n || !reps)
 		bench_die("%s: no modules (or no repetitions)", argv[2]);
 	if ((mkdir("gen", 0755) < 0 && errno != EEXIST) ||
-	    (mkdir("gen/manifests", 0755) < 0 && errno != EEXIST))
+	    (mkdir("gen/manifests", 0755) < 0 && errno != EEXIST) ||
+	    (mkdir("gen/tree", 0755) < 0 && errno != EEXIST))
 		bench_die("%s/gen: %s", argv[2], strerror(errno));
 	for (size_t i = 0; i < names.n; i++) {
 		snprintf(buf, sizeof(buf), "gen/manifests/%s.manifest", names.v[i]);
@@ -133,6 +139,15 @@ int main(int argc, char **argv)
 	}
 
 	for (unsigned r = 0; r < reps; r++) {
+		/* Every manifest written, as in a first build. */
+		for (size_t i = 0; i < names.n; i++) {
+			snprintf(buf, sizeof(buf), "gen/tree/%s.manifest", names.v[i]);
+			unlink(buf);
+		}
+		tree[0] = bench_now_ns();
+		run((char *[]){ gen, "extract", "--tree", "-o", "gen/tree", "src",
+				NULL }, 0);
+		tree[1] = bench_now_ns();
 		t[0] = bench_now_ns();
 		for (size_t i = 0; i < names.n; i++) {
 			snprintf(buf, sizeof(buf), "src/%s.c", names.v[i]);
@@ -151,8 +166,7 @@ int main(int argc, char **argv)
 		run(cmd.v, 0);
 		t[3] = bench_now_ns();
 		command(&cmd, (const char *const[]){ gen, "kconfig", "-o",
-						     "gen/Kconfig.modules", "--sources",
-						     "src", NULL }, &manifests);
+						     "gen/Kconfig.modules", NULL }, &manifests);
 		run(cmd.v, 0);
 		t[4] = bench_now_ns();
 
@@ -160,7 +174,10 @@ int main(int argc, char **argv)
 		bench_result("gen.check", (unsigned)names.n, 'm', (double)(t[2] - t[1]), NULL);
 		bench_result("gen.registry", (unsigned)names.n, 'm', (double)(t[3] - t[2]), NULL);
 		bench_result("gen.kconfig", (unsigned)names.n, 'm', (double)(t[4] - t[3]), NULL);
-		bench_result("gen", (unsigned)names.n, 'm', (double)(t[4] - t[0]), NULL);
+		bench_result("gen.extract_tree", (unsigned)names.n, 'm',
+			     (double)(tree[1] - tree[0]), NULL);
+		bench_result("gen", (unsigned)names.n, 'm',
+			     (double)(tree[1] - tree[0] + t[4] - t[1]), NULL);
 	}
 	strv_free(&cmd);
 	strv_free(&manifests);

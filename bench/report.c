@@ -35,8 +35,9 @@ static const struct metric {
 	bool per_k;    /* per module: divide by K, not N */
 	bool median;   /* the median of the runs, not the minimum */
 } metrics[] = {
-	{ "gen", "gen: extract+check+registry+kconfig", NS, 0, true, false, false },
-	{ "gen.extract", "  gen: extract (a process per module)", NS, 0, true, false, false },
+	{ "gen", "gen: extract --tree+check+registry+kconfig", NS, 0, true, false, false },
+	{ "gen.extract_tree", "  gen: extract --tree (whole tree, one process)", NS, 0, true, false, false },
+	{ "gen.extract", "  gen: extract (a process per module, before)", NS, 0, true, false, false },
 	{ "gen.check", "  gen: check --config", NS, 0, true, false, false },
 	{ "gen.registry", "  gen: registry --embedded", NS, 0, true, false, false },
 	{ "gen.kconfig", "  gen: kconfig", NS, 0, true, false, false },

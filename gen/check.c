@@ -11,14 +11,18 @@
  */
 #define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "depgraph.h"
 #include "gen.h"
+#include "names.h"
+#include "srcref.h"
 
 /* Cycles listed before the report says "and more": a guard against sets
  * whose cycles are too many to enumerate, not a limit real sets reach. */
@@ -50,17 +54,21 @@ report_add(struct report *rp, const char *file, unsigned line,
 	if (rp->count == rp->cap) {
 		size_t cap = rp->cap ? 2 * rp->cap : 32;
 
-		p = realloc(rp->items, cap * sizeof(*p));
+		p = mf_realloc(rp->items, cap * sizeof(*p));
 		if (!p)
 			goto nomem;
 		rp->items = p;
 		rp->cap = cap;
 	}
 	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	text = n < 0 ? NULL : mf_malloc((size_t)n + 1);
+	if (!text)
 		goto nomem;
+	va_start(ap, fmt);
+	vsnprintf(text, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	rp->items[rp->count++] =
 		(struct problem){.file = file, .line = line, .text = text};
 	return;
@@ -87,8 +95,8 @@ static void report_free(struct report *rp)
 	size_t i;
 
 	for (i = 0; i < rp->count; i++)
-		free(rp->items[i].text);
-	free(rp->items);
+		mf_free(rp->items[i].text);
+	mf_free(rp->items);
 }
 
 /* Manifests as loaded: the good ones sorted by name, then path. */
@@ -144,8 +152,8 @@ static int load_all(struct loaded *ld, struct report *rp, int npaths,
 	size_t i;
 	int k, r;
 
-	ld->all = calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->all));
-	ld->unique = calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->unique));
+	ld->all = mf_calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->all));
+	ld->unique = mf_calloc(npaths ? (size_t)npaths : 1, sizeof(*ld->unique));
 	if (!ld->all || !ld->unique)
 		return -ENOMEM;
 	for (k = 0; k < npaths; k++) {
@@ -184,8 +192,8 @@ static void loaded_free(struct loaded *ld)
 
 	for (i = 0; i < ld->n_all; i++)
 		mf_manifest_free(ld->all[i]);
-	free(ld->all);
-	free(ld->unique);
+	mf_free(ld->all);
+	mf_free(ld->unique);
 }
 
 static void check_missing(const struct depgraph *g, struct report *rp)
@@ -219,15 +227,22 @@ static FILE *list_open(char **list, size_t *len, struct report *rp)
 	return fp;
 }
 
-/* 0, or -ENOMEM with rp->nomem set and *list freed. */
+/*
+ * 0 and *list the generator's (mf_free() it), or -ENOMEM with rp->nomem
+ * set and *list NULL.  The stream's buffer is the C library's: copied, so
+ * that every block of the report comes from one allocator.
+ */
 static int list_close(FILE *fp, char **list, struct report *rp)
 {
 	int bad = ferror(fp);
+	char *copy = NULL;
 
-	if (fclose(fp) != 0 || bad) {
+	if (fclose(fp) == 0 && !bad && *list)
+		copy = mf_strdup(*list);
+	free(*list);
+	*list = copy;
+	if (!copy) {
 		rp->nomem = 1;
-		free(*list);
-		*list = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -285,7 +300,7 @@ static void check_ambiguous(const struct depgraph *g, struct report *rp)
 					   "priority %u",
 					   a->type, a->name, list, a->priority);
 			}
-			free(list);
+			mf_free(list);
 		}
 		i = j;
 	}
@@ -308,7 +323,7 @@ static int check_cycles(const struct depgraph *g, struct report *rp)
 		for (k = 0; k < cy->len; k++)
 			len += strlen(g->mods[cy->path[k]].m->name) + 4;
 		len += strlen(g->mods[cy->path[0]].m->name) + 1;
-		text = malloc(len);
+		text = mf_malloc(len);
 		if (!text) {
 			r = -ENOMEM;
 			goto out;
@@ -319,7 +334,7 @@ static int check_cycles(const struct depgraph *g, struct report *rp)
 		strcpy(p, g->mods[cy->path[0]].m->name);
 		report_add(rp, g->mods[cy->path[0]].m->path, cy->line,
 			   "cycle: %s", text);
-		free(text);
+		mf_free(text);
 	}
 	if (truncated && n)
 		report_add(rp, g->mods[cycles[n - 1].path[0]].m->path, 0,
@@ -336,7 +351,34 @@ struct selection {
 	enum dg_tristate *state; /* per module of the graph */
 	unsigned *line;		 /* its line in the .config, 0 if absent */
 	bool modules;		 /* CONFIG_MODULES=y */
+	char **have;		 /* HAVE_<NAME> symbols set to y */
+	size_t n_have;
+	int nomem;
 };
+
+static void have_add(struct selection *sel, const char *sym)
+{
+	char **v = mf_realloc(sel->have, (sel->n_have + 1) * sizeof(*v));
+
+	if (!v || !(v[sel->n_have] = mf_strdup(sym))) {
+		if (v)
+			sel->have = v;
+		sel->nomem = 1;
+		return;
+	}
+	sel->have = v;
+	sel->n_have++;
+}
+
+static bool have(const struct selection *sel, const char *sym)
+{
+	size_t i;
+
+	for (i = 0; i < sel->n_have; i++)
+		if (strcmp(sel->have[i], sym) == 0)
+			return true;
+	return false;
+}
 
 static const char *tristate_name(enum dg_tristate t)
 {
@@ -395,6 +437,11 @@ static void config_set(const struct depgraph *g, struct selection *sel,
 		sel->modules = t == DG_Y;
 		return;
 	}
+	if (strncmp(sym, "HAVE_", 5) == 0) {
+		if (t == DG_Y)
+			have_add(sel, sym);
+		return;
+	}
 	if (strncmp(sym, "MODULE_", 7) != 0)
 		return; /* the rest of the top-level Kconfig's symbols */
 	mi = symbol_module(g, sym + 7);
@@ -441,8 +488,8 @@ static int config_read(const struct depgraph *g, struct selection *sel,
 	unsigned line = 0;
 	FILE *fp;
 
-	sel->state = calloc(g->n ? g->n : 1, sizeof(*sel->state));
-	sel->line = calloc(g->n ? g->n : 1, sizeof(*sel->line));
+	sel->state = mf_calloc(g->n ? g->n : 1, sizeof(*sel->state));
+	sel->line = mf_calloc(g->n ? g->n : 1, sizeof(*sel->line));
 	if (!sel->state || !sel->line)
 		return -ENOMEM;
 	fp = fopen(path, "r");
@@ -454,15 +501,66 @@ static int config_read(const struct depgraph *g, struct selection *sel,
 		config_line(g, sel, rp, path, ++line, buf);
 	if (ferror(fp))
 		report_add(rp, path, 0, "read error");
-	free(buf);
+	free(buf); /* getline()'s, the C library's */
 	fclose(fp);
 	return 0;
 }
 
 static void selection_free(struct selection *sel)
 {
-	free(sel->state);
-	free(sel->line);
+	size_t i;
+
+	for (i = 0; i < sel->n_have; i++)
+		mf_free(sel->have[i]);
+	mf_free(sel->have);
+	mf_free(sel->state);
+	mf_free(sel->line);
+}
+
+/*
+ * What the menu's `depends on HAVE_<NAME>` and `depends on MODULE_X = n`
+ * mean: a selected module's [requires] are offered by the board, and no
+ * module it conflicts with is selected.
+ */
+static void check_requires_conflicts(const struct depgraph *g,
+				     const struct selection *sel,
+				     const char *cfg, struct report *rp)
+{
+	char sym[DG_SYMBOL_MAX + 16];
+	size_t i, k;
+
+	for (i = 0; i < g->n; i++) {
+		const struct mf_manifest *m = g->mods[i].m;
+		enum dg_tristate s = sel->state[i];
+
+		if (s == DG_N)
+			continue;
+		for (k = 0; k < m->requires.count; k++) {
+			const struct mf_ref *q = &m->requires.items[k];
+
+			gen_have_symbol(q->type, q->name, sym, sizeof(sym));
+			if (!have(sel, sym))
+				report_add(rp, m->path, q->line,
+					   "%s is %s but requires %s=%s, and %s "
+					   "does not set CONFIG_%s=y",
+					   m->name, tristate_name(s), q->type,
+					   q->name, cfg, sym);
+		}
+		for (k = 0; k < m->menu.count; k++) {
+			const struct mf_ref *q = &m->menu.items[k];
+			long x;
+
+			if (strcmp(q->type, "conflict") != 0)
+				continue;
+			x = dg_find(g, q->name);
+			if (x < 0 || sel->state[x] == DG_N)
+				continue;
+			report_add(rp, m->path, q->line,
+				   "%s is %s but conflicts with %s, which is %s",
+				   m->name, tristate_name(s), q->name,
+				   tristate_name(sel->state[x]));
+		}
+	}
 }
 
 /*
@@ -526,15 +624,77 @@ static void check_selection(const struct depgraph *g,
 					   mod->m->name, tristate_name(s),
 					   need->ref->type, need->ref->name,
 					   list);
-			free(list);
+			mf_free(list);
 		}
 	}
 }
 
+/*
+ * Every problem as "FILE:LINE: text"; a manifest that names its source
+ * (extract --tree) puts the source first: "SOURCE:LINE: text (manifest
+ * FILE:LINE)".  Problems come sorted by file, so each manifest's source
+ * is read once.
+ */
+static int print_report(const struct report *rp, const struct loaded *ld)
+{
+	struct gen_srcref ref = {0};
+	const char *open_file = NULL, **names;
+	struct gen_names set;
+	size_t k;
+	int r = 0;
+
+	names = mf_calloc(ld->n_unique ? ld->n_unique : 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (k = 0; k < ld->n_unique; k++)
+		names[k] = ld->unique[k]->name;
+	set = (struct gen_names){names, ld->n_unique, true};
+	for (k = 0; k < rp->count; k++) {
+		const struct problem *p = &rp->items[k];
+
+		if (!open_file || strcmp(open_file, p->file) != 0) {
+			gen_srcref_close(&ref);
+			open_file = p->file;
+			r = gen_srcref_open(p->file, &set, &ref);
+			if (r < 0)
+				break;
+		}
+		if (ref.source && p->line)
+			printf("%s:%u: %s (manifest %s:%u)\n", ref.source,
+			       gen_srcref_line(&ref, p->line), p->text, p->file,
+			       p->line);
+		else if (ref.source)
+			printf("%s:%u: %s (manifest %s)\n", ref.source,
+			       ref.block, p->text, p->file);
+		else if (p->line)
+			printf("%s:%u: %s\n", p->file, p->line, p->text);
+		else
+			printf("%s: %s\n", p->file, p->text);
+	}
+	gen_srcref_close(&ref);
+	mf_free(names);
+	return r;
+}
+
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: manifold-gen check [--config .config] "
-		    "MANIFEST...\n");
+	fputs("usage: manifold-gen check [--config .config] MANIFEST...\n"
+	      "\n"
+	      "Judge a set of manifests as a whole and print every problem,\n"
+	      "sorted: parse errors, duplicate names, uses no module provides,\n"
+	      "providers that tie, dependency cycles.  A manifest written by\n"
+	      "extract --tree names its source: problems are then given at the\n"
+	      "source's line, with the manifest's line after them.\n"
+	      "\n"
+	      "  -c, --config FILE  also judge a Kconfig .config: each selected\n"
+	      "                     module's uses met by selected providers (a y\n"
+	      "                     module by y ones), its [requires] offered by\n"
+	      "                     the board (CONFIG_HAVE_<NAME>=y), no two\n"
+	      "                     conflicting modules selected\n"
+	      "  -h, --help         this text\n"
+	      "\n"
+	      "Exit status: 0 no problem, 1 problems, 2 usage.\n",
+	      fp);
 }
 
 int gen_check_main(int argc, char **argv)
@@ -545,31 +705,29 @@ int gen_check_main(int argc, char **argv)
 	struct depgraph g;
 	const char *config = NULL;
 	int i, first, r, status = 1;
-	size_t k;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0; /* a fresh scan for every call (tests call us repeatedly) */
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
 			break;
-		}
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			config = argv[i] + 9;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "manifold-gen check: %s %s\n", argv[i],
-				strcmp(argv[i], "--config") == 0
-					? "needs a FILE"
-					: "is no option");
+		default:
 			usage(stderr);
 			return 2;
-		} else
-			break;
+		}
 	}
+	i = optind;
 	first = i;
 	if (first >= argc) {
 		usage(stderr);
@@ -592,6 +750,9 @@ int gen_check_main(int argc, char **argv)
 		if (r < 0)
 			goto err_selection;
 		check_selection(&g, &sel, config, &rp);
+		check_requires_conflicts(&g, &sel, config, &rp);
+		if (sel.nomem)
+			rp.nomem = 1;
 	}
 	if (rp.nomem) {
 		r = -ENOMEM;
@@ -600,14 +761,9 @@ int gen_check_main(int argc, char **argv)
 
 	if (rp.count)
 		qsort(rp.items, rp.count, sizeof(*rp.items), problem_cmp);
-	for (k = 0; k < rp.count; k++) {
-		const struct problem *p = &rp.items[k];
-
-		if (p->line)
-			printf("%s:%u: %s\n", p->file, p->line, p->text);
-		else
-			printf("%s: %s\n", p->file, p->text);
-	}
+	r = print_report(&rp, &ld);
+	if (r < 0)
+		goto err_selection;
 	if (rp.count)
 		printf("%zu problem%s in %d manifest%s\n", rp.count,
 		       rp.count == 1 ? "" : "s", argc - first,

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,11 @@ static void usage(FILE *fp)
 	      "       manifold-gen checksum MODULE.so\n"
 	      "  Write MANIFEST to OUT with checksum=sha256:<hex> of MODULE.so,\n"
 	      "  or print that checksum.  MANIFEST must name the module of\n"
-	      "  MODULE.so (its file name without .so).\n",
+	      "  MODULE.so (its file name without .so).\n"
+	      "\n"
+	      "  -o, --output OUT  the manifest with its checksum (written\n"
+	      "                    atomically: OUT.tmp, then renamed)\n"
+	      "  -h, --help        this text\n",
 	      fp);
 }
 
@@ -77,22 +82,28 @@ int gen_checksum_main(int argc, char **argv)
 	const char *out = NULL;
 	int i, r;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0; /* a fresh scan for every call (tests call us repeatedly) */
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-			out = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "manifold-gen checksum: %s %s\n", argv[i],
-				strcmp(argv[i], "-o") == 0 ? "needs an argument" : "is no option");
+		default:
 			usage(stderr);
 			return 2;
-		} else {
-			break;
 		}
 	}
+	i = optind;
 	if (!out && argc - i == 1) {
 		if (file_checksum(argv[i], text) < 0)
 			return 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "depgraph.h"
 
 int dg_symbol(const char *name, char *buf, size_t len)
@@ -104,7 +105,7 @@ static int build_needs(struct depgraph *g, size_t mi)
 	const struct mf_ref_list *uses = &mod->m->uses;
 	size_t i;
 
-	mod->needs = calloc(uses->count ? uses->count : 1, sizeof(*mod->needs));
+	mod->needs = mf_calloc(uses->count ? uses->count : 1, sizeof(*mod->needs));
 	if (!mod->needs)
 		return -ENOMEM;
 	for (i = 0; i < uses->count; i++) {
@@ -123,7 +124,7 @@ static int build_needs(struct depgraph *g, size_t mi)
 		mod->n_needs++;
 		if (cnt == 0)
 			continue;
-		need->providers = malloc(cnt * sizeof(*need->providers));
+		need->providers = mf_malloc(cnt * sizeof(*need->providers));
 		if (!need->providers)
 			return -ENOMEM;
 		for (k = 0; k < cnt; k++)
@@ -149,8 +150,8 @@ int dg_build(struct depgraph *g, struct mf_manifest *const *mods, size_t n)
 			return -EINVAL;
 		total += 1 + mods[i]->provides.count;
 	}
-	g->mods = calloc(n ? n : 1, sizeof(*g->mods));
-	g->provs = calloc(total ? total : 1, sizeof(*g->provs));
+	g->mods = mf_calloc(n ? n : 1, sizeof(*g->mods));
+	g->provs = mf_calloc(total ? total : 1, sizeof(*g->provs));
 	if (!g->mods || !g->provs) {
 		r = -ENOMEM;
 		goto err;
@@ -198,12 +199,12 @@ void dg_free(struct depgraph *g)
 	if (g->mods) {
 		for (i = 0; i < g->n; i++) {
 			for (k = 0; k < g->mods[i].n_needs; k++)
-				free(g->mods[i].needs[k].providers);
-			free(g->mods[i].needs);
+				mf_free(g->mods[i].needs[k].providers);
+			mf_free(g->mods[i].needs);
 		}
 	}
-	free(g->mods);
-	free(g->provs);
+	mf_free(g->mods);
+	mf_free(g->provs);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -288,11 +289,11 @@ static int find_components(struct cycle_ctx *c)
 {
 	const struct depgraph *g = c->g;
 	size_t n = g->n ? g->n : 1, next = 1, top = 0, sp, i, n_comp = 0;
-	size_t *idx = calloc(n, sizeof(*idx)); /* 0: not visited yet */
-	size_t *low = calloc(n, sizeof(*low));
-	size_t *stack = calloc(n, sizeof(*stack));
-	struct scc_frame *fr = calloc(n, sizeof(*fr));
-	bool *on_stack = calloc(n, sizeof(*on_stack));
+	size_t *idx = mf_calloc(n, sizeof(*idx)); /* 0: not visited yet */
+	size_t *low = mf_calloc(n, sizeof(*low));
+	size_t *stack = mf_calloc(n, sizeof(*stack));
+	struct scc_frame *fr = mf_calloc(n, sizeof(*fr));
+	bool *on_stack = mf_calloc(n, sizeof(*on_stack));
 	int r = -ENOMEM;
 
 	if (!idx || !low || !stack || !fr || !on_stack)
@@ -353,11 +354,11 @@ static int find_components(struct cycle_ctx *c)
 	}
 	r = 0;
 out:
-	free(idx);
-	free(low);
-	free(stack);
-	free(fr);
-	free(on_stack);
+	mf_free(idx);
+	mf_free(low);
+	mf_free(stack);
+	mf_free(fr);
+	mf_free(on_stack);
 	return r;
 }
 
@@ -426,7 +427,7 @@ static int cycle_add(struct cycle_ctx *c, size_t len)
 	}
 	if (c->n_out == c->cap_out) {
 		size_t cap = c->cap_out ? 2 * c->cap_out : 16;
-		struct dg_cycle *o = realloc(c->out, cap * sizeof(*o));
+		struct dg_cycle *o = mf_realloc(c->out, cap * sizeof(*o));
 
 		if (!o)
 			return -ENOMEM;
@@ -434,7 +435,7 @@ static int cycle_add(struct cycle_ctx *c, size_t len)
 		c->cap_out = cap;
 	}
 	cy = &c->out[c->n_out];
-	cy->path = malloc(len * sizeof(size_t));
+	cy->path = mf_malloc(len * sizeof(size_t));
 	if (!cy->path)
 		return -ENOMEM;
 	for (i = 1; i < len; i++)
@@ -558,11 +559,11 @@ static int build_rev(struct cycle_ctx *c)
 			for (j = 0; j < g->mods[i].needs[k].n_providers; j++)
 				c->n_rev[g->mods[i].needs[k].providers[j]]++;
 		}
-	c->cand = calloc(edges ? edges : 1, sizeof(*c->cand));
+	c->cand = mf_calloc(edges ? edges : 1, sizeof(*c->cand));
 	if (!c->cand)
 		return -ENOMEM;
 	for (i = 0; i < g->n; i++) {
-		c->rev[i] = malloc((c->n_rev[i] ? c->n_rev[i] : 1) *
+		c->rev[i] = mf_malloc((c->n_rev[i] ? c->n_rev[i] : 1) *
 				   sizeof(**c->rev));
 		if (!c->rev[i])
 			return -ENOMEM;
@@ -579,7 +580,7 @@ static int build_rev(struct cycle_ctx *c)
 	for (i = 0; i < g->n; i++) {
 		const struct dg_module *mod = &g->mods[i];
 
-		c->left[i] = malloc((mod->n_needs ? mod->n_needs : 1) *
+		c->left[i] = mf_malloc((mod->n_needs ? mod->n_needs : 1) *
 				    sizeof(size_t));
 		if (!c->left[i])
 			return -ENOMEM;
@@ -595,22 +596,22 @@ static void ctx_free(struct cycle_ctx *c)
 
 	for (i = 0; i < c->g->n; i++) {
 		if (c->rev)
-			free(c->rev[i]);
+			mf_free(c->rev[i]);
 		if (c->left)
-			free(c->left[i]);
+			mf_free(c->left[i]);
 	}
-	free(c->rev);
-	free(c->n_rev);
-	free(c->left);
-	free(c->trapped);
-	free(c->queue);
-	free(c->comp);
-	free(c->may_cycle);
-	free(c->path);
-	free(c->on_path);
-	free(c->frames);
-	free(c->cand);
-	free(c->mark);
+	mf_free(c->rev);
+	mf_free(c->n_rev);
+	mf_free(c->left);
+	mf_free(c->trapped);
+	mf_free(c->queue);
+	mf_free(c->comp);
+	mf_free(c->may_cycle);
+	mf_free(c->path);
+	mf_free(c->on_path);
+	mf_free(c->frames);
+	mf_free(c->cand);
+	mf_free(c->mark);
 }
 
 int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
@@ -623,17 +624,17 @@ int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
 	*out = NULL;
 	*n_out = 0;
 	*truncated = 0;
-	c.rev = calloc(n, sizeof(*c.rev));
-	c.n_rev = calloc(n, sizeof(*c.n_rev));
-	c.left = calloc(n, sizeof(*c.left));
-	c.trapped = calloc(n, sizeof(*c.trapped));
-	c.queue = calloc(n, sizeof(*c.queue));
-	c.comp = calloc(n, sizeof(*c.comp));
-	c.may_cycle = calloc(n, sizeof(*c.may_cycle));
-	c.path = calloc(n, sizeof(*c.path));
-	c.on_path = calloc(n, sizeof(*c.on_path));
-	c.frames = calloc(n, sizeof(*c.frames));
-	c.mark = calloc(n, sizeof(*c.mark));
+	c.rev = mf_calloc(n, sizeof(*c.rev));
+	c.n_rev = mf_calloc(n, sizeof(*c.n_rev));
+	c.left = mf_calloc(n, sizeof(*c.left));
+	c.trapped = mf_calloc(n, sizeof(*c.trapped));
+	c.queue = mf_calloc(n, sizeof(*c.queue));
+	c.comp = mf_calloc(n, sizeof(*c.comp));
+	c.may_cycle = mf_calloc(n, sizeof(*c.may_cycle));
+	c.path = mf_calloc(n, sizeof(*c.path));
+	c.on_path = mf_calloc(n, sizeof(*c.on_path));
+	c.frames = mf_calloc(n, sizeof(*c.frames));
+	c.mark = mf_calloc(n, sizeof(*c.mark));
 	if (!c.rev || !c.n_rev || !c.left || !c.trapped || !c.queue ||
 	    !c.comp || !c.may_cycle || !c.path || !c.on_path || !c.frames ||
 	    !c.mark)
@@ -660,7 +661,7 @@ int dg_cycles(const struct depgraph *g, size_t max, struct dg_cycle **out,
 		qsort(c.out, c.n_out, sizeof(*c.out), cycle_cmp);
 	for (i = 0, w = 0; i < c.n_out; i++) {
 		if (w > 0 && cycle_cmp(&c.out[w - 1], &c.out[i]) == 0) {
-			free(c.out[i].path);
+			mf_free(c.out[i].path);
 			continue;
 		}
 		c.out[w++] = c.out[i];
@@ -682,6 +683,6 @@ void dg_cycles_free(struct dg_cycle *cycles, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(cycles[i].path);
-	free(cycles);
+		mf_free(cycles[i].path);
+	mf_free(cycles);
 }

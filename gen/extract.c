@@ -18,10 +18,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "gen.h"
 #include "moduleinfo.h"
 #include "xmlish.h" /* growable strings and "PATH:LINE: reason" */
@@ -71,8 +73,8 @@ static const char *nth_line(const char *text, unsigned n, size_t *len)
  * Which source line produced line @mline of the manifest @text: found by
  * content, so it does not depend on the writer's order.  0 when unknown.
  */
-static unsigned source_line(const struct gen_moduleinfo *info,
-			    const char *text, unsigned mline)
+unsigned gen_extract_source_line(const struct gen_moduleinfo *info,
+				 const char *text, unsigned mline)
 {
 	const struct mf_manifest *m = &info->manifest;
 	const struct mf_ref_list *section = NULL; /* NULL: [module] */
@@ -97,6 +99,10 @@ static unsigned source_line(const struct gen_moduleinfo *info,
 			section = &m->canuse;
 		else if (plen == 10 && memcmp(p, "[provides]", 10) == 0)
 			section = &m->provides;
+		else if (plen == 10 && memcmp(p, "[requires]", 10) == 0)
+			section = &m->requires;
+		else if (plen == 6 && memcmp(p, "[menu]", 6) == 0)
+			section = &m->menu;
 	}
 	if (section)
 		return ref_line(section, entry);
@@ -134,25 +140,33 @@ static int remap_error(const struct xdiag *d, const struct gen_moduleinfo *info,
 			reason = end + 2;
 	}
 	if (mline)
-		line = source_line(info, text, mline);
+		line = gen_extract_source_line(info, text, mline);
 	return xdiag_fail(d, line ? line : info->lines.block, "%s", reason);
 }
 
+/* The canonical text of @m into *text (the generator's, mf_free() it). */
 static int write_manifest(const struct mf_manifest *m, char **text, size_t *len)
 {
-	FILE *fp = open_memstream(text, len);
+	char *stream = NULL;
+	FILE *fp = open_memstream(&stream, len);
 	int r;
 
+	*text = NULL;
 	if (!fp)
 		return -ENOMEM;
 	r = mf_manifest_write(m, fp);
 	/* glibc's fclose() reports a failed final realloc only by NULL. */
-	if ((fclose(fp) != 0 || !*text) && r == 0)
+	if ((fclose(fp) != 0 || !stream) && r == 0)
 		r = -ENOMEM;
-	if (r < 0) {
-		free(*text);
-		*text = NULL;
+	/* The stream's buffer is the C library's: one allocator for all. */
+	if (r == 0) {
+		*text = mf_malloc(*len + 1);
+		if (*text)
+			memcpy(*text, stream, *len + 1);
+		else
+			r = -ENOMEM;
 	}
+	free(stream);
 	return r;
 }
 
@@ -160,6 +174,20 @@ int gen_extract_manifest(const char *path, const char *src, size_t len,
 			 const char *name, const char *const *tree_modules,
 			 size_t n_tree, char **text, size_t *text_len,
 			 char *err, size_t errlen)
+{
+	struct gen_extract_opts opts = {
+		.modules = {tree_modules, n_tree, false},
+		.dialect = GEN_DIALECT_SEED,
+	};
+
+	return gen_extract_manifest_opts(path, src, len, name, &opts, text,
+					 text_len, err, errlen);
+}
+
+int gen_extract_manifest_opts(const char *path, const char *src, size_t len,
+			      const char *name,
+			      const struct gen_extract_opts *opts, char **text,
+			      size_t *text_len, char *err, size_t errlen)
 {
 	struct xdiag d = {path, err, errlen};
 	struct gen_moduleinfo *info;
@@ -170,15 +198,15 @@ int gen_extract_manifest(const char *path, const char *src, size_t len,
 	int r;
 
 	*text = NULL;
-	info = calloc(1, sizeof(*info));
+	info = mf_calloc(1, sizeof(*info));
 	if (!info)
 		return xdiag_nomem(&d, 1);
-	r = gen_moduleinfo_parse(path, src, len, tree_modules, n_tree, info);
+	r = gen_moduleinfo_parse_opts(path, src, len, opts, info);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", info->err);
 		goto out_info;
 	}
-	info->manifest.name = strdup(name);
+	info->manifest.name = mf_strdup(name);
 	if (!info->manifest.name) {
 		r = xdiag_nomem(&d, info->lines.block);
 		goto out_parsed;
@@ -215,23 +243,23 @@ int gen_extract_manifest(const char *path, const char *src, size_t len,
 			       "as written");
 		goto out_again;
 	}
-	free(again);
+	mf_free(again);
 	mf_manifest_free(back);
 	gen_moduleinfo_free(info);
-	free(info);
+	mf_free(info);
 	return 0;
 
 out_again:
-	free(again);
+	mf_free(again);
 out_back:
 	mf_manifest_free(back);
 out_text:
-	free(*text);
+	mf_free(*text);
 	*text = NULL;
 out_parsed:
 	gen_moduleinfo_free(info);
 out_info:
-	free(info);
+	mf_free(info);
 	return r;
 }
 
@@ -239,16 +267,43 @@ out_info:
 
 static void extract_usage(FILE *fp)
 {
-	fputs("usage: manifold-gen extract --name NAME [--modules A,B,...] "
-	      "[-o OUT] SOURCE.c\n"
-	      "  Write the manifest of module NAME from the MODULEINFO and\n"
-	      "  DOCUMENTATION blocks of SOURCE.c (to stdout without -o).\n"
-	      "  --modules  every module name in the tree: a <depend> on one\n"
-	      "             of them is a runtime dependency\n",
+	fputs("usage: manifold-gen extract [--dialect=D] --name NAME "
+	      "[--modules A,B,...] [-o OUT] SOURCE.c\n"
+	      "       manifold-gen extract [--dialect=D] [--pattern GLOB]... "
+	      "-o OUTDIR --tree DIR...\n"
+	      "\n"
+	      "Write module manifests from the MODULEINFO and DOCUMENTATION\n"
+	      "blocks of module sources.\n"
+	      "\n"
+	      "One source:\n"
+	      "  -n, --name NAME     the module's name\n"
+	      "  -m, --modules LIST  every module name of the set, comma-separated:\n"
+	      "                      a <depend> on one of them is a [uses] line,\n"
+	      "                      any other a [requires] library= line\n"
+	      "  -o, --output OUT    the manifest (default: stdout)\n"
+	      "\n"
+	      "Whole trees (docs/manifest.md, \"Importing a tree\"):\n"
+	      "  -t, --tree          the arguments are directories, walked\n"
+	      "                      recursively; the modules are the .c files\n"
+	      "                      with a MODULEINFO block, named by their\n"
+	      "                      file; every other .c file is listed as\n"
+	      "                      skipped, with the reason\n"
+	      "  -p, --pattern GLOB  only files whose name matches GLOB (e.g.\n"
+	      "                      'app_*.c') are modules; repeatable\n"
+	      "  -o, --output OUTDIR one OUTDIR/NAME.manifest per module, only\n"
+	      "                      rewritten when its content changes\n"
+	      "\n"
+	      "  -d, --dialect D     seed (default): <use> is a hard use and\n"
+	      "                      needs a type; asterisk: <use> is optional\n"
+	      "                      ([canuse]), support levels in any case,\n"
+	      "                      deprecated modules stay in by default, and\n"
+	      "                      AST_MODULE_INFO supplies a missing\n"
+	      "                      description, load priority, export-globals\n"
+	      "  -h, --help          this text\n",
 	      fp);
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
+int gen_read_file(const char *path, char **buf, size_t *len)
 {
 	FILE *fp = fopen(path, "rb");
 	struct xbuf b = {0};
@@ -286,7 +341,7 @@ static int split_list(char *list, char ***items, size_t *n)
 
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		v = realloc(*items, (*n + 1) * sizeof(*v));
+		v = mf_realloc(*items, (*n + 1) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		*items = v;
@@ -307,24 +362,42 @@ static int write_text(FILE *fp, void *data)
 	return fwrite(t->text, 1, t->len, fp) == t->len ? 0 : -EIO;
 }
 
+static int parse_dialect(const char *word, int *out)
+{
+	if (strcmp(word, "seed") == 0)
+		*out = GEN_DIALECT_SEED;
+	else if (strcmp(word, "asterisk") == 0)
+		*out = GEN_DIALECT_ASTERISK;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int gen_extract_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
 		{"modules", required_argument, NULL, 'm'},
 		{"output", required_argument, NULL, 'o'},
+		{"tree", no_argument, NULL, 't'},
+		{"pattern", required_argument, NULL, 'p'},
+		{"dialect", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct gen_extract_opts xo = {.dialect = GEN_DIALECT_SEED};
+	struct gen_tree_args ta = {0};
 	const char *name = NULL, *output = NULL, *source;
-	char *modules = NULL, **tree = NULL, *src = NULL, *text = NULL;
+	const char *modules = NULL;
+	char *modules_copy = NULL, **tree = NULL, *src = NULL, *text = NULL;
 	char err[MF_ERR_MAX];
 	size_t n_tree = 0, len, text_len;
 	struct text_out t;
-	int c, r, status = 2;
+	bool tree_mode = false;
+	int c, r, status = 2, dialect = GEN_DIALECT_SEED;
 
 	optind = 0; /* a fresh scan for every call (tests call us repeatedly) */
-	while ((c = getopt_long(argc, argv, "n:m:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:m:o:tp:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -335,38 +408,87 @@ int gen_extract_main(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 't':
+			tree_mode = true;
+			break;
+		case 'p': {
+			char **v = mf_realloc(ta.patterns, (ta.n_patterns + 1) *
+								   sizeof(*v));
+
+			if (!v) {
+				fprintf(stderr, "manifold-gen extract: out of "
+						"memory\n");
+				goto out;
+			}
+			ta.patterns = v;
+			v[ta.n_patterns++] = optarg;
+			break;
+		}
+		case 'd':
+			if (parse_dialect(optarg, &dialect) < 0) {
+				fprintf(stderr, "manifold-gen extract: unknown "
+						"dialect '%s' (want seed or "
+						"asterisk)\n",
+					optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			extract_usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		default:
 			extract_usage(stderr);
-			return 2;
+			goto out;
 		}
+	}
+	if (tree_mode) {
+		if (!output || optind >= argc || name || modules) {
+			fprintf(stderr, "manifold-gen extract: --tree needs -o "
+					"OUTDIR and at least one DIR, and takes "
+					"no --name or --modules\n");
+			extract_usage(stderr);
+			goto out;
+		}
+		ta.dirs = argv + optind;
+		ta.n_dirs = argc - optind;
+		ta.out_dir = output;
+		ta.dialect = dialect;
+		status = gen_extract_tree(&ta);
+		goto out;
+	}
+	if (ta.n_patterns) {
+		fprintf(stderr, "manifold-gen extract: --pattern goes with "
+				"--tree\n");
+		extract_usage(stderr);
+		goto out;
 	}
 	if (!name || optind != argc - 1) {
 		fprintf(stderr, "manifold-gen extract: %s\n",
 			!name ? "--name is required" :
 				"exactly one SOURCE.c is required");
 		extract_usage(stderr);
-		return 2;
+		goto out;
 	}
 	source = argv[optind];
 	status = 1;
 	if (modules) {
-		modules = strdup(modules);
-		if (!modules || split_list(modules, &tree, &n_tree) < 0) {
+		modules_copy = mf_strdup(modules);
+		if (!modules_copy ||
+		    split_list(modules_copy, &tree, &n_tree) < 0) {
 			fprintf(stderr, "manifold-gen extract: out of memory\n");
 			goto out;
 		}
 	}
-	r = read_file(source, &src, &len);
+	r = gen_read_file(source, &src, &len);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", source, strerror(-r));
 		goto out;
 	}
-	r = gen_extract_manifest(source, src, len, name,
-				 (const char *const *)tree, n_tree, &text,
-				 &text_len, err, sizeof(err));
+	xo.modules = (struct gen_names){(const char *const *)tree, n_tree, false};
+	xo.dialect = dialect;
+	r = gen_extract_manifest_opts(source, src, len, name, &xo, &text,
+				      &text_len, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
 		goto out;
@@ -386,10 +508,10 @@ int gen_extract_main(int argc, char **argv)
 	}
 	status = 0;
 out:
-	free(text);
-	free(src);
-	free(tree);
-	free(modules);
+	mf_free(ta.patterns);
+	mf_free(text);
+	mf_free(src);
+	mf_free(tree);
+	mf_free(modules_copy);
 	return status;
 }
-

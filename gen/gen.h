@@ -45,5 +45,27 @@ void gen_set_free(struct gen_manifest_set *set);
  */
 int gen_write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
 		   void *data);
+/*
+ * The same without fsync(): still never half a file (the rename is
+ * atomic), for a run that writes thousands of build outputs, where a
+ * sync each would cost more than the run.
+ */
+int gen_write_file_nosync(const char *path,
+			  int (*write_fn)(FILE *fp, void *data), void *data);
+
+/* A whole file into a NUL-terminated buffer (mf_free() it); 0 or -errno. */
+int gen_read_file(const char *path, char **buf, size_t *len);
+
+/* extract --tree (gen/tree.c): argv after the options. */
+struct gen_extract_opts;
+struct gen_tree_args {
+	char **dirs;
+	int n_dirs;
+	const char *out_dir;
+	char **patterns; /* fnmatch() globs on the file name; none: any .c */
+	size_t n_patterns;
+	int dialect; /* enum gen_dialect */
+};
+int gen_extract_tree(const struct gen_tree_args *args);
 
 #endif

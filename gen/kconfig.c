@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * manifold-gen kconfig -o OUT [--sources DIR] MANIFEST...
+ * manifold-gen kconfig -o OUT MANIFEST...
  *
  * Write the modules' Kconfig menu: one tristate MODULE_<NAME> per module
  * (y: built into the image, m: built loadable, n: left out), grouped into
@@ -14,17 +14,19 @@
  * `option modules` (the spelling kconfig-frontends 4.11 knows; newer kconfig
  * says `modules`), so that m exists only when MODULES=y.
  */
-#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "depgraph.h"
 #include "gen.h"
 #include "moduleinfo.h"
+#include "names.h"
 
 /* Width of help text lines, not counting the tab and two spaces. */
 #define HELP_WIDTH 68
@@ -60,159 +62,7 @@ static const char *menu_title(const char *name)
 	return other_title;
 }
 
-enum default_kind { DEF_NONE, DEF_M, DEF_Y };
-
-struct kconfig {
-	const struct gen_manifest_set *set;
-	struct depgraph g;
-	/* keep[i][k][j]: provider j of need k of module i stays an
-	 * alternative (see prune_cycles) */
-	unsigned char ***keep;
-	enum default_kind *def;
-	const char **def_why; /* where the default came from, for help */
-	const char *sources;
-};
-
-/*
- * Kconfig refuses any cycle among `depends on`, even one through a provider
- * that some other provider could replace ("recursive dependency detected").
- * So leave out of each need the providers that would close a cycle: keep the
- * edges one by one, single-provider needs first (they leave no choice), and
- * drop an edge X -> P when P already reaches X.  Dropping an alternative only
- * narrows what Kconfig allows, so whatever it allows still passes `check`.
- * A need that loses every provider is a cycle no choice avoids (`check`
- * reports it) and becomes `depends on n`.
- */
-struct edge {
-	size_t mod, need, prov;
-	size_t weight; /* providers of the need */
-};
-
-static int edge_cmp(const void *a, const void *b)
-{
-	const struct edge *x = a, *y = b;
-
-	if (x->weight != y->weight)
-		return x->weight < y->weight ? -1 : 1;
-	if (x->mod != y->mod)
-		return x->mod < y->mod ? -1 : 1;
-	if (x->need != y->need)
-		return x->need < y->need ? -1 : 1;
-	return x->prov < y->prov ? -1 : x->prov > y->prov;
-}
-
-/* Is @to reachable from @from over kept edges? */
-static bool reaches(const struct kconfig *kc, size_t from, size_t to,
-		    size_t *stack, unsigned *seen, unsigned stamp)
-{
-	const struct depgraph *g = &kc->g;
-	size_t top = 0, k, j;
-
-	stack[top++] = from;
-	seen[from] = stamp;
-	while (top) {
-		size_t at = stack[--top];
-
-		if (at == to)
-			return true;
-		for (k = 0; k < g->mods[at].n_needs; k++) {
-			const struct dg_need *need = &g->mods[at].needs[k];
-
-			for (j = 0; j < need->n_providers; j++) {
-				size_t p = need->providers[j];
-
-				if (!kc->keep[at][k][j] || seen[p] == stamp)
-					continue;
-				seen[p] = stamp;
-				stack[top++] = p;
-			}
-		}
-	}
-	return false;
-}
-
-static int prune_cycles(struct kconfig *kc)
-{
-	const struct depgraph *g = &kc->g;
-	struct edge *edges = NULL;
-	size_t *stack = NULL;
-	unsigned *seen = NULL;
-	size_t n_edges = 0, i, k, j;
-	int r = -ENOMEM;
-
-	for (i = 0; i < g->n; i++)
-		for (k = 0; k < g->mods[i].n_needs; k++)
-			n_edges += g->mods[i].needs[k].n_providers;
-	edges = malloc((n_edges ? n_edges : 1) * sizeof(*edges));
-	stack = malloc((g->n ? g->n : 1) * sizeof(*stack));
-	seen = calloc(g->n ? g->n : 1, sizeof(*seen));
-	if (!edges || !stack || !seen)
-		goto out;
-	n_edges = 0;
-	for (i = 0; i < g->n; i++)
-		for (k = 0; k < g->mods[i].n_needs; k++)
-			for (j = 0; j < g->mods[i].needs[k].n_providers; j++)
-				edges[n_edges++] = (struct edge){
-					.mod = i,
-					.need = k,
-					.prov = j,
-					.weight = g->mods[i].needs[k].n_providers};
-	if (n_edges)
-		qsort(edges, n_edges, sizeof(*edges), edge_cmp);
-	for (i = 0; i < n_edges; i++) {
-		const struct edge *e = &edges[i];
-		size_t p = g->mods[e->mod].needs[e->need].providers[e->prov];
-
-		if (!reaches(kc, p, e->mod, stack, seen, (unsigned)i + 1))
-			kc->keep[e->mod][e->need][e->prov] = 1;
-	}
-	r = 0;
-out:
-	free(edges);
-	free(stack);
-	free(seen);
-	return r;
-}
-
-static int keep_alloc(struct kconfig *kc)
-{
-	const struct depgraph *g = &kc->g;
-	size_t i, k;
-
-	kc->keep = calloc(g->n ? g->n : 1, sizeof(*kc->keep));
-	if (!kc->keep)
-		return -ENOMEM;
-	for (i = 0; i < g->n; i++) {
-		kc->keep[i] = calloc(g->mods[i].n_needs ? g->mods[i].n_needs : 1,
-				     sizeof(**kc->keep));
-		if (!kc->keep[i])
-			return -ENOMEM;
-		for (k = 0; k < g->mods[i].n_needs; k++) {
-			size_t n = g->mods[i].needs[k].n_providers;
-
-			kc->keep[i][k] = calloc(n ? n : 1, 1);
-			if (!kc->keep[i][k])
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static void keep_free(struct kconfig *kc)
-{
-	size_t i, k;
-
-	if (!kc->keep)
-		return;
-	for (i = 0; i < kc->g.n; i++) {
-		if (!kc->keep[i])
-			continue;
-		for (k = 0; k < kc->g.mods[i].n_needs; k++)
-			free(kc->keep[i][k]);
-		free(kc->keep[i]);
-	}
-	free(kc->keep);
-}
+#include "kconfig.h"
 
 /* --- defaults ---------------------------------------------------------- */
 
@@ -233,120 +83,42 @@ static enum default_kind level_default(enum mf_support_level level)
 	}
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	size_t cap = 4096, n = 0;
-	char *b, *t;
-	int r;
-
-	if (!fp)
-		return -errno;
-	b = malloc(cap);
-	if (!b) {
-		r = -ENOMEM;
-		goto err_file;
-	}
-	for (;;) {
-		n += fread(b + n, 1, cap - n, fp);
-		if (n < cap)
-			break;
-		t = realloc(b, cap * 2);
-		if (!t) {
-			r = -ENOMEM;
-			goto err_buf;
-		}
-		b = t;
-		cap *= 2;
-	}
-	if (ferror(fp)) {
-		r = -EIO;
-		goto err_buf;
-	}
-	fclose(fp);
-	*buf = b;
-	*len = n;
-	return 0;
-
-err_buf:
-	free(b);
-err_file:
-	fclose(fp);
-	return r;
-}
-
 /*
- * <defaultenabled> of DIR/<name>.c decides when the source says; a module
- * whose source is not in DIR (an external one) or says nothing falls back to
- * its support level.  0, or -EINVAL after printing why.
+ * [menu] default= decides when the module's source said (<defaultenabled>);
+ * otherwise its support level does.
  */
-static int source_default(struct kconfig *kc, size_t mi,
-			  const char *const *names)
+static void menu_default(struct kconfig *kc, size_t mi)
 {
-	const struct mf_manifest *m = kc->g.mods[mi].m;
-	struct gen_moduleinfo info;
-	char *path = NULL, *src = NULL;
-	size_t len = 0;
-	int r;
+	const struct mf_ref_list *menu = &kc->g.mods[mi].m->menu;
+	size_t i;
 
-	if (asprintf(&path, "%s/%s.c", kc->sources, m->name) < 0)
-		return -ENOMEM;
-	r = read_file(path, &src, &len);
-	if (r == -ENOENT) {
-		r = 0;
-		goto out_path;
+	for (i = 0; i < menu->count; i++) {
+		if (strcmp(menu->items[i].type, "default") != 0)
+			continue;
+		kc->def[mi] = strcmp(menu->items[i].name, "yes") == 0 ||
+				      strcmp(menu->items[i].name, "true") == 0 ||
+				      strcmp(menu->items[i].name, "1") == 0
+			? DEF_Y
+			: DEF_NONE;
+		kc->def_why[mi] = "its manifest's [menu] default";
 	}
-	if (r < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(-r));
-		goto out_path;
-	}
-	r = gen_moduleinfo_parse(path, src, len, names, kc->g.n, &info);
-	if (r < 0) {
-		fprintf(stderr, "%s\n", info.err);
-		goto out_src;
-	}
-	if (info.defaultenabled >= 0) {
-		kc->def[mi] = info.defaultenabled ? DEF_Y : DEF_NONE;
-		kc->def_why[mi] = "<defaultenabled> of its source";
-	}
-	gen_moduleinfo_free(&info);
-out_src:
-	free(src);
-out_path:
-	free(path);
-	return r;
 }
 
 static int compute_defaults(struct kconfig *kc)
 {
 	const struct depgraph *g = &kc->g;
-	const char **names = NULL;
 	size_t i;
-	int r = 0, bad = 0;
 
-	kc->def = calloc(g->n ? g->n : 1, sizeof(*kc->def));
-	kc->def_why = calloc(g->n ? g->n : 1, sizeof(*kc->def_why));
-	names = calloc(g->n ? g->n : 1, sizeof(*names));
-	if (!kc->def || !kc->def_why || !names) {
-		r = -ENOMEM;
-		goto out;
-	}
+	kc->def = mf_calloc(g->n ? g->n : 1, sizeof(*kc->def));
+	kc->def_why = mf_calloc(g->n ? g->n : 1, sizeof(*kc->def_why));
+	if (!kc->def || !kc->def_why)
+		return -ENOMEM;
 	for (i = 0; i < g->n; i++) {
-		names[i] = g->mods[i].m->name;
 		kc->def[i] = level_default(g->mods[i].m->support_level);
 		kc->def_why[i] = "its support level";
+		menu_default(kc, i);
 	}
-	for (i = 0; kc->sources && i < g->n; i++) {
-		r = source_default(kc, i, names);
-		if (r == -ENOMEM)
-			goto out;
-		if (r < 0)
-			bad = 1; /* read every source, report every error */
-	}
-	r = bad ? -EINVAL : 0;
-out:
-	free(names);
-	return r;
+	return 0;
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -404,25 +176,24 @@ __attribute__((format(printf, 2, 3))) static void text_add(struct text *t,
 							    const char *fmt,
 							    ...)
 {
-	char *part, *joined;
+	size_t have = t->s ? strlen(t->s) : 0;
+	char *joined;
 	va_list ap;
+	int n;
 
 	if (t->nomem)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&part, fmt, ap) < 0) {
-		va_end(ap);
-		t->nomem = 1;
-		return;
-	}
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (asprintf(&joined, "%s%s", t->s ? t->s : "", part) < 0) {
+	joined = n < 0 ? NULL : mf_realloc(t->s, have + (size_t)n + 1);
+	if (!joined) {
 		t->nomem = 1;
-		free(part);
 		return;
 	}
-	free(part);
-	free(t->s);
+	va_start(ap, fmt);
+	vsnprintf(joined + have, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	t->s = joined;
 }
 
@@ -438,7 +209,20 @@ static size_t kept_count(const struct kconfig *kc, size_t mi, size_t k)
 static void put_depends(const struct kconfig *kc, FILE *fp, size_t mi)
 {
 	const struct dg_module *mod = &kc->g.mods[mi];
+	const struct mf_manifest *m = mod->m;
+	char sym[DG_SYMBOL_MAX + 16];
 	size_t k, j, n;
+
+	for (k = 0; k < m->requires.count; k++) {
+		gen_have_symbol(m->requires.items[k].type,
+				m->requires.items[k].name, sym, sizeof(sym));
+		fprintf(fp, "\tdepends on %s\n", sym);
+	}
+	for (k = 0; k < m->menu.count; k++)
+		if (kc->conflict[mi][k])
+			fprintf(fp, "\tdepends on %s = n\n",
+				kc->g.mods[dg_find(&kc->g, m->menu.items[k].name)]
+					.symbol);
 
 	for (k = 0; k < mod->n_needs; k++) {
 		const struct dg_need *need = &mod->needs[k];
@@ -508,10 +292,11 @@ static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
 	if (m->description && *m->description) {
 		char *prompt;
 
-		if (asprintf(&prompt, "%s: %s", m->name, m->description) < 0)
+		prompt = mf_strdup_printf("%s: %s", m->name, m->description);
+		if (!prompt)
 			return -ENOMEM;
 		put_quoted(fp, prompt);
-		free(prompt);
+		mf_free(prompt);
 	} else {
 		put_quoted(fp, m->name);
 	}
@@ -534,7 +319,7 @@ static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
 	if (t.nomem)
 		goto nomem;
 	put_help(fp, t.s);
-	free(t.s);
+	mf_free(t.s);
 	t.s = NULL;
 
 	if (m->provides.count) {
@@ -550,7 +335,7 @@ static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
 		if (t.nomem)
 			goto nomem;
 		put_help(fp, t.s);
-		free(t.s);
+		mf_free(t.s);
 		t.s = NULL;
 	}
 	if (mod->n_needs) {
@@ -563,7 +348,48 @@ static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
 		if (t.nomem)
 			goto nomem;
 		put_help(fp, t.s);
-		free(t.s);
+		mf_free(t.s);
+		t.s = NULL;
+	}
+	if (m->requires.count) {
+		text_add(&t, "Requires (the board declares it):");
+		for (i = 0; i < m->requires.count; i++) {
+			const struct mf_ref *q = &m->requires.items[i];
+			char sym[DG_SYMBOL_MAX + 16];
+
+			gen_have_symbol(q->type, q->name, sym, sizeof(sym));
+			text_add(&t, "%s %s %s (CONFIG_%s)", i ? "," : "",
+				 q->type, q->name, sym);
+		}
+		text_add(&t, ".");
+		if (t.nomem)
+			goto nomem;
+		put_help(fp, t.s);
+		mf_free(t.s);
+		t.s = NULL;
+	}
+	for (i = 0; i < m->menu.count; i++) {
+		const struct mf_ref *q = &m->menu.items[i];
+
+		if (strcmp(q->type, "conflict") == 0)
+			text_add(&t, "Conflicts with %s%s.", q->name,
+				 kc->conflict[mi][i] || dg_find(g, q->name) < 0
+					 ? ""
+					 : " (not enforced by this menu: it "
+					   "would close a dependency cycle; "
+					   "manifold-gen check reports it)");
+		else if (strcmp(q->type, "replacement") == 0)
+			text_add(&t, "Replaced by %s.", q->name);
+		else if (strcmp(q->type, "deprecated_in") == 0)
+			text_add(&t, "Deprecated in %s.", q->name);
+		else if (strcmp(q->type, "removed_in") == 0)
+			text_add(&t, "Removed in %s.", q->name);
+		else
+			continue;
+		if (t.nomem)
+			goto nomem;
+		put_help(fp, t.s);
+		mf_free(t.s);
 		t.s = NULL;
 	}
 	/* Why `depends on n`: the menu shows nothing else. */
@@ -585,15 +411,94 @@ static int put_module(const struct kconfig *kc, FILE *fp, size_t mi)
 			goto nomem;
 		fputc('\n', fp);
 		put_help(fp, t.s);
-		free(t.s);
+		mf_free(t.s);
 		t.s = NULL;
 	}
 	fputc('\n', fp);
 	return r;
 
 nomem:
-	free(t.s);
+	mf_free(t.s);
 	return -ENOMEM;
+}
+
+/* One requirement of the set: its symbol, and one module that has it. */
+struct requirement {
+	char symbol[DG_SYMBOL_MAX + 16];
+	const struct mf_ref *ref;
+};
+
+static int requirement_cmp(const void *a, const void *b)
+{
+	const struct requirement *x = a, *y = b;
+	int c = strcmp(x->symbol, y->symbol);
+
+	return c ? c : strcmp(x->ref->name, y->ref->name);
+}
+
+/*
+ * "Libraries the board provides": one bool HAVE_<NAME> per [requires]
+ * line of the set, off unless the board's defconfig sets it.
+ */
+static int put_libraries(const struct kconfig *kc, FILE *fp)
+{
+	const struct depgraph *g = &kc->g;
+	struct requirement *v;
+	size_t n = 0, i, k, j;
+	struct text t = {0};
+
+	for (i = 0; i < g->n; i++)
+		n += g->mods[i].m->requires.count;
+	if (n == 0)
+		return 0;
+	v = mf_malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; i < g->n; i++)
+		for (k = 0; k < g->mods[i].m->requires.count; k++) {
+			const struct mf_ref *q = &g->mods[i].m->requires.items[k];
+
+			gen_have_symbol(q->type, q->name, v[n].symbol,
+					sizeof(v[n].symbol));
+			v[n++].ref = q;
+		}
+	qsort(v, n, sizeof(*v), requirement_cmp);
+	fputs("\nmenu \"Libraries the board provides\"\n\n", fp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(v[j].symbol, v[i].symbol) == 0;)
+			j++;
+		fprintf(fp, "config %s\n\tbool ", v[i].symbol);
+		text_add(&t, "%s %s", v[i].ref->type, v[i].ref->name);
+		if (t.nomem)
+			break;
+		put_quoted(fp, t.s);
+		mf_free(t.s);
+		t.s = NULL;
+		fputs("\n\thelp\n", fp);
+		text_add(&t, "The board provides the %s %s", v[i].ref->type,
+			 v[i].ref->name);
+		for (k = i + 1; k < j; k++)
+			if (strcmp(v[k].ref->name, v[k - 1].ref->name) != 0)
+				text_add(&t, " (also named %s)", v[k].ref->name);
+		text_add(&t, ". Modules that require it can be selected only "
+			      "when this is y; a board that has it says so in "
+			      "its defconfig: CONFIG_%s=y.",
+			 v[i].symbol);
+		if (t.nomem)
+			break;
+		put_help(fp, t.s);
+		mf_free(t.s);
+		t.s = NULL;
+		fputc('\n', fp);
+	}
+	fputs("endmenu\n", fp);
+	mf_free(v);
+	if (t.nomem) {
+		mf_free(t.s);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 struct menu_entry {
@@ -619,7 +524,7 @@ static int write_menu(FILE *fp, void *data)
 	size_t i;
 	int r = 0;
 
-	entries = malloc((g->n ? g->n : 1) * sizeof(*entries));
+	entries = mf_malloc((g->n ? g->n : 1) * sizeof(*entries));
 	if (!entries)
 		return -ENOMEM;
 	for (i = 0; i < g->n; i++)
@@ -634,8 +539,6 @@ static int write_menu(FILE *fp, void *data)
 	      fp);
 	for (i = 0; i < kc->set->count; i++)
 		fprintf(fp, "#   %s\n", kc->set->items[i]->path);
-	if (kc->sources)
-		fprintf(fp, "# Module sources: %s\n", kc->sources);
 	fputs("#\n"
 	      "# One tristate per module: y builds it into the image, m builds "
 	      "it\n"
@@ -645,6 +548,7 @@ static int write_menu(FILE *fp, void *data)
 	      "this.\n"
 	      "#\n",
 	      fp);
+	r = put_libraries(kc, fp);
 	for (i = 0; i < g->n && r == 0; i++) {
 		const struct menu_entry *e = &entries[i];
 
@@ -654,7 +558,7 @@ static int write_menu(FILE *fp, void *data)
 		if (i + 1 == g->n || strcmp(entries[i + 1].title, e->title) != 0)
 			fprintf(fp, "endmenu\n");
 	}
-	free(entries);
+	mf_free(entries);
 	if (r == 0 && ferror(fp))
 		r = -EIO;
 	return r;
@@ -662,8 +566,18 @@ static int write_menu(FILE *fp, void *data)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: manifold-gen kconfig -o OUT [--sources DIR] "
-		    "MANIFEST...\n");
+	fputs("usage: manifold-gen kconfig -o OUT MANIFEST...\n"
+	      "\n"
+	      "Write the modules' Kconfig menu: one tristate MODULE_<NAME> per\n"
+	      "module, its defaults from the manifest ([menu] default=, else\n"
+	      "the support level), its [uses] as `depends on` its providers,\n"
+	      "its [requires] as `depends on HAVE_<NAME>` (declared in a\n"
+	      "generated \"Libraries\" menu, set by the board's defconfig) and\n"
+	      "its [menu] conflicts as `depends on MODULE_<X> = n`.\n"
+	      "\n"
+	      "  -o, --output OUT  the menu to write\n"
+	      "  -h, --help        this text\n",
+	      fp);
 }
 
 /* The set must name each module once: two `config` of one symbol would
@@ -686,38 +600,34 @@ static int check_unique(const struct gen_manifest_set *set)
 
 int gen_kconfig_main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	struct gen_manifest_set set = {0};
 	struct kconfig kc = {.set = &set};
 	const char *out = NULL;
-	int i, r, status = 1;
+	int c, i, r, status = 1;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
+	optind = 0; /* a fresh scan for every call (tests call us repeatedly) */
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
 			break;
-		}
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		case 'h':
 			usage(stdout);
 			return 0;
-		}
-		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--sources") == 0 && i + 1 < argc)
-			kc.sources = argv[++i];
-		else if (strncmp(argv[i], "--sources=", 10) == 0)
-			kc.sources = argv[i] + 10;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "manifold-gen kconfig: %s %s\n", argv[i],
-				strcmp(argv[i], "-o") == 0 ||
-						strcmp(argv[i], "--sources") == 0
-					? "needs an argument"
-					: "is no option");
+		default:
 			usage(stderr);
 			return 2;
-		} else
-			break;
+		}
 	}
+	i = optind;
 	if (!out || i >= argc) {
+		fprintf(stderr, "manifold-gen kconfig: %s\n",
+			!out ? "-o OUT is required" : "no MANIFEST given");
 		usage(stderr);
 		return 2;
 	}
@@ -742,6 +652,9 @@ int gen_kconfig_main(int argc, char **argv)
 	r = compute_defaults(&kc);
 	if (r < 0)
 		goto err_graph;
+	r = add_conflicts(&kc);
+	if (r < 0)
+		goto err_graph;
 	r = gen_write_file(out, write_menu, &kc);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", out, strerror(-r));
@@ -752,8 +665,9 @@ int gen_kconfig_main(int argc, char **argv)
 err_graph:
 	if (r == -ENOMEM)
 		fprintf(stderr, "manifold-gen kconfig: %s\n", strerror(-r));
-	free(kc.def);
-	free(kc.def_why);
+	mf_free(kc.def);
+	mf_free(kc.def_why);
+	conflict_free(&kc);
 	keep_free(&kc);
 	dg_free(&kc.g);
 err_set:

@@ -14,7 +14,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"extract", gen_extract_main,
-	 "module source (MODULEINFO, DOCUMENTATION) -> manifest"},
+	 "module sources (MODULEINFO, DOCUMENTATION) -> manifests (--tree)"},
 	{"registry", gen_registry_main, "manifests -> registry tables in C"},
 	{"kconfig", gen_kconfig_main, "manifests -> Kconfig menu"},
 	{"check", gen_check_main, "check a set of manifests"},

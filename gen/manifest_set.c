@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "gen.h"
 
 static int by_name_then_path(const void *a, const void *b)
@@ -30,7 +31,7 @@ int gen_set_load(struct gen_manifest_set *set, int npaths, char **paths)
 	set->count = 0;
 	if (npaths <= 0)
 		return 0;
-	set->items = calloc((size_t)npaths, sizeof(*set->items));
+	set->items = mf_calloc((size_t)npaths, sizeof(*set->items));
 	if (!set->items)
 		return -ENOMEM;
 	/* Read them all, so one run reports every broken manifest. */
@@ -59,7 +60,7 @@ void gen_set_free(struct gen_manifest_set *set)
 
 	for (i = 0; i < set->count; i++)
 		mf_manifest_free(set->items[i]);
-	free(set->items);
+	mf_free(set->items);
 	set->items = NULL;
 	set->count = 0;
 }

@@ -17,133 +17,18 @@
  * Pieces, in file order: finding the blocks; MODULEINFO; DOCUMENTATION;
  * gen_moduleinfo_parse() and gen_moduleinfo_free().
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "../runtime/ini.h" /* the manifest's own name rules */
 #include "moduleinfo.h"
+#include "moduleinfo_blocks.h"
+#include "regmacro.h"
 #include "xmlish.h"
-
-/* ---- finding the blocks in the C source -------------------------------- */
-
-struct block {
-	const char *text; /* between the keyword and the closing "***" "/" */
-	size_t len;
-	unsigned line;	/* line of text[0] */
-	unsigned start; /* line of the opening "/" "***" */
-};
-
-/* Skip a string or character literal starting at *p; stops at end of line. */
-static const char *skip_literal(const char *p, const char *end)
-{
-	char quote = *p++;
-
-	while (p < end && *p != quote && *p != '\n') {
-		if (*p == '\\' && p + 1 < end)
-			p++;
-		p++;
-	}
-	return p < end && *p == quote ? p + 1 : p;
-}
-
-/*
- * If the comment body [body, body_end) opens with "** KEYWORD" (a block),
- * fill *blk.  Returns 1 for a block, 0 for an ordinary comment, -EINVAL for
- * a block without its closing stars.
- */
-static int match_block(const struct xdiag *d, const char *body,
-		       const char *body_end, unsigned line,
-		       const char *keyword, struct block *blk)
-{
-	size_t klen = strlen(keyword);
-	const char *p = body + 2;
-
-	if (body_end - body < 2 || body[0] != '*' || body[1] != '*')
-		return 0;
-	while (p < body_end && (*p == ' ' || *p == '\t'))
-		p++;
-	if ((size_t)(body_end - p) < klen || memcmp(p, keyword, klen) != 0)
-		return 0;
-	p += klen;
-	if (p < body_end && !xml_is_space(*p) && *p != '*')
-		return 0; /* MODULEINFOX: some other comment */
-	if (body_end - p < 2 || body_end[-1] != '*' || body_end[-2] != '*')
-		return xdiag_fail(d, line, "%s block does not end with '***/'",
-				  keyword);
-	blk->text = p;
-	blk->len = (size_t)(body_end - 2 - p);
-	blk->start = line;
-	blk->line = line + xml_count_lines(body, p);
-	return 1;
-}
-
-/*
- * Scan the C source as C (literals and // comments skipped, so a
- * "/" "*** MODULEINFO" inside a string is not a block) and find both blocks.
- * A block absent leaves its .text NULL.
- */
-static int find_blocks(const struct xdiag *d, const char *src, size_t len,
-		       struct block *info, struct block *doc)
-{
-	static const char *const keywords[2] = {"MODULEINFO", "DOCUMENTATION"};
-	struct block *blocks[2] = {info, doc};
-	const char *p = src, *end = src + len;
-	unsigned line = 1;
-	int i, r;
-
-	info->text = doc->text = NULL;
-	while (p < end) {
-		const char *body, *close;
-
-		if (*p == '"' || *p == '\'') {
-			const char *q = skip_literal(p, end);
-
-			line += xml_count_lines(p, q);
-			p = q;
-			continue;
-		}
-		if (*p == '\n')
-			line++;
-		if (*p != '/' || p + 1 >= end || (p[1] != '*' && p[1] != '/')) {
-			p++;
-			continue;
-		}
-		if (p[1] == '/') {
-			while (p < end && *p != '\n')
-				p++;
-			continue;
-		}
-		body = p + 2;
-		close = body;
-		while (close + 1 < end && !(close[0] == '*' && close[1] == '/'))
-			close++;
-		if (close + 1 >= end)
-			return xdiag_fail(d, line, "unterminated comment");
-		for (i = 0; i < 2; i++) {
-			struct block blk;
-
-			r = match_block(d, body, close, line, keywords[i], &blk);
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue;
-			if (blocks[i]->text)
-				return xdiag_fail(
-					d, line,
-					"second %s block (first at line %u)",
-					keywords[i], blocks[i]->start);
-			*blocks[i] = blk;
-			break;
-		}
-		line += xml_count_lines(p, close + 2);
-		p = close + 2;
-	}
-	if (!info->text)
-		return xdiag_fail(d, 1, "no MODULEINFO block");
-	return 0;
-}
 
 /* ---- MODULEINFO -------------------------------------------------------- */
 
@@ -163,6 +48,7 @@ enum mi_kind {
 	MI_CONFLICT,
 	MI_REPLACEMENT,
 	MI_DEPRECATED_IN,
+	MI_REMOVED_IN,
 	MI_COUNT,
 };
 
@@ -184,13 +70,13 @@ static const struct {
 	[MI_CONFLICT] = {"conflict", 0, true},
 	[MI_REPLACEMENT] = {"replacement", 0, false},
 	[MI_DEPRECATED_IN] = {"deprecated_in", 0, false},
+	[MI_REMOVED_IN] = {"removed_in", 0, false},
 };
 
 struct mi_ctx {
 	const struct xdiag *d;
 	struct gen_moduleinfo *out;
-	const char *const *tree;
-	size_t n_tree;
+	const struct gen_extract_opts *opts;
 	unsigned seen[MI_COUNT]; /* line of the first one, 0 if none */
 };
 
@@ -258,12 +144,12 @@ nomem:
 
 static bool in_tree(const struct mi_ctx *c, const char *name)
 {
-	size_t i;
+	return gen_names_has(&c->opts->modules, name);
+}
 
-	for (i = 0; i < c->n_tree; i++)
-		if (strcmp(c->tree[i], name) == 0)
-			return true;
-	return false;
+static bool asterisk(const struct mi_ctx *c)
+{
+	return c->opts->dialect == GEN_DIALECT_ASTERISK;
 }
 
 /*
@@ -289,18 +175,18 @@ static int refs_add(const struct xdiag *d, struct mf_ref_list *list,
 				  "line %u",
 				  type, name, priority, ref->priority, ref->line);
 	}
-	items = realloc(list->items, (list->count + 1) * sizeof(*items));
+	items = mf_realloc(list->items, (list->count + 1) * sizeof(*items));
 	if (!items)
 		return xdiag_nomem(d, line);
 	list->items = items;
 	ref = &list->items[list->count];
-	ref->type = strdup(type);
-	ref->name = strdup(name);
+	ref->type = mf_strdup(type);
+	ref->name = mf_strdup(name);
 	ref->priority = priority;
 	ref->line = line;
 	if (!ref->type || !ref->name) {
-		free(ref->type);
-		free(ref->name);
+		mf_free(ref->type);
+		mf_free(ref->name);
 		return xdiag_nomem(d, line);
 	}
 	list->count++;
@@ -310,10 +196,10 @@ static int refs_add(const struct xdiag *d, struct mf_ref_list *list,
 static int strv_add(const struct xdiag *d, unsigned line, char ***v, size_t *n,
 		    char *s)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+	char **nv = mf_realloc(*v, (*n + 1) * sizeof(**v));
 
 	if (!nv) {
-		free(s);
+		mf_free(s);
 		return xdiag_nomem(d, line);
 	}
 	*v = nv;
@@ -376,16 +262,31 @@ static int mi_ref(struct mi_ctx *c, enum mi_kind k, const struct xelem *e,
 					  "<depend> type must be \"module\", "
 					  "not \"%s\"",
 					  type);
-		/* A library or build dependency is none of the loader's business. */
-		if (!type && !in_tree(c, name))
-			return 0;
-		return refs_add(c->d, &m->uses, "module", name, 0, line);
+		if (type || in_tree(c, name))
+			return refs_add(c->d, &m->uses, "module", name, 0, line);
+		/* No module of the set: a slip, or a library the build offers. */
+		{
+			const char *near = gen_names_near(&c->opts->modules, name);
+
+			if (near)
+				return xdiag_fail(c->d, line,
+						  "<depend> '%s' is no module of "
+						  "the tree: did you mean '%s'?",
+						  name, near);
+		}
+		return refs_add(c->d, &m->requires, "library", name, 0, line);
 	case MI_USE:
-		if (!type)
+		if (!type && !asterisk(c))
 			return xdiag_fail(c->d, line,
 					  "<use> needs a type attribute");
-		if (strcmp(type, "external") == 0)
-			return 0; /* an optional library */
+		/* An optional library: kept where a reader sees it, as a
+		 * [canuse] no module provides (the loader skips it). */
+		if (type && strcmp(type, "external") == 0)
+			return refs_add(c->d, &m->canuse, "library", name, 0,
+					line);
+		if (asterisk(c) && (!type || strcmp(type, "module") == 0))
+			return refs_add(c->d, &m->canuse, "module", name, 0,
+					line);
 		return refs_add(c->d, &m->uses, type, name, 0, line);
 	case MI_CANUSE:
 		return refs_add(c->d, &m->canuse, type ? type : "module", name,
@@ -426,6 +327,10 @@ static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
 		r = mi_ref(c, k, e, v);
 		break;
 	case MI_SUPPORT_LEVEL:
+		if (asterisk(c))
+			for (char *q = v; *q; q++)
+				if (*q >= 'A' && *q <= 'Z')
+					*q = (char)(*q - 'A' + 'a');
 		if (mf_support_level_parse(v, &m->support_level) < 0)
 			r = xdiag_fail(c->d, line,
 				       "bad <support_level> '%s' (want core, "
@@ -452,7 +357,7 @@ static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
 		out->lines.description = line;
 		return 0;
 	case MI_CONFIG: {
-		unsigned *lines = realloc(out->lines.configs,
+		unsigned *lines = mf_realloc(out->lines.configs,
 					  (m->n_configs + 1) * sizeof(*lines));
 
 		if (!lines) {
@@ -466,6 +371,9 @@ static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
 	case MI_DEFAULTENABLED:
 		r = parse_yes_no(c, e, v, &yes);
 		out->defaultenabled = yes;
+		if (r == 0)
+			r = refs_add(c->d, &m->menu, "default", yes ? "yes" : "no",
+				     0, line);
 		break;
 	case MI_CONFLICT:
 		if (!mf_ini_name_is_module(v)) {
@@ -473,6 +381,9 @@ static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
 				       "bad module name '%s' in <conflict>", v);
 			break;
 		}
+		r = refs_add(c->d, &m->menu, "conflict", v, 0, line);
+		if (r < 0)
+			break;
 		return strv_add(c->d, line, &out->conflicts, &out->n_conflicts,
 				v);
 	case MI_REPLACEMENT:
@@ -482,22 +393,31 @@ static int mi_elem(struct mi_ctx *c, enum mi_kind k, const struct xelem *e)
 				       v);
 			break;
 		}
+		r = refs_add(c->d, &m->menu, "replacement", v, 0, line);
+		if (r < 0)
+			break;
 		out->replacement = v;
 		return 0;
 	case MI_DEPRECATED_IN:
+	case MI_REMOVED_IN:
 		/* A version: "21", "13.2.0"; one word. */
-		if (strpbrk(v, " \t")) {
-			r = xdiag_fail(c->d, line,
-				       "bad version '%s' in <deprecated_in>",
-				       v);
+		if (strpbrk(v, " \t=:")) {
+			r = xdiag_fail(c->d, line, "bad version '%s' in <%s>", v,
+				       e->tag.name);
 			break;
 		}
-		out->deprecated_in = v;
+		r = refs_add(c->d, &m->menu, e->tag.name, v, 0, line);
+		if (r < 0)
+			break;
+		if (k == MI_DEPRECATED_IN)
+			out->deprecated_in = v;
+		else
+			out->removed_in = v;
 		return 0;
 	case MI_COUNT:
 		break;
 	}
-	free(v);
+	mf_free(v);
 	return r;
 }
 
@@ -605,10 +525,10 @@ static void ref_list_release(struct mf_ref_list *l)
 	size_t i;
 
 	for (i = 0; i < l->count; i++) {
-		free(l->items[i].type);
-		free(l->items[i].name);
+		mf_free(l->items[i].type);
+		mf_free(l->items[i].name);
 	}
-	free(l->items);
+	mf_free(l->items);
 }
 
 static void strv_free(char **v, size_t n)
@@ -616,39 +536,124 @@ static void strv_free(char **v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+		mf_free(v[i]);
+	mf_free(v);
 }
 
 void gen_moduleinfo_free(struct gen_moduleinfo *info)
 {
 	struct mf_manifest *m = &info->manifest;
 
-	free(m->path);
-	free(m->name);
-	free(m->checksum);
-	free(m->description);
+	mf_free(m->path);
+	mf_free(m->name);
+	mf_free(m->checksum);
+	mf_free(m->description);
 	strv_free(m->configs, m->n_configs);
 	ref_list_release(&m->uses);
 	ref_list_release(&m->canuse);
 	ref_list_release(&m->provides);
-	free(info->lines.configs);
+	ref_list_release(&m->requires);
+	ref_list_release(&m->menu);
+	mf_free(info->lines.configs);
 	strv_free(info->conflicts, info->n_conflicts);
-	free(info->replacement);
-	free(info->deprecated_in);
+	mf_free(info->replacement);
+	mf_free(info->deprecated_in);
+	mf_free(info->removed_in);
 	memset(m, 0, sizeof(*m));
 	memset(&info->lines, 0, sizeof(info->lines));
 	info->conflicts = NULL;
 	info->n_conflicts = 0;
-	info->replacement = info->deprecated_in = NULL;
+	info->replacement = info->deprecated_in = info->removed_in = NULL;
+}
+
+/*
+ * The asterisk dialect: what MODULEINFO leaves unsaid comes from the
+ * registration macro; a deprecated module stays in unless it says no.
+ */
+static int asterisk_extras(struct mi_ctx *c, const char *src, size_t len)
+{
+	struct gen_moduleinfo *out = c->out;
+	struct mf_manifest *m = &out->manifest;
+	struct gen_regmacro rm;
+	char err[MF_ERR_MAX];
+	int r;
+
+	if (m->support_level == MF_SUPPORT_DEPRECATED &&
+	    out->defaultenabled < 0) {
+		r = refs_add(c->d, &m->menu, "default", "yes", 0,
+			     out->lines.support_level);
+		if (r < 0)
+			return r;
+	}
+	if (m->description && out->lines.load_priority &&
+	    out->lines.export_globals)
+		return 0;
+	r = gen_regmacro_read(src, len, &rm, err, sizeof(err));
+	if (r == -ENOMEM)
+		return xdiag_nomem(c->d, out->lines.block);
+	if (r < 0)
+		return xdiag_fail(c->d, rm.line, "%s", err);
+	out->lines.macro = rm.line;
+	if (!m->description && rm.description) {
+		r = check_value(c->d, rm.line, "the macro's description",
+				rm.description);
+		if (r < 0) {
+			gen_regmacro_free(&rm);
+			return r;
+		}
+		m->description = rm.description;
+		rm.description = NULL;
+		out->lines.description = rm.line;
+	}
+	if (!out->lines.load_priority && rm.has_priority) {
+		m->load_priority = rm.load_priority;
+		out->lines.load_priority = rm.line;
+	}
+	if (!out->lines.export_globals && rm.export_globals) {
+		m->export_globals = true;
+		out->lines.export_globals = rm.line;
+	}
+	gen_regmacro_free(&rm);
+	return 0;
+}
+
+/* [menu] in one order whatever the source's: default, conflicts, ... */
+static void menu_sort(struct mf_ref_list *menu)
+{
+	static const char *const order[] = {"default", "conflict", "replacement",
+					    "deprecated_in", "removed_in"};
+	struct mf_ref tmp;
+	size_t i, j, at = 0, k;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		for (i = at; i < menu->count; i++) {
+			if (strcmp(menu->items[i].type, order[k]) != 0)
+				continue;
+			tmp = menu->items[i];
+			for (j = i; j > at; j--)
+				menu->items[j] = menu->items[j - 1];
+			menu->items[at++] = tmp;
+		}
 }
 
 int gen_moduleinfo_parse(const char *path, const char *src, size_t len,
 			 const char *const *tree_modules, size_t n_tree,
 			 struct gen_moduleinfo *out)
 {
+	struct gen_extract_opts opts = {
+		.modules = {tree_modules, n_tree, false},
+		.dialect = GEN_DIALECT_SEED,
+	};
+
+	return gen_moduleinfo_parse_opts(path, src, len, &opts, out);
+}
+
+int gen_moduleinfo_parse_opts(const char *path, const char *src, size_t len,
+			      const struct gen_extract_opts *opts,
+			      struct gen_moduleinfo *out)
+{
 	struct xdiag d = {path, out->err, sizeof(out->err)};
-	struct mi_ctx c = {&d, out, tree_modules, n_tree, {0}};
+	struct mi_ctx c = {&d, out, opts, {0}};
 	struct block info, doc;
 	struct xblock xb;
 	int r;
@@ -657,12 +662,12 @@ int gen_moduleinfo_parse(const char *path, const char *src, size_t len,
 	out->defaultenabled = -1;
 	out->manifest.support_level = MF_SUPPORT_CORE;
 	out->manifest.load_priority = MF_PRIO_DEFAULT;
-	out->manifest.path = strdup(path);
+	out->manifest.path = mf_strdup(path);
 	if (!out->manifest.path) {
 		r = xdiag_nomem(&d, 1);
 		goto err;
 	}
-	r = find_blocks(&d, src, len, &info, &doc);
+	r = gen_find_blocks(&d, src, len, &info, &doc);
 	if (r < 0)
 		goto err;
 	out->lines.block = info.start;
@@ -684,6 +689,12 @@ int gen_moduleinfo_parse(const char *path, const char *src, size_t len,
 		if (r < 0)
 			goto err;
 	}
+	if (asterisk(&c)) {
+		r = asterisk_extras(&c, src, len);
+		if (r < 0)
+			goto err;
+	}
+	menu_sort(&out->manifest.menu);
 	return 0;
 
 err:

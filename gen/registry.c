@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "bootplan.h"
 #include "gen.h"
 
@@ -439,7 +440,7 @@ static int collect_providers(struct registry *reg)
 
 	for (i = 0; i < set->count; i++)
 		n += set->items[i]->provides.count + 1;
-	reg->providers = calloc(n ? n : 1, sizeof(*reg->providers));
+	reg->providers = mf_calloc(n ? n : 1, sizeof(*reg->providers));
 	if (!reg->providers)
 		return -ENOMEM;
 	for (i = 0; i < set->count; i++) {
@@ -505,10 +506,10 @@ static int make_plan(struct registry *reg)
 	}
 	if (!n_emb)
 		return 0;
-	mods = calloc(set->count, sizeof(*mods));
-	provs = calloc(reg->n_providers ? reg->n_providers : 1, sizeof(*provs));
-	refs = calloc(n_refs ? n_refs : 1, sizeof(*refs));
-	reg->emb_module = calloc(n_emb, sizeof(*reg->emb_module));
+	mods = mf_calloc(set->count, sizeof(*mods));
+	provs = mf_calloc(reg->n_providers ? reg->n_providers : 1, sizeof(*provs));
+	refs = mf_calloc(n_refs ? n_refs : 1, sizeof(*refs));
+	reg->emb_module = mf_calloc(n_emb, sizeof(*reg->emb_module));
 	if (!mods || !provs || !refs || !reg->emb_module)
 		goto out;
 
@@ -578,9 +579,9 @@ static int make_plan(struct registry *reg)
 	else
 		r = 0;
 out:
-	free(refs);
-	free(provs);
-	free(mods);
+	mf_free(refs);
+	mf_free(provs);
+	mf_free(mods);
 	return r;
 }
 
@@ -662,14 +663,14 @@ static char *embedded_list(const char *arg)
 	long len;
 
 	if (arg[0] != '@')
-		return strdup(arg);
+		return mf_strdup(arg);
 	fp = fopen(arg + 1, "r");
 	if (!fp) {
 		fprintf(stderr, "manifold-gen registry: %s: %s\n", arg + 1, strerror(errno));
 		return NULL;
 	}
 	if (fseek(fp, 0, SEEK_END) < 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) < 0 ||
-	    !(buf = malloc((size_t)len + 1))) {
+	    !(buf = mf_malloc((size_t)len + 1))) {
 		fprintf(stderr, "manifold-gen registry: %s: cannot read\n", arg + 1);
 		fclose(fp);
 		return NULL;
@@ -686,7 +687,13 @@ static void registry_usage(FILE *fp)
 	      "  Write the registry tables (<manifold/table.h>) of a set of\n"
 	      "  manifests.  Modules named by --embedded are built in: their\n"
 	      "  entry points at manifold_module_<name>, and the table carries\n"
-	      "  the order and providers a default boot starts them with.\n",
+	      "  the order and providers a default boot starts them with.\n"
+	      "\n"
+	      "  -o, --output OUT.c     the tables (written atomically)\n"
+	      "  -H, --header OUT.h     the header declaring them\n"
+	      "  -e, --embedded LIST    the built-in modules, comma-separated,\n"
+	      "                         or @FILE with one name a line\n"
+	      "  -h, --help             this text\n",
 	      fp);
 }
 
@@ -739,8 +746,8 @@ int gen_registry_main(int argc, char **argv)
 		goto out;
 	if (check_duplicates(&set) < 0)
 		goto out;
-	reg.embedded = calloc(set.count ? set.count : 1, sizeof(bool));
-	reg.inputs = calloc(set.count ? set.count : 1, sizeof(char *));
+	reg.embedded = mf_calloc(set.count ? set.count : 1, sizeof(bool));
+	reg.inputs = mf_calloc(set.count ? set.count : 1, sizeof(char *));
 	/* strtok_r() cuts its argument: work on a copy, not on argv. */
 	embedded_copy = embedded ? embedded_list(embedded) : NULL;
 	if (!reg.embedded || !reg.inputs || (embedded && !embedded_copy)) {
@@ -779,11 +786,11 @@ int gen_registry_main(int argc, char **argv)
 	status = 0;
 out:
 	gen_boot_plan_free(&reg.plan);
-	free(reg.emb_module);
-	free(embedded_copy);
-	free(reg.providers);
-	free(reg.inputs);
-	free(reg.embedded);
+	mf_free(reg.emb_module);
+	mf_free(embedded_copy);
+	mf_free(reg.providers);
+	mf_free(reg.inputs);
+	mf_free(reg.embedded);
 	gen_set_free(&set);
 	return status;
 }

@@ -6,22 +6,24 @@
  * that make would take as up to date.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/alloc.h"
 #include "gen.h"
 
-int gen_write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
-		   void *data)
+static int write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
+		      void *data, bool sync)
 {
 	size_t len = strlen(path);
 	char *tmp;
 	FILE *fp;
 	int r;
 
-	tmp = malloc(len + sizeof(".tmp"));
+	tmp = mf_malloc(len + sizeof(".tmp"));
 	if (!tmp)
 		return -ENOMEM;
 	memcpy(tmp, path, len);
@@ -41,7 +43,7 @@ int gen_write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
 		r = errno ? -errno : -EIO;
 		goto err_file;
 	}
-	if (fsync(fileno(fp)) != 0) {
+	if (sync && fsync(fileno(fp)) != 0) {
 		r = -errno;
 		goto err_file;
 	}
@@ -55,7 +57,7 @@ int gen_write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
 		r = -errno;
 		goto err_unlink;
 	}
-	free(tmp);
+	mf_free(tmp);
 	return 0;
 
 err_file:
@@ -63,6 +65,18 @@ err_file:
 err_unlink:
 	unlink(tmp);
 err_tmp:
-	free(tmp);
+	mf_free(tmp);
 	return r;
+}
+
+int gen_write_file(const char *path, int (*write_fn)(FILE *fp, void *data),
+		   void *data)
+{
+	return write_file(path, write_fn, data, true);
+}
+
+int gen_write_file_nosync(const char *path,
+			  int (*write_fn)(FILE *fp, void *data), void *data)
+{
+	return write_file(path, write_fn, data, false);
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/alloc.h"
 #include "xmlish.h"
 
 /* ---- growable strings -------------------------------------------------- */
@@ -31,7 +32,7 @@ int xbuf_add(struct xbuf *b, const char *p, size_t n)
 
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		s = realloc(b->s, cap);
+		s = mf_realloc(b->s, cap);
 		if (!s)
 			return -ENOMEM;
 		b->s = s;
@@ -50,7 +51,7 @@ int xbuf_addc(struct xbuf *b, char c)
 
 char *xbuf_steal(struct xbuf *b)
 {
-	char *s = b->s ? b->s : strdup("");
+	char *s = b->s ? b->s : mf_strdup("");
 
 	b->s = NULL;
 	b->len = b->cap = 0;
@@ -59,7 +60,7 @@ char *xbuf_steal(struct xbuf *b)
 
 void xbuf_free(struct xbuf *b)
 {
-	free(b->s);
+	mf_free(b->s);
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
@@ -108,11 +109,11 @@ static void xtag_free(struct xtag *t)
 	size_t i;
 
 	for (i = 0; i < t->n_attrs; i++) {
-		free(t->attrs[i].name);
-		free(t->attrs[i].value);
+		mf_free(t->attrs[i].name);
+		mf_free(t->attrs[i].value);
 	}
-	free(t->attrs);
-	free(t->name);
+	mf_free(t->attrs);
+	mf_free(t->name);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -186,7 +187,7 @@ static int lex_name(struct xlex *lx, unsigned line, const char *what,
 	}
 	while (p < lx->end && is_name_char(*p))
 		p++;
-	*out = strndup(lx->p, (size_t)(p - lx->p));
+	*out = mf_strndup(lx->p, (size_t)(p - lx->p));
 	if (!*out)
 		return xdiag_nomem(lx->d, line);
 	lx->p = p;
@@ -366,7 +367,7 @@ static int lex_attr(struct xlex *lx, struct xtag *tag)
 		goto err_val;
 	advance(lx, q + 1);
 
-	attrs = realloc(tag->attrs, (tag->n_attrs + 1) * sizeof(*attrs));
+	attrs = mf_realloc(tag->attrs, (tag->n_attrs + 1) * sizeof(*attrs));
 	if (!attrs) {
 		r = xdiag_nomem(d, line);
 		goto err_val;
@@ -380,7 +381,7 @@ static int lex_attr(struct xlex *lx, struct xtag *tag)
 err_val:
 	xbuf_free(&val);
 err_name:
-	free(name);
+	mf_free(name);
 	return r;
 }
 
@@ -515,9 +516,9 @@ void xblock_free(struct xblock *b)
 	for (i = 0; i < b->count; i++) {
 		xtag_free(&b->items[i].tag);
 		xbuf_free(&b->items[i].text);
-		free(b->items[i].child);
+		mf_free(b->items[i].child);
 	}
-	free(b->items);
+	mf_free(b->items);
 	b->items = NULL;
 	b->count = 0;
 }
@@ -564,7 +565,7 @@ static int block_token(const struct xdiag *d, struct xtok *t,
 		return 0;
 	case XT_OPEN:
 		if (*depth == 0) {
-			items = realloc(out->items,
+			items = mf_realloc(out->items,
 					(out->count + 1) * sizeof(*items));
 			if (!items)
 				return xdiag_nomem(d, t->line);
@@ -579,7 +580,7 @@ static int block_token(const struct xdiag *d, struct xtok *t,
 			stack[*depth].owned = NULL;
 		} else {
 			if (*depth == 1 && !cur->child) {
-				cur->child = strdup(t->tag.name);
+				cur->child = mf_strdup(t->tag.name);
 				if (!cur->child)
 					return xdiag_nomem(d, t->line);
 				cur->child_line = t->line;
@@ -601,7 +602,7 @@ static int block_token(const struct xdiag *d, struct xtok *t,
 					  "</%s> closes <%s> (line %u)",
 					  t->tag.name, stack[*depth - 1].name,
 					  stack[*depth - 1].line);
-		free(stack[--*depth].owned);
+		mf_free(stack[--*depth].owned);
 		return 0;
 	case XT_EOF:
 		break;
@@ -630,7 +631,7 @@ int xblock_read(const struct xdiag *d, const char *text, size_t len,
 			struct open_elem *s;
 
 			cap = cap ? cap * 2 : 8;
-			s = realloc(stack, cap * sizeof(*s));
+			s = mf_realloc(stack, cap * sizeof(*s));
 			if (!s) {
 				r = xdiag_nomem(d, t.line);
 				goto err_tok;
@@ -647,15 +648,15 @@ int xblock_read(const struct xdiag *d, const char *text, size_t len,
 			       stack[depth - 1].name);
 		goto err_stack;
 	}
-	free(stack);
+	mf_free(stack);
 	return 0;
 
 err_tok:
 	xtok_free(&t);
 err_stack:
 	while (depth > 0)
-		free(stack[--depth].owned);
-	free(stack);
+		mf_free(stack[--depth].owned);
+	mf_free(stack);
 	xblock_free(out);
 	return r;
 }

@@ -58,6 +58,8 @@ enum section {
 	SEC_USES,
 	SEC_CANUSE,
 	SEC_PROVIDES,
+	SEC_REQUIRES,
+	SEC_MENU,
 	SEC_COUNT,
 };
 
@@ -66,7 +68,24 @@ static const struct word section_names[SEC_COUNT] = {
 	[SEC_USES] = WORD("uses"),
 	[SEC_CANUSE] = WORD("canuse"),
 	[SEC_PROVIDES] = WORD("provides"),
+	[SEC_REQUIRES] = WORD("requires"),
+	[SEC_MENU] = WORD("menu"),
 };
+
+/* Keys of [menu] and what their values are; only conflict repeats. */
+enum menu_value { MENU_YES_NO, MENU_MODULE, MENU_VERSION };
+static const struct {
+	struct word name;
+	enum menu_value value;
+	bool repeatable;
+} menu_keys[] = {
+	{WORD("default"), MENU_YES_NO, false},
+	{WORD("conflict"), MENU_MODULE, true},
+	{WORD("replacement"), MENU_MODULE, false},
+	{WORD("deprecated_in"), MENU_VERSION, false},
+	{WORD("removed_in"), MENU_VERSION, false},
+};
+#define N_MENU_KEYS (sizeof(menu_keys) / sizeof(menu_keys[0]))
 
 /* Keys of [module]; the order is the one of module_keys[] below. */
 enum module_key {
@@ -127,11 +146,16 @@ static const struct {
 enum {
 	C_MODULE = 1 << 0, /* in a module name: [a-z0-9_] */
 	C_REF = 1 << 1,	   /* in another name: printable, not '=' or ':' */
+	C_WORD = 1 << 2,   /* in a version: printable, no blank, '=' or ':' */
 };
 #define MODULE_BYTE(c)                                                        \
 	(((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || (c) == '_')
-#define REF_BYTE(c) ((c) > ' ' && (c) < 0x7f && (c) != '=' && (c) != ':')
-#define CLASS_OF(c) ((MODULE_BYTE(c) ? C_MODULE : 0) | (REF_BYTE(c) ? C_REF : 0))
+/* Blanks inside a name are its own ("Queue Add Member"); ini.c trims the ends. */
+#define REF_BYTE(c) ((c) >= ' ' && (c) < 0x7f && (c) != '=' && (c) != ':')
+#define WORD_BYTE(c) (REF_BYTE(c) && (c) != ' ')
+#define CLASS_OF(c)                                                           \
+	((MODULE_BYTE(c) ? C_MODULE : 0) | (REF_BYTE(c) ? C_REF : 0) |        \
+	 (WORD_BYTE(c) ? C_WORD : 0))
 #define CLASS_ROW(r)                                                          \
 	CLASS_OF(r + 0), CLASS_OF(r + 1), CLASS_OF(r + 2), CLASS_OF(r + 3),   \
 		CLASS_OF(r + 4), CLASS_OF(r + 5), CLASS_OF(r + 6),            \
@@ -521,6 +545,10 @@ static struct mf_ref_list *section_list(struct mf_manifest *m,
 		return &m->uses;
 	case SEC_CANUSE:
 		return &m->canuse;
+	case SEC_REQUIRES:
+		return &m->requires;
+	case SEC_MENU:
+		return &m->menu;
 	default:
 		return &m->provides;
 	}
@@ -604,6 +632,43 @@ static int handle_ref(struct parser *p, char *type, char *value)
 	return ref_add(p, list, type, value, priority, print);
 }
 
+/* One [menu] line: a known key, its value of the key's kind. */
+static int handle_menu(struct parser *p, char *key, char *value)
+{
+	const struct item *items = p->refs + p->list_start[SEC_MENU];
+	size_t len = p->ini.value_len, i, k;
+	bool yes;
+
+	for (k = 0; k < N_MENU_KEYS; k++)
+		if (is_word(&menu_keys[k].name, key, p->ini.key_len))
+			break;
+	if (k == N_MENU_KEYS)
+		return fail(p, "unknown key '%s' in [menu]", key);
+	for (i = 0; i < p->m.menu.count; i++)
+		if (same_word(items[i].ref.type, key) &&
+		    (!menu_keys[k].repeatable ||
+		     same_word(items[i].ref.name, value)))
+			return fail(p, "duplicate key '%s'", key);
+	switch (menu_keys[k].value) {
+	case MENU_YES_NO:
+		if (mf_ini_parse_bool(value, &yes) < 0)
+			return fail(p, "bad boolean '%s' for %s (want yes or no)",
+				    value, key);
+		break;
+	case MENU_MODULE:
+		if (!module_name_ok(value, len,
+				    class_span(value, len, C_MODULE)) &&
+		    check_module_name(p, value) < 0)
+			return -EINVAL;
+		break;
+	case MENU_VERSION:
+		if (class_span(value, len, C_WORD) != len)
+			return fail(p, "bad version '%s' for %s", value, key);
+		break;
+	}
+	return ref_add(p, &p->m.menu, key, value, 0, fingerprint(value, len));
+}
+
 /* @name: a well-formed header's name, trimmed, of ini.key_len bytes. */
 static int handle_section(struct mf_ini *ini, char *name)
 {
@@ -630,6 +695,8 @@ static int handle_entry(struct mf_ini *ini, char *key, char *value)
 
 	if (p->section == SEC_MODULE)
 		return handle_module_key(p, key, value);
+	if (p->section == SEC_MENU)
+		return handle_menu(p, key, value);
 	return handle_ref(p, key, value);
 }
 
@@ -726,6 +793,8 @@ static int finish(struct parser *p, size_t len, struct mf_manifest **out)
 	move_list(&m->uses, b, p->list_start[SEC_USES]);
 	move_list(&m->canuse, b, p->list_start[SEC_CANUSE]);
 	move_list(&m->provides, b, p->list_start[SEC_PROVIDES]);
+	move_list(&m->requires, b, p->list_start[SEC_REQUIRES]);
+	move_list(&m->menu, b, p->list_start[SEC_MENU]);
 	m->parser_flags = PARSED_BLOCK;
 	*out = m;
 	return 0;
@@ -839,6 +908,8 @@ void mf_manifest_free(struct mf_manifest *m)
 	ref_list_free(&m->uses);
 	ref_list_free(&m->canuse);
 	ref_list_free(&m->provides);
+	ref_list_free(&m->requires);
+	ref_list_free(&m->menu);
 	for (i = 0; i < m->n_configs; i++)
 		mf_free(m->configs[i]);
 	mf_free(m->configs);

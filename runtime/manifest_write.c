@@ -9,6 +9,7 @@
  *                       export_globals=yes only when set, config lines
  *   [uses] [canuse]     in stored order, omitted when empty
  *   [provides]          "type=name", or "type=name:N" when N != 0
+ *   [requires] [menu]   in stored order, omitted when empty
  *
  * Sections are separated by one blank line; the file ends with '\n'.
  */
@@ -54,7 +55,8 @@ static bool manifest_writable(const struct mf_manifest *m)
 		if (!writable(m->configs[i]))
 			return false;
 	return refs_writable(&m->uses) && refs_writable(&m->canuse) &&
-	       refs_writable(&m->provides);
+	       refs_writable(&m->provides) && refs_writable(&m->requires) &&
+	       refs_writable(&m->menu);
 }
 
 static void write_refs(FILE *fp, const char *section,
@@ -104,6 +106,8 @@ int mf_manifest_write(const struct mf_manifest *m, FILE *fp)
 	write_refs(fp, "uses", &m->uses);
 	write_refs(fp, "canuse", &m->canuse);
 	write_refs(fp, "provides", &m->provides);
+	write_refs(fp, "requires", &m->requires);
+	write_refs(fp, "menu", &m->menu);
 
 	/* Errors stick to the stream: one check after the last write. */
 	if (fflush(fp) != 0 || ferror(fp))

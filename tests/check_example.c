@@ -14,6 +14,7 @@
 
 #include <manifold/manifold.h>
 
+#include "alloc.h"
 #include "moduleinfo.h"
 
 #define EXAMPLE_SRC "docs/examples/mod_hello.c"
@@ -81,7 +82,7 @@ static void setup(void)
 	ck_assert_int_eq(mf_catalog_add_manifest(ctx, m, &example_backend, NULL), 0);
 	ck_assert_int_eq(mf_module_find(ctx, "mod_hello", &mod), 0);
 	events[0] = '\0';
-	free(text);
+	mf_free(text); /* the generator allocates through runtime/alloc.h */
 	free(src);
 }
 

@@ -31,6 +31,7 @@
 
 #include "gen.h"
 #include "moduleinfo.h"
+#include "fault_inject.h"
 #include "test_file.h"
 
 #ifndef MF_TOP_SRCDIR
@@ -236,7 +237,7 @@ START_TEST(test_good_sources)
 		snprintf(golden_path, sizeof(golden_path), "%s/good/%s.manifest",
 			 DATA, names[i]);
 		golden(golden_path, text, len);
-		free(text);
+		mf_free(text);
 	}
 	free_names(names, n);
 }
@@ -267,7 +268,8 @@ START_TEST(test_bad_sources)
 }
 END_TEST
 
-/* The example manifest of the seed document, but for its checksum. */
+/* The example manifest of the seed document, but for its checksum, and with
+ * its <depend>pthread</depend> kept as a library the build must offer. */
 START_TEST(test_seed_example)
 {
 	static const char want[] = "[module]\n"
@@ -283,7 +285,10 @@ START_TEST(test_seed_example)
 				   "module=func_uri\n"
 				   "\n"
 				   "[provides]\n"
-				   "function=PERIODIC_HOOK\n";
+				   "function=PERIODIC_HOOK\n"
+				   "\n"
+				   "[requires]\n"
+				   "library=pthread\n";
 	char *text, err[MF_ERR_MAX];
 	size_t len;
 
@@ -292,7 +297,7 @@ START_TEST(test_seed_example)
 			 0);
 	ck_assert_uint_eq(len, sizeof(want) - 1);
 	ck_assert_int_eq(memcmp(text, want, len), 0);
-	free(text);
+	mf_free(text);
 }
 END_TEST
 
@@ -317,14 +322,14 @@ START_TEST(test_deterministic)
 			 0);
 	ck_assert(la == lb && memcmp(a, b, la) == 0);
 	ck_assert(la == lc && memcmp(a, c, la) == 0);
-	free(a);
-	free(b);
-	free(c);
+	mf_free(a);
+	mf_free(b);
+	mf_free(c);
 	free(src);
 }
 END_TEST
 
-/* A <depend> on a name outside the tree is a library: left out. */
+/* A <depend> on a name outside the tree is a library: [requires], kept. */
 START_TEST(test_depend_outside_tree)
 {
 	char *src, *text, err[MF_ERR_MAX];
@@ -337,8 +342,10 @@ START_TEST(test_depend_outside_tree)
 					      sizeof(err)),
 			 0);
 	ck_assert_ptr_null(memmem(text, tlen, "[uses]", 6));
-	ck_assert_ptr_null(memmem(text, tlen, "res_timing_timerfd", 18));
-	free(text);
+	ck_assert_ptr_nonnull(memmem(text, tlen,
+				     "[requires]\nlibrary=res_timing_timerfd\n",
+				     37));
+	mf_free(text);
 	free(src);
 }
 END_TEST
@@ -478,7 +485,8 @@ END_TEST
 START_TEST(test_main_stdout)
 {
 	char *argv[] = {"extract", DATA "/good/func_periodic_hook.c", "--name",
-			"func_periodic_hook", "--modules=func_cut,func_groupcount",
+			"func_periodic_hook",
+			"--modules=app_chanspy,func_cut,func_groupcount,func_uri",
 			NULL};
 	char *got, *want;
 
@@ -607,69 +615,219 @@ START_TEST(test_write_file_flush_error)
 }
 END_TEST
 
+/* ---- whole trees: extract --tree --------------------------------------- */
+
+/* Run extract --tree over DATA/tree-@name into tmpdir/out; stderr in *msg. */
+static int run_tree(const char *name, const char *dialect,
+		    const char *const *patterns, size_t n_patterns, char **msg)
+{
+	char out[128], dir[256], dia[64], *argv[16];
+	int argc = 0;
+	size_t i;
+
+	snprintf(out, sizeof(out), "%s/out", tmpdir);
+	mkdir(out, 0700);
+	snprintf(dir, sizeof(dir), "%s/tree-%s", DATA, name);
+	snprintf(dia, sizeof(dia), "--dialect=%s", dialect);
+	argv[argc++] = "extract";
+	argv[argc++] = dia;
+	for (i = 0; i < n_patterns; i++) {
+		argv[argc++] = "--pattern";
+		argv[argc++] = (char *)patterns[i];
+	}
+	argv[argc++] = "--tree";
+	argv[argc++] = "-o";
+	argv[argc++] = out;
+	argv[argc++] = dir;
+	argv[argc] = NULL;
+	return run_captured(gen_extract_main, argv, 2, msg);
+}
+
+/* Every manifest of tmpdir/out against DATA/tree-@name.expected/. */
+static void tree_goldens(const char *name, const char *msg)
+{
+	char **names, path[512], out[256], *got;
+	size_t n, i, len;
+
+	snprintf(out, sizeof(out), "%s/out", tmpdir);
+	n = 0;
+	{
+		DIR *d = opendir(out);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		names = NULL;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			names = realloc(names, (n + 1) * sizeof(*names));
+			ck_assert_ptr_nonnull(names);
+			names[n++] = strdup(de->d_name);
+		}
+		closedir(d);
+	}
+	ck_assert_uint_ge(n, 4);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", out, names[i]);
+		got = slurp(path, &len);
+		ck_assert_ptr_nonnull(got);
+		snprintf(path, sizeof(path), "%s/tree-%s.expected/%s", DATA,
+			 name, names[i]);
+		golden(path, got, len);
+		free(got);
+		free(names[i]);
+	}
+	free(names);
+	snprintf(path, sizeof(path), "%s/tree-%s.expected/stderr", DATA, name);
+	golden(path, msg, strlen(msg));
+}
+
+static void tree_case(const char *name, const char *dialect)
+{
+	char *msg, path[256];
+	struct stat before, after;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree(name, dialect, NULL, 0, &msg), 0);
+	tree_goldens(name, msg);
+	free(msg);
+	/* A second run rewrites nothing: make's timestamps stay true. */
+	snprintf(path, sizeof(path), "%s/out/chan_local.manifest", tmpdir);
+	ck_assert_int_eq(stat(path, &before), 0);
+	ck_assert_int_eq(run_tree(name, dialect, NULL, 0, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, " 0 manifests rewritten;"));
+	free(msg);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		  before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+	remove_tmpdir();
+}
+
+START_TEST(test_tree_seed)
+{
+	tree_case("seed", "seed");
+}
+END_TEST
+
+START_TEST(test_tree_asterisk)
+{
+	tree_case("asterisk", "asterisk");
+}
+END_TEST
+
+/* The asterisk tree in the seed's dialect: the untyped <use> and the
+ * support level "Core" are errors there, each at its source line. */
+START_TEST(test_tree_asterisk_as_seed)
+{
+	char *msg;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("asterisk", "seed", NULL, 0, &msg), 1);
+	ck_assert_ptr_nonnull(strstr(msg, "tree-asterisk/apps/app_queue.c:6: "
+					  "<use> needs a type attribute\n"));
+	ck_assert_ptr_nonnull(strstr(msg, "tree-asterisk/channels/chan_local.c:2: "
+					  "bad <support_level> 'EXTENDED'"));
+	ck_assert_ptr_nonnull(strstr(msg, "; 2 errors\n"));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+/* A name rule by pattern: what does not match is skipped, and says why. */
+START_TEST(test_tree_pattern)
+{
+	static const char *const pats[] = {"app_*.c", "chan_*.c"};
+	char *msg, path[256];
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("seed", "seed", pats, 2, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "mods/func/func_cut.c: skipped: name "
+					  "outside the module naming (--pattern)\n"));
+	ck_assert_ptr_nonnull(strstr(msg, "mods/func/cut_helpers.c: skipped: "
+					  "name outside the module naming"));
+	ck_assert_ptr_nonnull(strstr(msg, "extract: 3 modules, 3 manifests "
+					  "rewritten; 2 .c files skipped; 1 "
+					  "other file; 0 errors\n"));
+	free(msg);
+	snprintf(path, sizeof(path), "%s/out/func_cut.manifest", tmpdir);
+	ck_assert(!exists(path));
+	remove_tmpdir();
+}
+END_TEST
+
+/* A <depend> that is a slip for a module of the tree: "did you mean". */
+START_TEST(test_tree_slips)
+{
+	char *msg, path[256];
+
+	make_tmpdir();
+	ck_assert_int_eq(run_tree("slips", "seed", NULL, 0, &msg), 1);
+	snprintf(path, sizeof(path), "%s/tree-slips.stderr", DATA);
+	golden(path, msg, strlen(msg));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_tree_usage)
+{
+	char *no_out[] = {"extract", "--tree", DATA "/tree-seed", NULL};
+	char *no_dir[] = {"extract", "--tree", "-o", "/tmp", NULL};
+	char *pat_alone[] = {"extract", "--pattern", "x", "--name", "x",
+			     DATA "/good/res_dense.c", NULL};
+	char *bad_dialect[] = {"extract", "--dialect=menuselect", "--tree",
+			       "-o", "/tmp", DATA "/tree-seed", NULL};
+	char *help[] = {"extract", "--help", NULL};
+	char *msg;
+
+	make_tmpdir();
+	ck_assert_int_eq(run_captured(gen_extract_main, no_out, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "--tree needs -o OUTDIR"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, no_dir, 2, &msg), 2);
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, pat_alone, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "--pattern goes with --tree"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, bad_dialect, 2, &msg), 2);
+	ck_assert_ptr_nonnull(strstr(msg, "unknown dialect 'menuselect'"));
+	free(msg);
+	ck_assert_int_eq(run_captured(gen_extract_main, help, 1, &msg), 0);
+	ck_assert_ptr_nonnull(strstr(msg, "--dialect D"));
+	ck_assert_ptr_nonnull(strstr(msg, "--pattern GLOB"));
+	free(msg);
+	remove_tmpdir();
+}
+END_TEST
+
+/* The registration macro: a .load_pri it cannot name is an error there. */
+START_TEST(test_macro_bad_priority)
+{
+	static const char src[] =
+		"/*** MODULEINFO <support_level>core</support_level> ***/\n"
+		"\n"
+		"AST_MODULE_INFO(KEY, 0, \"x\", .load_pri = AST_MODPRI_SOON);\n";
+	struct gen_extract_opts opts = {.dialect = GEN_DIALECT_ASTERISK};
+	char *text, err[MF_ERR_MAX];
+	size_t len;
+
+	ck_assert_int_eq(gen_extract_manifest_opts("m.c", src, sizeof(src) - 1,
+						   "res_m", &opts, &text, &len,
+						   err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "m.c:3: bad .load_pri 'AST_MODPRI_SOON' in "
+			      "AST_MODULE_INFO (want AST_MODPRI_<level>)");
+}
+END_TEST
+
 /* ---- out of memory ----------------------------------------------------- */
 
 /*
- * The stand-alone program interposes malloc() to fail the Nth allocation and
- * to count blocks left behind.  A runner linking every suite together
- * (MF_CHECK_NO_MAIN) keeps the C library's malloc and skips this test.
- * Under valgrind our malloc() is out of play (detected below): the test then
- * only says so.
+ * The generator allocates through the runtime's allocator (runtime/alloc.h),
+ * so its hook fails the Nth allocation and its count of bytes in use shows
+ * what a failed extraction left behind: the same fault injector as the
+ * runtime's suites, which runs the same under valgrind and ASan.
  */
-#ifndef MF_CHECK_NO_MAIN
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-extern void __libc_free(void *p);
-
-static struct {
-	bool on;
-	long left; /* allocations to grant before failing one */
-	long live; /* blocks allocated minus freed while on */
-} oom;
-
-static bool oom_now(void)
-{
-	if (!oom.on)
-		return false;
-	if (oom.left-- == 0) {
-		errno = ENOMEM;
-		return true;
-	}
-	return false;
-}
-
-void *malloc(size_t size)
-{
-	void *p = oom_now() ? NULL : __libc_malloc(size);
-
-	oom.live += p && oom.on;
-	return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-	void *p = oom_now() ? NULL : __libc_calloc(n, size);
-
-	oom.live += p && oom.on;
-	return p;
-}
-
-void *realloc(void *old, size_t size)
-{
-	void *p = oom_now() ? NULL : __libc_realloc(old, size);
-
-	oom.live += p && !old && oom.on;
-	return p;
-}
-
-void free(void *p)
-{
-	oom.live -= p && oom.on;
-	__libc_free(p);
-}
-
-/* Fail allocation 0, 1, 2, ... of one extraction until it succeeds. */
 static void oom_sweep(const char *dir, const char *name, int want_final)
 {
 	char path[256], *src, *text, err[MF_ERR_MAX];
@@ -682,52 +840,38 @@ static void oom_sweep(const char *dir, const char *name, int want_final)
 	src = slurp(path, &len);
 	ck_assert_ptr_nonnull(src);
 	for (n = 0;; n++) {
-		oom.live = 0;
-		oom.left = n;
-		oom.on = true;
+		fi_arm(n);
 		r = gen_extract_manifest("s.c", src, len, name, tree, 2, &text,
 					 &tlen, err, sizeof(err));
-		oom.on = false;
-		if (oom.left >= 0)
+		if (mf_alloc_count() <= (unsigned long)n) {
+			fi_disarm();
 			break; /* no allocation failed: the real result */
+		}
+		fi_disarm();
 		ck_assert_msg(r == -ENOMEM, "%s, allocation %ld failing: %d (%s)",
 			      name, n, r, err);
 		ck_assert_ptr_null(text);
-		ck_assert_msg(oom.live == 0, "%s, allocation %ld failing: %ld "
-					     "blocks leaked", name, n, oom.live);
+		ck_assert_msg(fi_live() == 0, "%s, allocation %ld failing: %ld "
+					      "bytes leaked", name, n, fi_live());
 		ck_assert_msg(strstr(err, "out of memory"), "%s: '%s'", name,
 			      err);
 	}
 	ck_assert_int_eq(r, want_final);
 	if (r == 0)
-		free(text);
-	ck_assert_int_eq(oom.live, r == 0 ? 1 : 0);
+		mf_free(text);
+	ck_assert_int_eq(fi_live(), 0);
 	ck_assert_int_gt(n, 10); /* the sweep did fail something */
 	free(src);
 }
 
 START_TEST(test_out_of_memory)
 {
-	void *(*volatile probe)(size_t) = malloc;
-	void *p;
-
-	oom.on = true;
-	oom.left = 0;
-	p = probe(1);
-	oom.on = false;
-	if (p) {
-		free(p);
-		fprintf(stderr, "check_extract: malloc() is not ours "
-				"(valgrind?): no allocation failures injected\n");
-		return;
-	}
 	oom_sweep("good", "res_dense", 0);
 	oom_sweep("good", "func_periodic_hook", 0);
 	oom_sweep("bad", "doc_mismatch", -EINVAL);
 	oom_sweep("bad", "manifest_duplicate_config", -EINVAL);
 }
 END_TEST
-#endif
 
 Suite *make_extract_suite(void)
 {
@@ -748,9 +892,14 @@ Suite *make_extract_suite(void)
 	tcase_add_test(tc, test_main_errors);
 	tcase_add_test(tc, test_write_file);
 	tcase_add_test(tc, test_write_file_flush_error);
-#ifndef MF_CHECK_NO_MAIN
+	tcase_add_test(tc, test_tree_seed);
+	tcase_add_test(tc, test_tree_asterisk);
+	tcase_add_test(tc, test_tree_asterisk_as_seed);
+	tcase_add_test(tc, test_tree_pattern);
+	tcase_add_test(tc, test_tree_slips);
+	tcase_add_test(tc, test_tree_usage);
+	tcase_add_test(tc, test_macro_bad_priority);
 	tcase_add_test(tc, test_out_of_memory);
-#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -145,7 +145,8 @@ static void args_free(struct args *a)
 	free(a->argv);
 }
 
-/* kconfig -o OUT [--sources SRC] files...; returns the exit status. */
+/* kconfig -o OUT files...; returns the exit status.  @sources is left
+ * from the days of --sources: always NULL now. */
 static int gen_menu(const char *out, const char *sources,
 		    const char *const *patterns, size_t n_patterns, int reverse)
 {
@@ -311,14 +312,15 @@ static void expect_menu(const char *sources, const char *const *patterns,
 	tmpdir_free(dir);
 }
 
-START_TEST(test_golden_with_sources)
+START_TEST(test_golden_with_menu_defaults)
 {
 	/* Missing provider, an unavoidable cycle, an avoidable one, quotes in
-	 * a description, self-provided needs, defaults from MODULEINFO. */
-	static const char *const pats[] = {DATA("clean/*.manifest"),
+	 * a description, self-provided needs, defaults from [menu] (what
+	 * extract writes of MODULEINFO's <defaultenabled>). */
+	static const char *const pats[] = {DATA("menu/*.manifest"),
 					   DATA("broken/*.manifest")};
 
-	expect_menu(DATA("src"), pats, 2, DATA("all.expected"));
+	expect_menu(NULL, pats, 2, DATA("all.expected"));
 }
 END_TEST
 
@@ -363,11 +365,74 @@ START_TEST(test_parse_error_refused)
 }
 END_TEST
 
+/* A [menu] default that is neither yes nor no is the manifest's error. */
 START_TEST(test_bad_source_refused)
 {
-	static const char *const pats[] = {DATA("clean/*.manifest")};
+	static const char *const pats[] = {DATA("bad-menu/*.manifest")};
 
-	expect_failure(DATA("src-bad"), pats, 1);
+	expect_failure(NULL, pats, 1);
+}
+END_TEST
+
+/* Every subcommand parses its options with getopt and has a real --help:
+ * usage on stdout, status 0, the options it takes explained. */
+static char *run_stdout(int (*fn)(int, char **), int argc, char **argv,
+			int *status)
+{
+	char path[] = "/tmp/mf-kconfig-help-XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *text;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+	*status = fn(argc, argv);
+	fflush(stdout);
+	ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+	close(saved);
+	close(fd);
+	text = slurp(path);
+	unlink(path);
+	return text;
+}
+
+START_TEST(test_help)
+{
+	static const struct {
+		int (*fn)(int, char **);
+		const char *name, *option;
+	} cmds[] = {
+		{gen_extract_main, "extract", "--tree"},
+		{gen_registry_main, "registry", "--embedded"},
+		{gen_kconfig_main, "kconfig", "--output"},
+		{gen_check_main, "check", "--config"},
+		{gen_checksum_main, "checksum", "--output"},
+	};
+	char usage[64], *text;
+	int status;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[] = {(char *)cmds[i].name, "--help", NULL};
+		char *short_argv[] = {(char *)cmds[i].name, "-h", NULL};
+
+		text = run_stdout(cmds[i].fn, 2, argv, &status);
+		ck_assert_int_eq(status, 0);
+		snprintf(usage, sizeof(usage), "usage: manifold-gen %s",
+			 cmds[i].name);
+		ck_assert_msg(strncmp(text, usage, strlen(usage)) == 0,
+			      "%s --help: %s", cmds[i].name, text);
+		ck_assert_msg(strstr(text, cmds[i].option) &&
+				      strstr(text, "--help"),
+			      "%s --help explains no options: %s",
+			      cmds[i].name, text);
+		free(text);
+		text = run_stdout(cmds[i].fn, 2, short_argv, &status);
+		ck_assert_int_eq(status, 0);
+		ck_assert(strncmp(text, usage, strlen(usage)) == 0);
+		free(text);
+	}
 }
 END_TEST
 
@@ -391,7 +456,7 @@ END_TEST
 START_TEST(test_conf_clean_set)
 {
 	static const char *const pats[] = {DATA("clean/*.manifest")};
-	char *dir = menu_dir(DATA("src"), pats, 1), *base;
+	char *dir = menu_dir(NULL, pats, 1), *base;
 	int bstatus;
 	size_t i;
 
@@ -444,6 +509,169 @@ START_TEST(test_conf_without_modules)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Trees: extract --tree, then the menu, kconfig-conf and check        */
+/* ------------------------------------------------------------------ */
+
+#define EXTRACT_DATA "tests/data/extract"
+
+/* @text with every @from replaced by @to (malloc'd). */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	const char *p, *hit;
+	char *out, *o;
+
+	for (p = text; (hit = strstr(p, from)); p = hit + fl)
+		n++;
+	out = malloc(strlen(text) + n * tl + 1);
+	ck_assert_ptr_nonnull(out);
+	for (o = out, p = text; (hit = strstr(p, from)); p = hit + fl) {
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, to, tl);
+		o += tl;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+/*
+ * Extract DATA/tree-@name in @dialect into a temp dir, write its menu and
+ * hold the menu and check's report against tree-@name.kconfig and
+ * tree-@name.check (the temp dir spelt @TMP@); then every kconfig-conf
+ * mode and @seeds randconfig runs must give a .config that check accepts.
+ */
+static void tree_menu_case(const char *name, const char *dialect,
+			   unsigned seeds)
+{
+	char *dir = tmpdir_make(), *out = path_in(dir, "out");
+	char *top = path_in(dir, "Kconfig"), *menu = path_in(dir, "modules.kconfig");
+	char tree[256], dia[64], glob_pat[512], golden_path[256];
+	char *argv[] = {"extract", dia, "--tree", "-o", out, tree, NULL};
+	const char *pats[1] = {glob_pat};
+	char *base, *got, *want, *norm;
+	int bstatus, saved, null;
+	unsigned seed;
+	size_t i;
+
+	snprintf(tree, sizeof(tree), EXTRACT_DATA "/tree-%s", name);
+	snprintf(dia, sizeof(dia), "--dialect=%s", dialect);
+	snprintf(glob_pat, sizeof(glob_pat), "%s/*.manifest", out);
+	ck_assert_int_eq(mkdir(out, 0700), 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(null, 0);
+	dup2(null, STDERR_FILENO);
+	close(null);
+	ck_assert_int_eq(gen_extract_main(6, argv), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+
+	spew(top, top_kconfig);
+	ck_assert_int_eq(gen_menu(menu, NULL, pats, 1, 0), 0);
+	got = slurp(menu);
+	norm = replace_all(got, dir, "@TMP@");
+	snprintf(golden_path, sizeof(golden_path), DATA("tree-%s.kconfig"), name);
+	want = golden(golden_path);
+	ck_assert_str_eq(norm, want);
+	free(got);
+	free(norm);
+	free(want);
+
+	base = run_check(NULL, pats, 1, &bstatus);
+	norm = replace_all(base, dir, "@TMP@");
+	snprintf(golden_path, sizeof(golden_path), DATA("tree-%s.check"), name);
+	want = golden(golden_path);
+	ck_assert_str_eq(norm, want);
+	free(norm);
+	free(want);
+
+	for (i = 0; i < N_ALL_MODES; i++)
+		conf_and_check(dir, all_modes[i], 0, pats, 1, base, bstatus);
+	for (seed = 1; seed <= seeds; seed++)
+		conf_and_check(dir, "--randconfig", seed, pats, 1, base,
+			       bstatus);
+	free(base);
+	free(top);
+	free(menu);
+	free(out);
+	tmpdir_free(dir);
+}
+
+START_TEST(test_tree_seed_menu)
+{
+	tree_menu_case("seed", "seed", 8);
+}
+END_TEST
+
+START_TEST(test_tree_asterisk_menu)
+{
+	tree_menu_case("asterisk", "asterisk", 8);
+}
+END_TEST
+
+/* A library the board lacks keeps its modules out; the board's word
+ * (CONFIG_HAVE_<NAME>=y) lets them in, and check holds both to that. */
+START_TEST(test_tree_library_gate)
+{
+	char *dir = tmpdir_make(), *out = path_in(dir, "out");
+	char *top = path_in(dir, "Kconfig"), *menu = path_in(dir, "modules.kconfig");
+	char *cfg = path_in(dir, ".config"), glob_pat[512], *err, *text, *report;
+	char *argv[] = {"extract", "--tree", "-o", out,
+			EXTRACT_DATA "/tree-seed", NULL};
+	const char *pats[1] = {glob_pat};
+	int status, saved, null;
+
+	snprintf(glob_pat, sizeof(glob_pat), "%s/*.manifest", out);
+	ck_assert_int_eq(mkdir(out, 0700), 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, STDERR_FILENO);
+	close(null);
+	ck_assert_int_eq(gen_extract_main(5, argv), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	spew(top, top_kconfig);
+	ck_assert_int_eq(gen_menu(menu, NULL, pats, 1, 0), 0);
+
+	ck_assert_int_eq(kconfig_conf(dir, "--alldefconfig", 0, &err), 0);
+	free(err);
+	text = slurp(cfg);
+	/* app_dial (core, default y) needs sqlite3: out without it. */
+	ck_assert_ptr_null(strstr(text, "CONFIG_MODULE_APP_DIAL="));
+	ck_assert_ptr_nonnull(strstr(text, "CONFIG_MODULE_CHAN_LOCAL=y"));
+	free(text);
+	spew(cfg, "CONFIG_HAVE_SQLITE3=y\nCONFIG_HAVE_PJPROJECT=y\n");
+	ck_assert_int_eq(kconfig_conf(dir, "--olddefconfig", 0, &err), 0);
+	free(err);
+	text = slurp(cfg);
+	ck_assert_ptr_nonnull(strstr(text, "CONFIG_MODULE_APP_DIAL=y"));
+	free(text);
+	/* By hand: app_dial selected, the library not offered. */
+	spew(cfg, "CONFIG_MODULES=y\nCONFIG_MODULE_APP_DIAL=y\n"
+		  "CONFIG_MODULE_CHAN_LOCAL=y\nCONFIG_MODULE_FUNC_CUT=y\n"
+		  "CONFIG_HAVE_PJPROJECT=y\nCONFIG_MODULE_APP_DIAL2=m\n");
+	report = run_check(cfg, pats, 1, &status);
+	ck_assert_int_eq(status, 1);
+	ck_assert_ptr_nonnull(strstr(report, "app_dial is y but requires "
+					     "library=sqlite3, and "));
+	ck_assert_ptr_nonnull(strstr(report, "does not set "
+					     "CONFIG_HAVE_SQLITE3=y (manifest "));
+	ck_assert_ptr_nonnull(strstr(report, "tree-seed/mods/app_dial.c:4: "));
+	ck_assert_ptr_nonnull(strstr(report, "app_dial is y but conflicts with "
+					     "app_dial2, which is m"));
+	free(report);
+	free(cfg);
+	free(top);
+	free(menu);
+	free(out);
+	tmpdir_free(dir);
+}
+END_TEST
+
 START_TEST(test_conf_broken_set)
 {
 	/* With a missing provider and a forced cycle in the set, Kconfig must
@@ -451,7 +679,7 @@ START_TEST(test_conf_broken_set)
 	 * nothing to what check reports about the set itself. */
 	static const char *const pats[] = {DATA("clean/*.manifest"),
 					   DATA("broken/*.manifest")};
-	char *dir = menu_dir(DATA("src"), pats, 2), *base;
+	char *dir = menu_dir(NULL, pats, 2), *base;
 	unsigned seed;
 	int bstatus;
 	size_t i;
@@ -613,7 +841,9 @@ Suite *make_kconfig_suite(void)
 	TCase *menu = tcase_create("menu");
 	TCase *conf = tcase_create("kconfig-conf");
 
-	tcase_add_test(menu, test_golden_with_sources);
+	tcase_add_test(menu, test_golden_with_menu_defaults);
+	tcase_add_test(menu, test_tree_library_gate);
+	tcase_add_test(menu, test_help);
 	tcase_add_test(menu, test_golden_support_levels);
 	tcase_add_test(menu, test_duplicate_refused);
 	tcase_add_test(menu, test_parse_error_refused);
@@ -627,6 +857,8 @@ Suite *make_kconfig_suite(void)
 	tcase_add_test(conf, test_conf_randconfig);
 	tcase_add_test(conf, test_conf_without_modules);
 	tcase_add_test(conf, test_conf_broken_set);
+	tcase_add_test(conf, test_tree_seed_menu);
+	tcase_add_test(conf, test_tree_asterisk_menu);
 	tcase_add_test(conf, test_illegal_config_fixed_up);
 	tcase_add_loop_test(conf, test_property_random_sets, 0, 16);
 	suite_add_tcase(s, conf);

@@ -281,6 +281,40 @@ START_TEST(test_same_name_other_type)
 }
 END_TEST
 
+/*
+ * [requires] and [menu] are kept in the view and written back; a provided
+ * name may hold blanks (a command of several words), a module name never.
+ */
+START_TEST(test_requires_menu_blanks)
+{
+	static const char text[] = "[module]\nname=a\nsupport_level=core\n"
+				   "load_priority=default\n"
+				   "\n[uses]\nfunction=Queue  Add\n"
+				   "\n[provides]\ncommand=core show help\n"
+				   "\n[requires]\nlibrary=sqlite3\n"
+				   "\n[menu]\ndefault=no\nconflict=b\nconflict=c\n"
+				   "replacement=d\ndeprecated_in=13.2.0\n"
+				   "removed_in=21\n";
+	struct mf_manifest *m = parse_ok(text, STR_LEN(text));
+	char *again;
+
+	ck_assert_str_eq(m->uses.items[0].name, "Queue  Add");
+	ck_assert_str_eq(m->provides.items[0].name, "core show help");
+	ck_assert_uint_eq(m->requires.count, 1);
+	ck_assert_str_eq(m->requires.items[0].type, "library");
+	ck_assert_str_eq(m->requires.items[0].name, "sqlite3");
+	ck_assert_uint_eq(m->requires.items[0].line, 13);
+	ck_assert_uint_eq(m->menu.count, 6);
+	ck_assert_str_eq(m->menu.items[2].type, "conflict");
+	ck_assert_str_eq(m->menu.items[2].name, "c");
+	ck_assert_str_eq(m->menu.items[5].name, "21");
+	again = write_text(m);
+	ck_assert_str_eq(again, text);
+	free(again);
+	mf_manifest_free(m);
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	unsigned load_priority;
@@ -534,7 +568,21 @@ static const struct {
 	ROW(M "[canuse]\n_x=b\n", "t.manifest:4: bad type '_x'"),
 	ROW(M "[provides]\nfunc tion=b\n", "t.manifest:4: bad type 'func tion'"),
 	ROW(M "[provides]\nfunc-tion=b\n", "t.manifest:4: bad type 'func-tion'"),
-	ROW(M "[uses]\nfunction=A B\n", "t.manifest:4: bad name 'A B' for type 'function'"),
+	ROW(M "[requires]\nlibrary=a:1\n", "t.manifest:4: priority not allowed in [requires]"),
+	ROW(M "[requires]\nLibrary=x\n", "t.manifest:4: bad type 'Library'"),
+	ROW(M "[requires]\nlibrary=x\nlibrary=x\n",
+	    "t.manifest:5: duplicate entry 'library=x' in [requires]"),
+	ROW(M "[menu]\ncolour=red\n", "t.manifest:4: unknown key 'colour' in [menu]"),
+	ROW(M "[menu]\ndefault=maybe\n",
+	    "t.manifest:4: bad boolean 'maybe' for default (want yes or no)"),
+	ROW(M "[menu]\ndefault=yes\ndefault=no\n", "t.manifest:5: duplicate key 'default'"),
+	ROW(M "[menu]\nconflict=b\nconflict=b\n", "t.manifest:5: duplicate key 'conflict'"),
+	ROW(M "[menu]\nconflict=B\n", "t.manifest:4: bad module name 'B' " BAD_NAME_HINT),
+	ROW(M "[menu]\nreplacement=x.so\n",
+	    "t.manifest:4: bad module name 'x.so' (drop the '.so')"),
+	ROW(M "[menu]\ndeprecated_in=1 2\n", "t.manifest:4: bad version '1 2' for deprecated_in"),
+	ROW(M "[menu]\nremoved_in=1:2\n", "t.manifest:4: bad version '1:2' for removed_in"),
+	ROW(M "[menu]\n[menu]\n", "t.manifest:4: duplicate section 'menu'"),
 	ROW(M "[uses]\nfunction=A\tB\n", "t.manifest:4: bad name 'A\tB' for type 'function'"),
 	ROW(M "[canuse]\nfunction=a=b\n", "t.manifest:4: bad name 'a=b' for type 'function'"),
 	ROW(M "[provides]\nfunction=\xc3\xa9t\xc3\xa9\n",
@@ -1364,6 +1412,7 @@ Suite *make_manifest_suite(void)
 	tcase_add_test(tc, test_section_order);
 	tcase_add_test(tc, test_provider_priorities);
 	tcase_add_test(tc, test_same_name_other_type);
+	tcase_add_test(tc, test_requires_menu_blanks);
 	tcase_add_loop_test(tc, test_load_priority_values, 0,
 			    sizeof(load_priority_cases) / sizeof(load_priority_cases[0]));
 	tcase_add_loop_test(tc, test_export_globals_values, 0,

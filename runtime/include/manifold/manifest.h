@@ -51,7 +51,10 @@ enum mf_load_priority {
 	MF_PRIO_DEVSTATE_CONSUMER = 150,
 };
 
-/* One "type=name" line of [uses], [canuse] or [provides]. */
+/*
+ * One "type=name" line of [uses], [canuse], [provides], [requires] or
+ * [menu] (where type is the key: default, conflict, replacement, ...).
+ */
 struct mf_ref {
 	char *type;	   /* lower-case: module, service, function, ... */
 	char *name;	   /* what is used or provided */
@@ -77,6 +80,14 @@ struct mf_manifest {
 	struct mf_ref_list uses;
 	struct mf_ref_list canuse;
 	struct mf_ref_list provides; /* without the implied module=<name> */
+	/*
+	 * What the build must offer besides modules ("library=sqlite3"), and
+	 * what the build's menu shows ("default=yes", "conflict=chan_x",
+	 * "replacement=chan_y", "deprecated_in=21", "removed_in=23").  The
+	 * loader does not act on either; the generator does.
+	 */
+	struct mf_ref_list requires;
+	struct mf_ref_list menu;
 	/*
 	 * The parser's, 0 in a manifest built by hand (whose every string and
 	 * array mf_manifest_free() frees).  A parsed manifest keeps its strings

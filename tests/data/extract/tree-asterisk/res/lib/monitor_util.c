@@ -1,0 +1,1 @@
+int monitor_util(void) { return 1; }

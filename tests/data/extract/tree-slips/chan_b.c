@@ -1,0 +1,4 @@
+/*** MODULEINFO
+	<support_level>core</support_level>
+	<depend>openssl</depend>
+ ***/

@@ -1,4 +1,0 @@
-/*** MODULEINFO
-	<support_level>core</support_level>
-	<defaultenabled>perhaps</defaultenabled>
- ***/

@@ -1,5 +1,0 @@
-/*** MODULEINFO
-	<support_level>core</support_level>
- ***/
-
-int chan_local_placeholder;

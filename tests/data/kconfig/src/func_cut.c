@@ -1,6 +1,0 @@
-/*** MODULEINFO
-	<support_level>extended</support_level>
-	<defaultenabled>yes</defaultenabled>
- ***/
-
-int func_cut_placeholder;
