@@ -356,10 +356,10 @@ LDFLAGS_check_loadable := -rdynamic
 LDFLAGS_check_faults := -rdynamic
 # A cross board's test programs cannot map the fixture modules, which are
 # built for the build machine: they link the runtime without loadable
-# modules and skip check_loadable.
+# modules and skip check_loadable and check_modindex.
 ifneq ($(BOARD_TEST_CC),)
 RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c
-CHECK_SUITES_UNIT := $(filter-out check_loadable,$(CHECK_SUITES_UNIT))
+CHECK_SUITES_UNIT := $(filter-out check_loadable check_modindex,$(CHECK_SUITES_UNIT))
 endif
 srcs_for = $(if $(filter undefined,$(origin SRCS_$(1))),$(RUNTIME_SRCS) $(wildcard tests/fake_backend.c),$(SRCS_$(1)))
 TEST_DEPS := $(wildcard tests/*.h gen/*.h runtime/*.h runtime/include/manifold/*.h embedded/include/*.h)

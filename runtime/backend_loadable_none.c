@@ -44,6 +44,14 @@ const char *mf_moddir_path(struct mf_context *ctx)
 	return NULL;
 }
 
+void mf_moddir_counts(struct mf_context *ctx, unsigned *listings,
+		      unsigned *index_reads)
+{
+	(void)ctx;
+	*listings = 0;
+	*index_reads = 0;
+}
+
 int mf_moddir_refresh(struct mf_context *ctx, mf_event_fn ev, void *data)
 {
 	(void)ctx;
