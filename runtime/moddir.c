@@ -639,7 +639,7 @@ static int update_entry(struct report *r, struct entry *e, struct mf_manifest *m
  */
 static struct mf_module *catalog_get(struct mf_context *ctx, const char *name)
 {
-	return mf_catalog_index(ctx) == 0 ? mf_hash_get(&ctx->by_name, name) : NULL;
+	return mf_hash_get(&ctx->by_name, name);
 }
 
 static int add_entry(struct report *r, struct mf_moddir *md, struct entry *e,
