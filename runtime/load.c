@@ -223,6 +223,8 @@ static int plan_requests(struct mf_context *ctx, struct mf_plan *plan,
 			 size_t n, struct mf_module **mods, struct mf_module **found,
 			 struct mf_modmap *req_of)
 {
+	bool sized = false;
+
 	for (size_t i = 0; i < n; i++) {
 		struct mf_event e = { .kind = MF_EVENT_FAIL, .module = reqs[i].name };
 
@@ -239,6 +241,12 @@ static int plan_requests(struct mf_context *ctx, struct mf_plan *plan,
 			continue;
 		}
 		found[i] = mods[i];
+		/* Sized once for all the requests (a boot requests the whole
+		 * catalog), once one is found: out of memory, it says so. */
+		if (!sized && (mf_plan_reserve(plan, n) < 0 ||
+			       mf_modmap_reserve(req_of, n) < 0))
+			return reqs[i].result = -ENOMEM;
+		sized = true;
 		if (!mf_modmap_get(req_of, mods[i]) && mf_modmap_put(req_of, mods[i], i) < 0)
 			return reqs[i].result = -ENOMEM;
 		reqs[i].result = mf_plan_add(plan, mods[i]);
@@ -352,10 +360,8 @@ int mf_load_known(struct mf_context *ctx, struct mf_request *reqs,
 	ctx->op_gen++;
 	mf_plan_init(ctx, &plan);
 
-	/* 1. One plan for every request, so that the start order is global
-	 * (sized for them once: a boot requests the whole catalog). */
-	if (mf_plan_reserve(&plan, n) < 0 || mf_modmap_reserve(&req_of, n) < 0 ||
-	    plan_requests(ctx, &plan, reqs, known, n, mods, found, &req_of) < 0 ||
+	/* 1. One plan for every request, so that the start order is global. */
+	if (plan_requests(ctx, &plan, reqs, known, n, mods, found, &req_of) < 0 ||
 	    !(steps = mf_calloc(plan.list.n ? plan.list.n : 1, sizeof(*steps))) ||
 	    plan_steps(&plan, reqs, &req_of, steps, &n_steps) < 0) {
 		first_err = -ENOMEM;
