@@ -68,10 +68,9 @@ space := $(empty) $(empty)
 
 GEN := $(T)/manifold-gen
 # Runtime files the generator links: one parser and one checksum for both,
-# and the runtime's core, which `registry` boots over the table it writes to
-# find the boot plan (gen/bootplan.c).  The host tool loads no module files:
-# it links the stubs that say so, and the index format (`index`).  $(sort)
-# drops what both lists name.
+# with the runtime's core they lean on (allocator, hashes).  The host tool
+# loads no module files: it links the stubs that say so, and the index format
+# (`index`).  $(sort) drops what both lists name.
 GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
 	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c runtime/modindex.c)
 
@@ -348,8 +347,8 @@ LDFLAGS_check_elfload := -no-pie -ldl
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
 SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
-SRCS_check_bootplan = $(RUNTIME_SRCS) tests/fake_backend.c gen/bootplan.c
-SRCS_check_faults = $(RUNTIME_SRCS) tests/fake_backend.c gen/bootplan.c
+SRCS_check_bootplan = $(RUNTIME_SRCS) tests/fake_backend.c
+SRCS_check_faults = $(RUNTIME_SRCS) tests/fake_backend.c
 # The fixture module files resolve mf_* and the journal from the test
 # program, as module files do from the image.
 LDFLAGS_check_loadable := -rdynamic

@@ -15,9 +15,9 @@
  *                   written before its load function is called; floor:
  *                   the bare loop.  What a loader that hands each module
  *                   a record (load(self)) pays at the least.
- *   index.first     the first lookup by name after that boot: a boot that
- *                   followed the generated plan leaves the catalog's
- *                   indexes to it.  No floor.  The operations below look a
+ *   index.first     the first lookup by name after that boot (the
+ *                   catalog's indexes are built as modules enter it: one
+ *                   hash lookup).  No floor.  The operations below look a
  *                   module up before they are timed.
  *   load.deep       mf_load() of the top module with the largest closure in
  *                   a fresh catalog; floor: the load functions of the
@@ -110,9 +110,8 @@ static struct mf_context *boot(struct mf_config *cfg, struct tally *t)
 }
 
 /*
- * Look a module up by name: the first lookup after a planned boot builds
- * the catalog's indexes (runtime/catalog.c).  The operations measured
- * after a boot do one first, so that they show their own cost.
+ * Look a module up by name.  The operations measured after a boot do one
+ * first, so that they show their own cost.
  */
 static void warm_index(struct mf_context *ctx)
 {
@@ -165,8 +164,7 @@ static void bench_boot(struct mf_config *cfg, unsigned reps)
 			bench_die("boot: %lu load calls for %u modules",
 				  bench_touches - before, bench_n_descs);
 		bench_result("boot.embedded", bench_n_descs, 'm', (double)(t1 - t0), NULL);
-		/* A boot that followed the generated plan left the name and
-		 * provider indexes to the first lookup: what that costs. */
+		/* The first lookup after a boot: what that costs. */
 		t0 = bench_now_ns();
 		warm_index(ctx);
 		t1 = bench_now_ns();

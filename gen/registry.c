@@ -13,12 +13,6 @@
  * same bytes whatever the order of the command line.  The array names derive
  * from module names ("mf_reg_<name>_uses"), not positions, so adding one
  * module changes only its own lines and the indexes in providers[].
- *
- * When modules are built in, the table also carries the boot plan of the
- * default configuration (boot_order[], boot_choice[]): gen/bootplan.c
- * boots the runtime over this very table to find it.  A set whose built-in
- * modules cannot all start gets no plan, and a comment that says why;
- * reporting it as a problem is `manifold-gen check`'s business.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,7 +22,6 @@
 #include <string.h>
 
 #include "../runtime/alloc.h"
-#include "bootplan.h"
 #include "gen.h"
 
 static const char header_line[] =
@@ -48,13 +41,6 @@ struct registry {
 	size_t n_inputs;
 	struct provider *providers;
 	size_t n_providers;
-	/* The boot plan (gen/bootplan.c), made when a module is built in:
-	 * has_plan, or why there is none (why[0] != 0).  emb_module maps an
-	 * embedded index, as the plan counts, to the set's. */
-	struct gen_boot_plan plan;
-	bool has_plan;
-	char why[MF_ERR_MAX];
-	size_t *emb_module;
 };
 
 /* ---- C output helpers -------------------------------------------------- */
@@ -101,44 +87,6 @@ static void put_comment_text(FILE *fp, const char *s)
 		else
 			putc(c, fp);
 	}
-}
-
-/*
- * Text as comment lines "<prefix>words..." of at most about 76 columns,
- * broken at spaces (a word longer than a line gets a line of its own).
- */
-static void put_comment_wrapped(FILE *fp, const char *prefix, const char *s)
-{
-	const size_t width = 76;
-	size_t col = 0;
-
-	while (*s) {
-		size_t len = strcspn(s, " ");
-		char word[MF_ERR_MAX];
-
-		if (len >= sizeof(word))
-			len = sizeof(word) - 1;
-		memcpy(word, s, len);
-		word[len] = '\0';
-		if (col && col + 1 + len > width) {
-			putc('\n', fp);
-			col = 0;
-		}
-		if (col) {
-			putc(' ', fp);
-			col++;
-		} else {
-			fputs(prefix, fp);
-			col = strlen(prefix);
-		}
-		put_comment_text(fp, word);
-		col += len;
-		s += len;
-		while (*s == ' ')
-			s++;
-	}
-	if (col)
-		putc('\n', fp);
 }
 
 static void put_banner(FILE *fp, const struct registry *reg)
@@ -238,73 +186,6 @@ static void put_module(FILE *fp, const struct mf_manifest *m, bool embedded)
 	fputs("\t},\n", fp);
 }
 
-/*
- * The boot plan: one start a line, the module named; the choices one
- * started module a line, with the names of the modules chosen.  Without a
- * plan, why not, for whoever wonders why the image plans its boot.
- */
-static void put_boot_plan(FILE *fp, const struct registry *reg)
-{
-	const struct gen_manifest_set *set = reg->set;
-	const struct gen_boot_plan *plan = &reg->plan;
-	size_t k, u, c = 0;
-
-	if (reg->why[0]) {
-		fputs("\n/*\n"
-		      " * No boot plan: a built-in module would not start at a "
-		      "boot with the\n"
-		      " * default configuration and no module files, so the "
-		      "image plans its\n"
-		      " * boot itself.  The runtime's reason:\n",
-		      fp);
-		put_comment_wrapped(fp, " *   ", reg->why);
-		fputs(" */\n", fp);
-		return;
-	}
-	if (!plan->n_order)
-		return;
-	fputs("\n/*\n"
-	      " * The boot plan of the default configuration (autoload, nothing "
-	      "else),\n"
-	      " * found by booting this runtime over the table at build time.  "
-	      "Indexes\n"
-	      " * count the built-in modules only, in the order of "
-	      "mf_reg_modules.\n"
-	      " */\n"
-	      "static const unsigned mf_reg_boot_order[] = {\n",
-	      fp);
-	for (k = 0; k < plan->n_order; k++)
-		fprintf(fp, "\t%u, /* %s */\n", plan->order[k],
-			set->items[reg->emb_module[plan->order[k]]]->name);
-	fputs("};\n", fp);
-	if (!plan->n_choice)
-		return;
-	fputs("\n/*\n"
-	      " * Module after module in start order, the built-in module "
-	      "chosen for each\n"
-	      " * of its [uses] lines.\n"
-	      " */\n"
-	      "static const unsigned mf_reg_boot_choice[] = {\n",
-	      fp);
-	for (k = 0; k < plan->n_order; k++) {
-		const struct mf_manifest *m =
-			set->items[reg->emb_module[plan->order[k]]];
-
-		if (!m->uses.count)
-			continue;
-		putc('\t', fp);
-		for (u = 0; u < m->uses.count; u++)
-			fprintf(fp, "%u, ", plan->choice[c + u]);
-		fprintf(fp, "/* %s:", m->name);
-		for (u = 0; u < m->uses.count; u++)
-			fprintf(fp, "%s %s", u ? "," : "",
-				set->items[reg->emb_module[plan->choice[c + u]]]->name);
-		fputs(" */\n", fp);
-		c += m->uses.count;
-	}
-	fputs("};\n", fp);
-}
-
 static int write_source(FILE *fp, void *data)
 {
 	const struct registry *reg = data;
@@ -363,8 +244,6 @@ static int write_source(FILE *fp, void *data)
 		fputs("};\n", fp);
 	}
 
-	put_boot_plan(fp, reg);
-
 	fprintf(fp,
 		"\nconst struct mf_table manifold_registry = {\n"
 		"\t.version = MF_TABLE_VERSION,\n"
@@ -372,17 +251,9 @@ static int write_source(FILE *fp, void *data)
 		"\t.n_modules = %zu,\n"
 		"\t.providers = %s,\n"
 		"\t.n_providers = %zu,\n"
-		"\t.boot_order = %s,\n"
-		"\t.n_boot_order = %zu,\n"
-		"\t.boot_choice = %s,\n"
-		"\t.n_boot_choice = %zu,\n"
 		"};\n",
 		set->count ? "mf_reg_modules" : "NULL", set->count,
-		set->count ? "mf_reg_providers" : "NULL", reg->n_providers,
-		reg->plan.n_order ? "mf_reg_boot_order" : "NULL",
-		reg->plan.n_order,
-		reg->plan.n_choice ? "mf_reg_boot_choice" : "NULL",
-		reg->plan.n_choice);
+		set->count ? "mf_reg_providers" : "NULL", reg->n_providers);
 	return 0;
 }
 
@@ -466,123 +337,6 @@ static int collect_providers(struct registry *reg)
 	qsort(reg->providers, reg->n_providers, sizeof(*reg->providers),
 	      provider_cmp);
 	return 0;
-}
-
-/* What the table's descriptors point at while planning: only "built in"
- * matters, gen_boot_plan() puts stand-ins of its own in their place. */
-static const struct manifold_module built_in = {.abi_version = 0};
-
-static void copy_refs(struct mf_table_ref *dst, const struct mf_ref_list *l)
-{
-	for (size_t i = 0; i < l->count; i++) {
-		dst[i].type = l->items[i].type;
-		dst[i].name = l->items[i].name;
-		dst[i].priority = l->items[i].priority;
-	}
-}
-
-/*
- * Plan the boot of the table being written: the same table, built in
- * memory (modules and providers as written; a descriptor exactly for the
- * modules written with one), handed to gen_boot_plan().  0 with a plan or
- * a reason in reg->why, or negative errno.
- */
-static int make_plan(struct registry *reg)
-{
-	const struct gen_manifest_set *set = reg->set;
-	struct mf_table_module *mods = NULL;
-	struct mf_table_provider *provs = NULL;
-	struct mf_table_ref *refs = NULL, *ref;
-	struct mf_table table;
-	size_t i, n_refs = 0, n_emb = 0, n_uses = 0;
-	int r = -ENOMEM;
-
-	for (i = 0; i < set->count; i++) {
-		const struct mf_manifest *m = set->items[i];
-
-		n_refs += m->uses.count + m->canuse.count + m->provides.count;
-		if (reg->embedded[i])
-			n_emb++;
-	}
-	if (!n_emb)
-		return 0;
-	mods = mf_calloc(set->count, sizeof(*mods));
-	provs = mf_calloc(reg->n_providers ? reg->n_providers : 1, sizeof(*provs));
-	refs = mf_calloc(n_refs ? n_refs : 1, sizeof(*refs));
-	reg->emb_module = mf_calloc(n_emb, sizeof(*reg->emb_module));
-	if (!mods || !provs || !refs || !reg->emb_module)
-		goto out;
-
-	ref = refs;
-	n_emb = 0;
-	for (i = 0; i < set->count; i++) {
-		const struct mf_manifest *m = set->items[i];
-		struct mf_table_module *t = &mods[i];
-
-		t->name = m->name;
-		t->description = m->description ? m->description : "";
-		t->checksum = m->checksum ? m->checksum : "";
-		t->support_level = (unsigned char)m->support_level;
-		t->export_globals = m->export_globals;
-		t->load_priority = (unsigned short)m->load_priority;
-		t->configs = (const char *const *)m->configs;
-		t->n_configs = (unsigned)m->n_configs;
-		t->uses = ref;
-		t->n_uses = (unsigned)m->uses.count;
-		copy_refs(ref, &m->uses);
-		ref += m->uses.count;
-		t->canuse = ref;
-		t->n_canuse = (unsigned)m->canuse.count;
-		copy_refs(ref, &m->canuse);
-		ref += m->canuse.count;
-		t->provides = ref;
-		t->n_provides = (unsigned)m->provides.count;
-		copy_refs(ref, &m->provides);
-		ref += m->provides.count;
-		if (reg->embedded[i]) {
-			t->descriptor = &built_in;
-			n_uses += m->uses.count;
-			reg->emb_module[n_emb++] = i;
-		}
-	}
-	for (i = 0; i < reg->n_providers; i++) {
-		provs[i].type = reg->providers[i].type;
-		provs[i].name = reg->providers[i].name;
-		provs[i].priority = reg->providers[i].priority;
-		provs[i].module = reg->providers[i].module;
-	}
-	table = (struct mf_table){
-		.version = MF_TABLE_VERSION,
-		.modules = mods,
-		.n_modules = (unsigned)set->count,
-		.providers = provs,
-		.n_providers = (unsigned)reg->n_providers,
-	};
-
-	r = gen_boot_plan(&table, &reg->plan, reg->why, sizeof(reg->why));
-	if (r < 0)
-		goto out;
-	if (r == 1 && !reg->why[0])
-		snprintf(reg->why, sizeof(reg->why), "(no reason given)");
-	/* What put_boot_plan() relies on: every built-in module once, and a
-	 * choice for every [uses] line of each. */
-	if (r == 0 && (reg->plan.n_order != n_emb || reg->plan.n_choice != n_uses))
-		r = -EPROTO;
-	for (i = 0; r == 0 && i < reg->plan.n_order; i++)
-		if (reg->plan.order[i] >= n_emb)
-			r = -EPROTO;
-	for (i = 0; r == 0 && i < reg->plan.n_choice; i++)
-		if (reg->plan.choice[i] >= n_emb)
-			r = -EPROTO;
-	if (r < 0)
-		gen_boot_plan_free(&reg->plan);
-	else
-		r = 0;
-out:
-	mf_free(refs);
-	mf_free(provs);
-	mf_free(mods);
-	return r;
 }
 
 static const char *base_name(const char *path)
@@ -686,8 +440,7 @@ static void registry_usage(FILE *fp)
 	      "[--embedded A,B,...|@FILE] MANIFEST...\n"
 	      "  Write the registry tables (<manifold/table.h>) of a set of\n"
 	      "  manifests.  Modules named by --embedded are built in: their\n"
-	      "  entry points at manifold_module_<name>, and the table carries\n"
-	      "  the order and providers a default boot starts them with.\n"
+	      "  entry points at manifold_module_<name>.\n"
 	      "\n"
 	      "  -o, --output OUT.c     the tables (written atomically)\n"
 	      "  -H, --header OUT.h     the header declaring them\n"
@@ -764,13 +517,6 @@ int gen_registry_main(int argc, char **argv)
 		fputs("manifold-gen registry: out of memory\n", stderr);
 		goto out;
 	}
-	r = make_plan(&reg);
-	if (r < 0) {
-		fprintf(stderr, "manifold-gen registry: cannot plan the boot: %s\n",
-			strerror(-r));
-		goto out;
-	}
-
 	r = gen_write_file(output, write_source, &reg);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", output, strerror(-r));
@@ -785,8 +531,6 @@ int gen_registry_main(int argc, char **argv)
 	}
 	status = 0;
 out:
-	gen_boot_plan_free(&reg.plan);
-	mf_free(reg.emb_module);
 	mf_free(embedded_copy);
 	mf_free(reg.providers);
 	mf_free(reg.inputs);

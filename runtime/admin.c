@@ -47,27 +47,66 @@ static void admin_uses_free(void *value)
 	mf_free(list);
 }
 
-void mf_admin_free(struct mf_context *ctx)
-{
-	mf_hash_fini(&ctx->neverload, mf_free);
-	mf_hash_fini(&ctx->admin_uses, admin_uses_free);
-}
+/* What the configuration keeps in a context (the hooks' data). */
+struct admin {
+	struct mf_hash neverload;  /* name -> "modules.conf:7" (char *) */
+	struct mf_hash admin_uses; /* user name -> struct mf_admin_uses */
+};
 
-const char *mf_admin_neverload(struct mf_context *ctx, const char *name)
-{
-	return mf_hash_get(&ctx->neverload, name);
-}
+static int admin_module_added(struct mf_context *ctx, struct mf_module *mod,
+			      void *data);
+static const char *admin_refusal(struct mf_context *ctx,
+				 const struct mf_module *mod, void *data);
+static void admin_release(struct mf_context *ctx, void *data);
 
-void mf_module_free_admin_uses(struct mf_module *mod)
+static const struct mf_hooks admin_hooks = {
+	.module_added = admin_module_added,
+	.refusal = admin_refusal,
+	.release = admin_release,
+};
+
+/* The context's configuration state; made on first need when @create. */
+static struct admin *admin_of(struct mf_context *ctx, bool create)
 {
-	for (unsigned i = mod->n_base_uses; mod->uses_owned && i < mod->n_uses; i++) {
-		mf_free((char *)mod->uses_owned[i].type);
-		mf_free((char *)mod->uses_owned[i].name);
+	struct admin *a = mf_hooks_data(ctx, &admin_hooks);
+
+	if (a || !create)
+		return a;
+	a = mf_calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	mf_hash_init(&a->neverload);
+	mf_hash_init(&a->admin_uses);
+	if (mf_hooks_add(ctx, &admin_hooks, a) < 0) {
+		mf_free(a);
+		return NULL;
 	}
-	for (unsigned i = 0; mod->use_why && i < mod->n_uses; i++)
-		mf_free(mod->use_why[i]);
-	mf_free(mod->use_why);
-	mf_free(mod->uses_owned);
+	return a;
+}
+
+static void admin_release(struct mf_context *ctx, void *data)
+{
+	struct admin *a = data;
+
+	(void)ctx;
+	mf_hash_fini(&a->neverload, mf_free);
+	mf_hash_fini(&a->admin_uses, admin_uses_free);
+	mf_free(a);
+}
+
+/* Why a module of this name is banned ("modules.conf:7"), or NULL. */
+static const char *neverload_of(struct mf_context *ctx, const char *name)
+{
+	struct admin *a = admin_of(ctx, false);
+
+	return a ? mf_hash_get(&a->neverload, name) : NULL;
+}
+
+static const char *admin_refusal(struct mf_context *ctx,
+				 const struct mf_module *mod, void *data)
+{
+	(void)ctx;
+	return mf_hash_get(&((struct admin *)data)->neverload, mod->name);
 }
 
 /*
@@ -111,9 +150,6 @@ static int module_add_use(struct mf_module *mod, const struct mf_admin_use *u)
 		memcpy(refs, mod->uses, (n - 1) * sizeof(*refs));
 	refs[n - 1] = (struct mf_table_ref){ .type = type, .name = name };
 	why[n - 1] = w;
-	mod->chosen[n - 1] = NULL;
-	mod->plan_choice[n - 1] = NULL;
-	mod->use_keys[n - 1] = NULL;
 	if (!mod->uses_owned)
 		mod->n_base_uses = mod->n_uses;
 	mf_free(mod->uses_owned);
@@ -136,14 +172,23 @@ static void module_drop_uses(struct mf_module *mod, unsigned n)
 	}
 }
 
-int mf_admin_extend_module(struct mf_context *ctx, struct mf_module *mod)
+/* Give a module the administrator's [uses] for it (entering the catalog,
+ * or stopped when a configuration applies). */
+static int extend_module(struct admin *a, struct mf_module *mod)
 {
-	struct mf_admin_uses *list = mf_hash_get(&ctx->admin_uses, mod->name);
+	struct mf_admin_uses *list = mf_hash_get(&a->admin_uses, mod->name);
 	int err = 0;
 
 	for (size_t i = 0; list && i < list->n && err == 0; i++)
 		err = module_add_use(mod, &list->items[i]);
 	return err;
+}
+
+static int admin_module_added(struct mf_context *ctx, struct mf_module *mod,
+			      void *data)
+{
+	(void)ctx;
+	return extend_module(data, mod);
 }
 
 /*
@@ -159,18 +204,19 @@ struct undo_use {
 };
 
 struct apply_undo {
-	const char **bans; /* names this call put into ctx->neverload */
+	struct admin *admin;
+	const char **bans; /* names this call put into admin->neverload */
 	size_t n_bans;
 	struct undo_use *uses;
 	size_t n_uses;
-	unsigned *old_n_uses; /* [ctx->n_modules] */
+	unsigned *old_n_uses; /* [ctx->modules.n] */
 };
 
-static int admin_use_add(struct mf_context *ctx, struct apply_undo *undo,
+static int admin_use_add(struct apply_undo *undo,
 			 const char *user, const char *type, const char *name,
 			 char *why)
 {
-	struct mf_admin_uses *list = mf_hash_get(&ctx->admin_uses, user);
+	struct mf_admin_uses *list = mf_hash_get(&undo->admin->admin_uses, user);
 	bool created = false;
 	struct mf_admin_use *u;
 
@@ -178,7 +224,7 @@ static int admin_use_add(struct mf_context *ctx, struct apply_undo *undo,
 		return -ENOMEM;
 	if (!list) {
 		list = mf_calloc(1, sizeof(*list));
-		if (!list || mf_hash_put(&ctx->admin_uses, user, list) < 0) {
+		if (!list || mf_hash_put(&undo->admin->admin_uses, user, list) < 0) {
 			mf_free(list);
 			mf_free(why);
 			return -ENOMEM;
@@ -213,8 +259,8 @@ static int admin_use_add(struct mf_context *ctx, struct apply_undo *undo,
 
 static void undo_apply(struct mf_context *ctx, struct apply_undo *undo)
 {
-	for (size_t k = 0; k < ctx->n_modules; k++)
-		module_drop_uses(ctx->modules[k], undo->old_n_uses[k]);
+	for (size_t k = 0; k < ctx->modules.n; k++)
+		module_drop_uses(ctx->modules.items[k], undo->old_n_uses[k]);
 	while (undo->n_uses) {
 		struct undo_use *r = &undo->uses[--undo->n_uses];
 
@@ -226,10 +272,11 @@ static void undo_apply(struct mf_context *ctx, struct apply_undo *undo)
 			mf_free(u->why);
 		}
 		if (r->created)
-			admin_uses_free(mf_hash_remove(&ctx->admin_uses, r->user));
+			admin_uses_free(mf_hash_remove(&undo->admin->admin_uses, r->user));
 	}
 	while (undo->n_bans)
-		mf_free(mf_hash_remove(&ctx->neverload, undo->bans[--undo->n_bans]));
+		mf_free(mf_hash_remove(&undo->admin->neverload,
+				       undo->bans[--undo->n_bans]));
 }
 
 static void note(struct mf_context *ctx, mf_event_fn ev, void *data,
@@ -272,31 +319,32 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 	int err = 0;
 
 	mf_lock(ctx);
-	/* Bans and [uses] name modules: the catalog must be indexed, before
-	 * any change (catalog.c indexes a table without them). */
-	if ((cfg->n_neverload || cfg->n_uses || cfg->n_ext) &&
-	    mf_catalog_index(ctx) < 0) {
+	/* Nothing to keep, nothing to make room for. */
+	if (!cfg->n_neverload && !cfg->n_uses && !cfg->n_ext)
+		goto out;
+	undo.admin = admin_of(ctx, true);
+	if (!undo.admin) {
 		err = -ENOMEM;
 		goto out;
 	}
 	/* Room to remember every change, before making any. */
 	for (size_t i = 0; i < cfg->n_ext; i++)
-		for (size_t k = 0; k < ctx->n_modules; k++)
-			n_uses += has_config(ctx->modules[k], cfg->ext[i].file);
+		for (size_t k = 0; k < ctx->modules.n; k++)
+			n_uses += has_config(ctx->modules.items[k], cfg->ext[i].file);
 	undo.bans = mf_calloc(cfg->n_neverload + 1, sizeof(*undo.bans));
 	undo.uses = mf_calloc(n_uses + 1, sizeof(*undo.uses));
-	undo.old_n_uses = mf_calloc(ctx->n_modules + 1, sizeof(*undo.old_n_uses));
+	undo.old_n_uses = mf_calloc(ctx->modules.n + 1, sizeof(*undo.old_n_uses));
 	if (!undo.bans || !undo.uses || !undo.old_n_uses) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < ctx->n_modules; k++)
-		undo.old_n_uses[k] = ctx->modules[k]->n_uses;
+	for (size_t k = 0; k < ctx->modules.n; k++)
+		undo.old_n_uses[k] = ctx->modules.items[k]->n_uses;
 
 	for (size_t i = 0; i < cfg->n_neverload && err == 0; i++) {
 		const struct mf_config_item *it = &cfg->neverload[i];
 		char *why = mf_strdup_printf("%s:%u", path, it->line);
-		int r = why ? mf_hash_put(&ctx->neverload, it->name, why) : -ENOMEM;
+		int r = why ? mf_hash_put(&undo.admin->neverload, it->name, why) : -ENOMEM;
 
 		if (r == -ENOMEM) {
 			mf_free(why);
@@ -315,7 +363,7 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 	for (size_t i = 0; i < cfg->n_uses && err == 0; i++) {
 		const struct mf_config_use *u = &cfg->uses[i];
 
-		err = admin_use_add(ctx, &undo, u->user, u->type, u->name,
+		err = admin_use_add(&undo, u->user, u->type, u->name,
 				    mf_strdup_printf("%s:%u", path, u->line));
 		if (err == 0 && !mf_hash_get(&ctx->by_name, u->user))
 			note(ctx, ev, data, MF_EVENT_NOTE, u->user,
@@ -328,22 +376,22 @@ int mf_config_apply(struct mf_context *ctx, const struct mf_config *cfg,
 		const struct mf_extconfig *x = &cfg->ext[i];
 		bool any = false;
 
-		for (size_t k = 0; k < ctx->n_modules && err == 0; k++) {
-			struct mf_module *mod = ctx->modules[k];
+		for (size_t k = 0; k < ctx->modules.n && err == 0; k++) {
+			struct mf_module *mod = ctx->modules.items[k];
 
 			if (!has_config(mod, x->file))
 				continue;
 			any = true;
-			err = admin_use_add(ctx, &undo, mod->name, "realtime", x->driver,
+			err = admin_use_add(&undo, mod->name, "realtime", x->driver,
 					    mf_strdup_printf("%s:%u", ext_path, x->line));
 		}
 		if (err == 0 && !any)
 			note(ctx, ev, data, MF_EVENT_NOTE, x->file,
 			     "%s:%u: no module reads %s", ext_path, x->line, x->file);
 	}
-	for (size_t k = 0; k < ctx->n_modules && err == 0; k++)
-		if (ctx->modules[k]->state == MF_STATE_STOPPED)
-			err = mf_admin_extend_module(ctx, ctx->modules[k]);
+	for (size_t k = 0; k < ctx->modules.n && err == 0; k++)
+		if (ctx->modules.items[k]->state == MF_STATE_STOPPED)
+			err = extend_module(undo.admin, ctx->modules.items[k]);
 	if (err < 0)
 		undo_apply(ctx, &undo);
 out:
@@ -382,9 +430,9 @@ static struct mf_module **autoload_modules(struct mf_context *ctx,
 	for (size_t i = 0; i < first; i++)
 		known[i] = NULL;
 	for (size_t i = first; i < n; i++) {
-		while (k < ctx->n_modules && ctx->modules[k]->name != br[i].req.name)
+		while (k < ctx->modules.n && ctx->modules.items[k]->name != br[i].req.name)
 			k++;
-		known[i] = k < ctx->n_modules ? ctx->modules[k++] : NULL;
+		known[i] = k < ctx->modules.n ? ctx->modules.items[k++] : NULL;
 	}
 	return known;
 }
@@ -399,7 +447,6 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	struct boot_req *br = NULL;
 	char *autoload_why = NULL;
 	unsigned flags = 0;
-	bool shared = false;
 	size_t cap, n = 0, n_explicit;
 	int err = 0;
 
@@ -407,7 +454,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 	 * date (a module directory that changed).  Then it is counted. */
 	mf_hooks_before_lookup(ctx, ev, data);
 	mf_lock(ctx);
-	cap = cfg->n_require + cfg->n_load + ctx->n_modules + 1;
+	cap = cfg->n_require + cfg->n_load + ctx->modules.n + 1;
 	br = mf_calloc(cap, sizeof(*br));
 	reqs = mf_calloc(cap, sizeof(*reqs));
 	if (!br || !reqs) {
@@ -416,7 +463,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->n_require; i++) {
-		const char *ban = mf_admin_neverload(ctx, cfg->require[i].name);
+		const char *ban = neverload_of(ctx, cfg->require[i].name);
 
 		if (ban) {
 			note(ctx, ev, data, MF_EVENT_FAIL, cfg->require[i].name,
@@ -430,7 +477,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 		br[n++].required = true;
 	}
 	for (size_t i = 0; i < cfg->n_load; i++) {
-		const char *ban = mf_admin_neverload(ctx, cfg->load[i].name);
+		const char *ban = neverload_of(ctx, cfg->load[i].name);
 
 		if (ban) {
 			note(ctx, ev, data, MF_EVENT_NOTE, cfg->load[i].name,
@@ -449,11 +496,11 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 			mf_strdup_printf("%s:%u autoload", path, cfg->autoload_line) :
 			mf_strdup("autoload");
 
-		for (size_t k = 0; k < ctx->n_modules; k++) {
-			const char *name = ctx->modules[k]->name;
+		for (size_t k = 0; k < ctx->modules.n; k++) {
+			const char *name = ctx->modules.items[k]->name;
 			bool dup = false;
 
-			if (mf_admin_neverload(ctx, name))
+			if (neverload_of(ctx, name))
 				continue;
 			for (size_t i = 0; i < n_explicit && !dup; i++)
 				dup = strcmp(br[i].req.name, name) == 0;
@@ -463,14 +510,7 @@ int mf_boot(struct mf_context *ctx, const struct mf_config *cfg, mf_event_fn ev,
 			br[n++].why = autoload_why;
 		}
 	}
-	/* The boot the image was generated for needs no planning
-	 * (bootplan.c); its modules share the autoload reason. */
-	if (mf_boot_plan_applies(ctx, cfg))
-		flags |= MF_OP_BOOT_PLAN;
-	else
-		known = autoload_modules(ctx, br, n_explicit, n);
-	if (autoload_why && mf_why_share(ctx, autoload_why) == 0)
-		shared = true;
+	known = autoload_modules(ctx, br, n_explicit, n);
 	mf_unlock(ctx);
 	for (size_t i = 0; i < n; i++) {
 		if (!br[i].why) {
@@ -510,8 +550,7 @@ out:
 	for (size_t i = 0; br && i < n; i++)
 		if (br[i].why != autoload_why)
 			mf_free(br[i].why);
-	if (!shared)
-		mf_free(autoload_why);
+	mf_free(autoload_why);
 	mf_free(br);
 	mf_free(reqs);
 	mf_free(known);

@@ -66,12 +66,11 @@ int mf_context_new(struct mf_context **out)
 	ctx->cancel_timeout_ms = 2000;
 	mf_hash_init(&ctx->by_name);
 	mf_hash_init(&ctx->provkeys);
-	/* Catalog entries never leave, nor do provider keys. */
+	/* Catalog entries never leave, nor do provider keys: their hash
+	 * entries live as long as the context, in its slab. */
 	mf_hash_use_slab(&ctx->by_name, &ctx->slab);
 	mf_hash_use_slab(&ctx->provkeys, &ctx->slab);
 	mf_hash_init(&ctx->apis);
-	mf_hash_init(&ctx->neverload);
-	mf_hash_init(&ctx->admin_uses);
 	*out = ctx;
 	return 0;
 
@@ -96,13 +95,10 @@ struct mf_context *mf_context_unref(struct mf_context *ctx)
 	mf_context_stop_all(ctx);
 	mf_registry_free(ctx);
 	mf_catalog_free(ctx);
-	mf_admin_free(ctx);
 	mf_hooks_release(ctx);
-	/* After everything whose blocks may be in it. */
+	mf_free(ctx->pending.items);
+	/* After everything whose blocks may be in it (moddir.c). */
 	mf_slab_fini(&ctx->slab);
-	for (size_t i = 0; i < ctx->n_shared_whys; i++)
-		mf_free(ctx->shared_whys[i]);
-	mf_free(ctx->shared_whys);
 	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);
 	mf_free(ctx);
@@ -146,38 +142,5 @@ void mf_unlock(struct mf_context *ctx)
 void mf_set_str(char **slot, char *value)
 {
 	mf_free(*slot);
-	*slot = value;
-}
-
-int mf_why_share(struct mf_context *ctx, char *why)
-{
-	char **p = mf_realloc(ctx->shared_whys,
-			      (ctx->n_shared_whys + 1) * sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	ctx->shared_whys = p;
-	p[ctx->n_shared_whys++] = why;
-	return 0;
-}
-
-/* A context shares a reason a boot: the list stays a few entries long. */
-bool mf_why_is_shared(const struct mf_context *ctx, const char *why)
-{
-	for (size_t i = ctx->n_shared_whys; i-- > 0;)
-		if (ctx->shared_whys[i] == why)
-			return true;
-	return false;
-}
-
-char *mf_why_dup(struct mf_context *ctx, const char *why)
-{
-	return mf_why_is_shared(ctx, why) ? (char *)why : mf_strdup(why);
-}
-
-void mf_set_why(struct mf_context *ctx, char **slot, char *value)
-{
-	if (*slot && !mf_why_is_shared(ctx, *slot))
-		mf_free(*slot);
 	*slot = value;
 }

@@ -32,7 +32,7 @@ const char *mf_module_neverload(struct mf_module *mod)
 	const char *ban;
 
 	mf_lock(mod->ctx);
-	ban = mf_admin_neverload(mod->ctx, mod->name);
+	ban = mf_hooks_refusal(mod->ctx, mod);
 	mf_unlock(mod->ctx);
 	return ban;
 }
@@ -47,13 +47,9 @@ int mf_providers_foreach(struct mf_context *ctx, const char *type,
 	int err = -ENOENT;
 
 	mf_lock(ctx);
-	if (mf_catalog_index(ctx) < 0) {
-		mf_unlock(ctx);
-		return -ENOMEM;
-	}
 	pk = mf_provkey_find(ctx, type, name);
-	for (size_t i = 0; pk && i < pk->n_providers; i++) {
-		fn(data, pk->providers[i].mod, pk->providers[i].priority);
+	for (size_t i = 0; pk && i < pk->providers.n; i++) {
+		fn(data, pk->providers.items[i].mod, pk->providers.items[i].priority);
 		err = 0;
 	}
 	mf_unlock(ctx);
@@ -70,13 +66,13 @@ int mf_module_can_start(struct mf_module *mod, char *buf, size_t len)
 	if (len)
 		buf[0] = '\0';
 	mf_lock(ctx);
-	saved = mf_calloc(ctx->n_modules + 1, sizeof(*saved));
+	saved = mf_calloc(ctx->modules.n + 1, sizeof(*saved));
 	if (!saved) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < ctx->n_modules; i++) {
-		const char *e = ctx->modules[i]->last_error;
+	for (size_t i = 0; i < ctx->modules.n; i++) {
+		const char *e = ctx->modules.items[i]->last_error;
 
 		if (e && !(saved[i] = mf_strdup(e))) {
 			err = -ENOMEM;
@@ -91,12 +87,12 @@ int mf_module_can_start(struct mf_module *mod, char *buf, size_t len)
 	if (err < 0 && len)
 		snprintf(buf, len, "%s", plan.err);
 	mf_plan_fini(&plan);
-	for (size_t i = 0; i < ctx->n_modules; i++) {
-		mf_set_str(&ctx->modules[i]->last_error, saved[i]);
+	for (size_t i = 0; i < ctx->modules.n; i++) {
+		mf_set_str(&ctx->modules.items[i]->last_error, saved[i]);
 		saved[i] = NULL;
 	}
 out_saved:
-	for (size_t i = 0; i < ctx->n_modules; i++)
+	for (size_t i = 0; i < ctx->modules.n; i++)
 		mf_free(saved[i]);
 	mf_free(saved);
 out:

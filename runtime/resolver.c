@@ -3,8 +3,10 @@
  * The resolver: given modules to start, choose a provider for every [uses]
  * line of every module that is not running yet, refuse what cannot be had
  * (no provider, a cycle, a provider that already failed in this operation),
- * and order the result.  It changes nothing but its own scratch fields:
- * lifecycle.c acts on the plan, and a dry run only prints it.
+ * and order the result.  What it decides lives in the plan (struct
+ * mf_plan: the modules to start, each one's providers and who needed it),
+ * never in the modules, which it changes only to record why one cannot
+ * start (last_error): load.c acts on the plan, and a dry run only prints it.
  *
  * Provider choice for one line:
  *   1. the best provider that is running already or that this plan starts
@@ -24,86 +26,100 @@
 
 enum { PLAN_NONE, PLAN_VISITING, PLAN_DONE, PLAN_FAILED };
 
+/* What the plan decided for one module it visited. */
+struct mf_plan_entry {
+	struct mf_module *mod;
+	int state;		    /* PLAN_* */
+	int err;		    /* why it cannot be had (PLAN_FAILED) */
+	size_t idx;		    /* its place in plan->list (PLAN_DONE) */
+	size_t choice;		    /* its providers at plan->choices[choice..] */
+	const struct mf_module *by; /* the first planned module that needs it */
+	unsigned by_use;	    /* and the line of by's it is for */
+};
+
 void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan)
 {
-	plan->ctx = ctx;
-	plan->gen = ++ctx->plan_gen;
-	plan->list = plan->small;
-	plan->n = 0;
-	plan->cap = sizeof(plan->small) / sizeof(plan->small[0]);
-	plan->err[0] = '\0';
+	*plan = (struct mf_plan){ .ctx = ctx };
 }
 
 void mf_plan_fini(struct mf_plan *plan)
 {
-	if (plan->list != plan->small)
-		mf_free(plan->list);
-	plan->list = plan->small;
-	plan->n = 0;
-	plan->cap = sizeof(plan->small) / sizeof(plan->small[0]);
+	mf_free(plan->list.items);
+	mf_free(plan->entries.items);
+	mf_free(plan->choices.items);
+	mf_modmap_fini(&plan->index);
+	mf_plan_init(plan->ctx, plan);
+}
+
+int mf_plan_reserve(struct mf_plan *plan, size_t n)
+{
+	if (mf_array_reserve(&plan->list, n) < 0 ||
+	    mf_array_reserve(&plan->entries, n) < 0)
+		return -ENOMEM;
+	return mf_modmap_reserve(&plan->index, n);
+}
+
+static struct mf_plan_entry *entry_of(const struct mf_plan *plan,
+				      const struct mf_module *mod)
+{
+	size_t *i = mf_modmap_get(&plan->index, mod);
+
+	return i ? &plan->entries.items[*i] : NULL;
+}
+
+/* @mod's entry, made (state PLAN_NONE) when it has none: NULL without memory. */
+static struct mf_plan_entry *entry_get(struct mf_plan *plan, struct mf_module *mod)
+{
+	struct mf_plan_entry *e = entry_of(plan, mod);
+
+	if (e)
+		return e;
+	if (mf_array_reserve(&plan->entries, plan->entries.n + 1) < 0 ||
+	    mf_modmap_put(&plan->index, mod, plan->entries.n) < 0)
+		return NULL;
+	e = &plan->entries.items[plan->entries.n++];
+	*e = (struct mf_plan_entry){ .mod = mod, .state = PLAN_NONE };
+	return e;
 }
 
 static bool in_plan(const struct mf_plan *plan, const struct mf_module *mod)
 {
-	return mod->plan_gen == plan->gen && mod->plan_state == PLAN_DONE;
+	const struct mf_plan_entry *e = entry_of(plan, mod);
+
+	return e && e->state == PLAN_DONE;
+}
+
+struct mf_module *const *mf_plan_choice(const struct mf_plan *plan,
+					const struct mf_module *mod)
+{
+	return plan->choices.items + entry_of(plan, mod)->choice;
+}
+
+const struct mf_module *mf_plan_needed_by(const struct mf_plan *plan,
+					  const struct mf_module *mod,
+					  unsigned *use)
+{
+	const struct mf_plan_entry *e = entry_of(plan, mod);
+
+	if (!e || !e->by)
+		return NULL;
+	*use = e->by_use;
+	return e->by;
 }
 
 /* Undo what a failed attempt added after @mark. */
 static void plan_truncate(struct mf_plan *plan, size_t mark)
 {
-	while (plan->n > mark) {
-		struct mf_module *m = plan->list[--plan->n];
-
-		m->plan_gen = 0;
-		m->plan_state = PLAN_NONE;
-	}
-}
-
-static int plan_append(struct mf_plan *plan, struct mf_module *mod)
-{
-	if (plan->n == plan->cap &&
-	    mf_grow_inline((void **)&plan->list, &plan->cap, plan->small,
-			   sizeof(*plan->list)) < 0)
-		return -ENOMEM;
-	mod->plan_idx = (unsigned)plan->n;
-	plan->list[plan->n++] = mod;
-	return 0;
+	while (plan->list.n > mark)
+		entry_of(plan, plan->list.items[--plan->list.n])->state = PLAN_NONE;
 }
 
 /*
  * The modules being visited, for cycle paths; grown as deep as the graph.
- * Graphs are rarely deeper than small[]: no allocation then.
  */
-struct stack {
-	struct mf_module **items;
-	size_t n, cap;
-	struct mf_module *small[32];
-};
+typedef MF_ARRAY(struct mf_module *) stack_t_;
 
-static void stack_init(struct stack *st)
-{
-	st->items = st->small;
-	st->n = 0;
-	st->cap = sizeof(st->small) / sizeof(st->small[0]);
-}
-
-static void stack_fini(struct stack *st)
-{
-	if (st->items != st->small)
-		mf_free(st->items);
-}
-
-static int stack_push(struct stack *st, struct mf_module *mod)
-{
-	if (st->n == st->cap &&
-	    mf_grow_inline((void **)&st->items, &st->cap, st->small,
-			   sizeof(*st->items)) < 0)
-		return -ENOMEM;
-	st->items[st->n++] = mod;
-	return 0;
-}
-
-static void cycle_message(struct mf_plan *plan, const struct stack *st,
+static void cycle_message(struct mf_plan *plan, const stack_t_ *st,
 			  const struct mf_module *again)
 {
 	size_t start = 0, len;
@@ -119,7 +135,7 @@ static void cycle_message(struct mf_plan *plan, const struct stack *st,
 		snprintf(plan->err + len, sizeof(plan->err) - len, "%s", again->name);
 }
 
-static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st);
+static int visit(struct mf_plan *plan, struct mf_module *mod, stack_t_ *st);
 
 static bool usable_now(const struct mf_module *mod)
 {
@@ -127,22 +143,18 @@ static bool usable_now(const struct mf_module *mod)
 }
 
 /* The provider index's entry for mod->uses[i], or NULL. */
-static struct mf_provkey *use_key(struct mf_plan *plan, struct mf_module *mod,
-				  unsigned i)
+static struct mf_provkey *use_key(struct mf_context *ctx,
+				  const struct mf_module *mod, unsigned i)
 {
-	if (!mod->use_keys[i])
-		/* Keys are never freed before the catalog: remember it. */
-		mod->use_keys[i] = mf_provkey_find(plan->ctx, mod->uses[i].type,
-						   mod->uses[i].name);
-	return mod->use_keys[i];
+	return mf_provkey_find(ctx, mod->uses[i].type, mod->uses[i].name);
 }
 
-/* Pick the provider for mod->uses[i]; records it in mod->plan_choice[i]. */
+/* Pick the provider for mod->uses[i] into plan->choices[at]. */
 static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
-		  struct stack *st)
+		  size_t at, stack_t_ *st)
 {
 	const struct mf_table_ref *use = &mod->uses[i];
-	struct mf_provkey *pk = use_key(plan, mod, i);
+	struct mf_provkey *pk = use_key(plan->ctx, mod, i);
 	char tried[MF_ERR_MAX]; /* written only when a provider fails */
 	size_t tlen = 0;
 	bool loop = false;
@@ -150,33 +162,35 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 	int err = -ENOENT;
 
 	tried[0] = '\0';
-	if (!pk || pk->n_providers == 0) {
+	if (!pk || pk->providers.n == 0) {
 		snprintf(plan->err, sizeof(plan->err),
 			 "%s uses %s=%s, which no module provides", mod->name,
 			 use->type, use->name);
 		return -ENOENT;
 	}
-	for (size_t k = 0; k < pk->n_providers; k++) {
-		struct mf_module *p = pk->providers[k].mod;
+	for (size_t k = 0; k < pk->providers.n; k++) {
+		struct mf_module *p = pk->providers.items[k].mod;
 
 		if (p != mod && (usable_now(p) || in_plan(plan, p))) {
-			mod->plan_choice[i] = p;
+			plan->choices.items[at] = p;
 			return 0;
 		}
 	}
-	for (size_t k = 0; k < pk->n_providers; k++) {
-		struct mf_module *p = pk->providers[k].mod;
-		size_t mark = plan->n;
+	for (size_t k = 0; k < pk->providers.n; k++) {
+		struct mf_module *p = pk->providers.items[k].mod;
+		size_t mark = plan->list.n;
 		int r;
 
 		if (p == mod)
 			continue;
 		r = visit(plan, p, st);
 		if (r == 0) {
-			mod->plan_choice[i] = p;
-			if (!p->plan_by) {
-				p->plan_by = mod;
-				p->plan_by_use = i;
+			struct mf_plan_entry *pe = entry_of(plan, p);
+
+			plan->choices.items[at] = p;
+			if (pe && !pe->by) {
+				pe->by = mod;
+				pe->by_use = i;
 			}
 			return 0;
 		}
@@ -184,6 +198,8 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 		ntried++;
 		if (r == -ELOOP)
 			loop = true;
+		if (r == -ENOMEM)
+			return r;
 		err = r;
 		if (tlen < sizeof(tried))
 			tlen += (size_t)snprintf(tried + tlen, sizeof(tried) - tlen,
@@ -205,129 +221,129 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 	return loop ? -ELOOP : err;
 }
 
-static int visit(struct mf_plan *plan, struct mf_module *mod, struct stack *st)
+/* What is against starting a stopped @mod in operation op_gen: 0 or the
+ * error, with the reason in @err. */
+static int refused(struct mf_context *ctx, const struct mf_module *mod,
+		   char *err, size_t len)
 {
+	const char *ban;
+
+	if (mod->state != MF_STATE_STOPPED) {
+		snprintf(err, len, "%s is %s", mod->name, mf_state_name(mod->state));
+		return -EBUSY;
+	}
+	if (mod->unavailable) {
+		snprintf(err, len, "%s cannot start: %s", mod->name, mod->unavailable);
+		return -ENOENT;
+	}
+	ban = mf_hooks_refusal(ctx, mod);
+	if (ban) {
+		snprintf(err, len, "%s is neverloaded (%s)", mod->name, ban);
+		return -EPERM;
+	}
+	if (mod->fail_gen && mod->fail_gen == ctx->op_gen) {
+		snprintf(err, len, "%s failed to start: %s", mod->name,
+			 mod->last_error ? mod->last_error : "error");
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static int visit(struct mf_plan *plan, struct mf_module *mod, stack_t_ *st)
+{
+	struct mf_plan_entry *e;
+	size_t choice;
 	int err;
 
 	if (usable_now(mod))
 		return 0;
-	if (mod->state != MF_STATE_STOPPED) {
-		snprintf(plan->err, sizeof(plan->err), "%s is %s", mod->name,
-			 mf_state_name(mod->state));
-		return -EBUSY;
-	}
-	if (mod->unavailable) {
-		snprintf(plan->err, sizeof(plan->err), "%s cannot start: %s",
-			 mod->name, mod->unavailable);
-		return -ENOENT;
-	}
-	if (mf_admin_neverload(plan->ctx, mod->name)) {
-		snprintf(plan->err, sizeof(plan->err), "%s is neverloaded (%s)",
-			 mod->name, mf_admin_neverload(plan->ctx, mod->name));
-		return -EPERM;
-	}
-	if (mod->fail_gen && mod->fail_gen == plan->ctx->op_gen) {
-		snprintf(plan->err, sizeof(plan->err), "%s failed to start: %s",
-			 mod->name, mod->last_error ? mod->last_error : "error");
-		return -EAGAIN;
-	}
-	if (mod->plan_gen == plan->gen) {
-		switch (mod->plan_state) {
-		case PLAN_DONE:
-			return 0;
-		case PLAN_VISITING:
-			cycle_message(plan, st, mod);
-			return -ELOOP;
-		case PLAN_FAILED:
-			snprintf(plan->err, sizeof(plan->err), "%s",
-				 mod->last_error ? mod->last_error : mod->name);
-			return mod->plan_err;
-		}
-	}
-	if (stack_push(st, mod) < 0)
+	err = refused(plan->ctx, mod, plan->err, sizeof(plan->err));
+	if (err)
+		return err;
+	e = entry_get(plan, mod);
+	if (!e)
 		return -ENOMEM;
-	mod->plan_gen = plan->gen;
-	mod->plan_state = PLAN_VISITING;
-	mod->plan_by = NULL;
+	switch (e->state) {
+	case PLAN_DONE:
+		return 0;
+	case PLAN_VISITING:
+		cycle_message(plan, st, mod);
+		return -ELOOP;
+	case PLAN_FAILED:
+		snprintf(plan->err, sizeof(plan->err), "%s",
+			 mod->last_error ? mod->last_error : mod->name);
+		return e->err;
+	}
+	/* Room for its choices, which the visits below come after. */
+	choice = plan->choices.n;
+	if (mf_array_reserve(&plan->choices, choice + mod->n_uses) < 0 ||
+	    mf_array_push(st, mod) < 0)
+		return -ENOMEM;
+	plan->choices.n += mod->n_uses;
+	e->state = PLAN_VISITING;
+	e->choice = choice;
+	e->by = NULL;
 	for (unsigned i = 0; i < mod->n_uses; i++) {
-		err = choose(plan, mod, i, st);
+		err = choose(plan, mod, i, choice + i, st);
 		if (err < 0)
 			goto fail;
 	}
 	st->n--;
-	err = plan_append(plan, mod);
-	if (err < 0) {
-		mod->plan_gen = 0;
-		return err;
+	e = entry_of(plan, mod); /* the entries may have moved */
+	if (mf_array_push(&plan->list, mod) < 0) {
+		e->state = PLAN_NONE;
+		return -ENOMEM;
 	}
-	mod->plan_state = PLAN_DONE;
+	e->idx = plan->list.n - 1;
+	e->state = PLAN_DONE;
 	return 0;
 
 fail:
 	st->n--;
+	e = entry_of(plan, mod);
 	/* A failure caused by a cycle depends on the path that led here, so
-	 * it is not remembered; any other failure is, which keeps planning
-	 * linear in the size of the graph. */
-	if (err == -ELOOP) {
-		mod->plan_gen = 0;
-		mod->plan_state = PLAN_NONE;
+	 * it is not remembered, nor is running out of memory; any other
+	 * failure is, which keeps planning linear in the size of the graph. */
+	if (err == -ELOOP || err == -ENOMEM) {
+		e->state = PLAN_NONE;
 	} else {
-		mod->plan_state = PLAN_FAILED;
-		mod->plan_err = err;
+		e->state = PLAN_FAILED;
+		e->err = err;
 		mf_set_str(&mod->last_error, mf_strdup(plan->err));
 	}
 	return err;
 }
 
-/*
- * Plan @mod alone when visit() would: nothing planned yet, nothing against
- * starting it, and each of its lines has a running provider, which
- * choose() takes first.  A load plans each module again just before it
- * starts it, once its providers run: that plan is this one, without the
- * walk.  false: walk as usual (nothing was planned).
- */
-static bool plan_alone(struct mf_plan *plan, struct mf_module *mod)
+bool mf_plan_running(struct mf_context *ctx, struct mf_module *mod,
+		     struct mf_module **choice)
 {
-	if (plan->n || mod->state != MF_STATE_STOPPED || mod->unavailable ||
-	    mf_admin_neverload(plan->ctx, mod->name) ||
-	    (mod->fail_gen && mod->fail_gen == plan->ctx->op_gen) ||
-	    mod->plan_gen == plan->gen)
+	char why[MF_ERR_MAX];
+
+	if (refused(ctx, mod, why, sizeof(why)))
 		return false;
 	for (unsigned i = 0; i < mod->n_uses; i++) {
-		struct mf_provkey *pk = use_key(plan, mod, i);
+		struct mf_provkey *pk = use_key(ctx, mod, i);
 		size_t k = 0;
 
-		while (pk && k < pk->n_providers &&
-		       (pk->providers[k].mod == mod ||
-			!usable_now(pk->providers[k].mod)))
+		while (pk && k < pk->providers.n &&
+		       (pk->providers.items[k].mod == mod ||
+			!usable_now(pk->providers.items[k].mod)))
 			k++;
-		if (!pk || k == pk->n_providers)
+		if (!pk || k == pk->providers.n)
 			return false;
-		mod->plan_choice[i] = pk->providers[k].mod;
+		choice[i] = pk->providers.items[k].mod;
 	}
-	/* The first of plan->small[]: no allocation, cannot fail. */
-	if (plan_append(plan, mod) < 0)
-		return false;
-	mod->plan_gen = plan->gen;
-	mod->plan_state = PLAN_DONE;
-	mod->plan_by = NULL;
 	return true;
 }
 
 int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 {
-	size_t mark = plan->n;
-	struct stack st;
+	size_t mark = plan->list.n;
+	stack_t_ st = { 0 };
 	int err;
 
-	/* Planning finds providers through the index (catalog.c). */
-	err = mf_catalog_index(plan->ctx);
-	if (err == 0 && plan_alone(plan, mod))
-		return 0;
-	stack_init(&st);
-	if (err == 0)
-		err = visit(plan, mod, &st);
-	stack_fini(&st);
+	err = visit(plan, mod, &st);
+	mf_free(st.items);
 	if (err == -ENOMEM)
 		snprintf(plan->err, sizeof(plan->err), "out of memory");
 	if (err < 0) {
@@ -341,9 +357,7 @@ int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 
 /*
  * Among modules free to start, the order is load_priority, then name: one
- * number a module, key[plan_idx], priority above the name's rank in the
- * plan.  Comparing names instead cost a strcmp() at every heap step, the
- * largest item of a boot's sort.
+ * number a module, key[idx], priority above the name's rank in the plan.
  */
 static int cmp_module_name(const void *a, const void *b)
 {
@@ -352,32 +366,26 @@ static int cmp_module_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/*
- * Add each planned module's name rank to its key.  The catalog is sorted by
- * name: a plan of a good part of it is ranked by one walk of the catalog,
- * a small plan of a large catalog by sorting its own names in @scratch.
- */
+static size_t idx_of(const struct mf_plan *plan, const struct mf_module *mod)
+{
+	return entry_of(plan, mod)->idx;
+}
+
+/* Add each planned module's name rank to its key, sorting its names in
+ * @scratch. */
 static void rank_names(const struct mf_plan *plan, uint64_t *key,
 		       struct mf_module **scratch)
 {
-	const struct mf_context *ctx = plan->ctx;
-	size_t n = plan->n, r = 0;
+	size_t n = plan->list.n;
 
-	if (ctx->n_modules / 16 <= n) {
-		for (size_t i = 0; i < ctx->n_modules; i++)
-			if (in_plan(plan, ctx->modules[i]))
-				key[ctx->modules[i]->plan_idx] |= r++;
-		return;
-	}
-	memcpy(scratch, plan->list, n * sizeof(*scratch));
+	memcpy(scratch, plan->list.items, n * sizeof(*scratch));
 	qsort(scratch, n, sizeof(*scratch), cmp_module_name);
 	for (size_t i = 0; i < n; i++)
-		key[scratch[i]->plan_idx] |= i;
+		key[idx_of(plan, scratch[i])] |= i;
 }
 
-/* A min-heap of plan indices on key[]. */
-static void heap_push(unsigned *heap, size_t *n, const uint64_t *key,
-		      unsigned m)
+/* A min-heap of plan indices on key[], for the ready modules. */
+static void heap_push(size_t *heap, size_t *n, const uint64_t *key, size_t m)
 {
 	size_t i = (*n)++;
 
@@ -388,10 +396,9 @@ static void heap_push(unsigned *heap, size_t *n, const uint64_t *key,
 	heap[i] = m;
 }
 
-static unsigned heap_pop(unsigned *heap, size_t *n, const uint64_t *key)
+static size_t heap_pop(size_t *heap, size_t *n, const uint64_t *key)
 {
-	unsigned top = heap[0], last = heap[--(*n)];
-	size_t i = 0;
+	size_t top = heap[0], last = heap[--(*n)], i = 0;
 
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -417,28 +424,31 @@ static unsigned heap_pop(unsigned *heap, size_t *n, const uint64_t *key)
 static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mod,
 			  void (*fn)(void *data, struct mf_module *pred), void *data)
 {
+	struct mf_module *const *choice = mf_plan_choice(plan, mod);
+
 	for (unsigned i = 0; i < mod->n_uses; i++) {
-		struct mf_module *p = mod->plan_choice[i];
+		struct mf_module *p = choice[i];
 		bool dup = false;
 
 		if (!in_plan(plan, p))
 			continue;
 		for (unsigned j = 0; j < i && !dup; j++)
-			dup = mod->plan_choice[j] == p;
+			dup = choice[j] == p;
 		if (!dup)
 			fn(data, p);
 	}
 	for (unsigned i = 0; i < mod->n_canuse; i++) {
-		struct mf_provkey *pk = mod->keys[1 + mod->n_provides + i];
+		struct mf_provkey *pk = mf_provkey_find(plan->ctx, mod->canuse[i].type,
+							mod->canuse[i].name);
 
-		for (size_t k = 0; pk && k < pk->n_providers; k++) {
-			struct mf_module *p = pk->providers[k].mod;
+		for (size_t k = 0; pk && k < pk->providers.n; k++) {
+			struct mf_module *p = pk->providers.items[k].mod;
 			bool is_use = false;
 
 			if (p == mod || !in_plan(plan, p))
 				continue;
 			for (unsigned j = 0; j < mod->n_uses && !is_use; j++)
-				is_use = mod->plan_choice[j] == p;
+				is_use = choice[j] == p;
 			if (!is_use)
 				fn(data, p);
 		}
@@ -447,45 +457,43 @@ static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mo
 
 /*
  * The successors of every planned module in one array (compressed rows):
- * a first pass counts each module's, a second fills them in.  One
- * allocation for the whole plan, not one per module.
+ * a first pass counts each module's, a second fills them in.
  */
 struct sort_state {
-	unsigned *indeg;
-	size_t *row;		  /* [n + 1]: successors of i at succ[row[i]..] */
-	size_t *fill;		  /* next free slot of each row (second pass) */
-	struct mf_module **succ;  /* modules that wait for each one */
-	struct mf_module *cur;
+	const struct mf_plan *plan;
+	size_t *indeg;
+	size_t *row;  /* [n + 1]: successors of i at succ[row[i]..] */
+	size_t *fill; /* next free slot of each row (second pass) */
+	size_t *succ; /* plan indices of the modules that wait for each one */
+	size_t cur;
 };
 
 static void count_pred(void *data, struct mf_module *pred)
 {
 	struct sort_state *s = data;
 
-	s->indeg[s->cur->plan_idx]++;
-	s->row[pred->plan_idx + 1]++;
+	s->indeg[s->cur]++;
+	s->row[idx_of(s->plan, pred) + 1]++;
 }
 
 static void fill_succ(void *data, struct mf_module *pred)
 {
 	struct sort_state *s = data;
 
-	s->succ[s->fill[pred->plan_idx]++] = s->cur;
+	s->succ[s->fill[idx_of(s->plan, pred)]++] = s->cur;
 }
 
 int mf_plan_sort(struct mf_plan *plan)
 {
-	size_t n = plan->n, nheap = 0, out = 0;
-	struct sort_state s = { 0 };
+	size_t n = plan->list.n, nheap = 0, out = 0;
+	struct sort_state s = { .plan = plan };
 	struct mf_module **sorted;
 	uint64_t *key;
-	unsigned *heap;
+	size_t *heap;
 	int err = -ENOMEM;
 
 	if (n < 2)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		plan->list[i]->plan_idx = (unsigned)i;
 	heap = mf_malloc(n * sizeof(*heap));
 	key = mf_malloc(n * sizeof(*key));
 	sorted = mf_malloc(n * sizeof(*sorted));
@@ -495,9 +503,9 @@ int mf_plan_sort(struct mf_plan *plan)
 	if (!heap || !key || !sorted || !s.indeg || !s.row || !s.fill)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		s.cur = plan->list[i];
-		key[i] = (uint64_t)s.cur->load_priority << 32;
-		for_each_pred(plan, s.cur, count_pred, &s);
+		s.cur = i;
+		key[i] = (uint64_t)plan->list.items[i]->load_priority << 32;
+		for_each_pred(plan, plan->list.items[i], count_pred, &s);
 	}
 	rank_names(plan, key, sorted);
 	for (size_t i = 0; i < n; i++) {
@@ -508,31 +516,28 @@ int mf_plan_sort(struct mf_plan *plan)
 	if (!s.succ)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		s.cur = plan->list[i];
-		for_each_pred(plan, s.cur, fill_succ, &s);
+		s.cur = i;
+		for_each_pred(plan, plan->list.items[i], fill_succ, &s);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (s.indeg[i] == 0)
-			heap_push(heap, &nheap, key, (unsigned)i);
+			heap_push(heap, &nheap, key, i);
 	while (nheap) {
-		unsigned i = heap_pop(heap, &nheap, key);
+		size_t i = heap_pop(heap, &nheap, key);
 
-		sorted[out++] = plan->list[i];
-		for (size_t k = s.row[i]; k < s.row[i + 1]; k++) {
-			unsigned j = s.succ[k]->plan_idx;
-
-			if (--s.indeg[j] == 0)
-				heap_push(heap, &nheap, key, j);
-		}
+		sorted[out++] = plan->list.items[i];
+		for (size_t k = s.row[i]; k < s.row[i + 1]; k++)
+			if (--s.indeg[s.succ[k]] == 0)
+				heap_push(heap, &nheap, key, s.succ[k]);
 	}
 	/* The plan is acyclic by construction; canuse edges may close a loop
 	 * (a canuses b, b uses a): then the post-order stands for those. */
 	for (size_t i = 0; i < n && out < n; i++)
 		if (s.indeg[i])
-			sorted[out++] = plan->list[i];
-	memcpy(plan->list, sorted, n * sizeof(*sorted));
+			sorted[out++] = plan->list.items[i];
+	memcpy(plan->list.items, sorted, n * sizeof(*sorted));
 	for (size_t i = 0; i < n; i++)
-		plan->list[i]->plan_idx = (unsigned)i;
+		entry_of(plan, plan->list.items[i])->idx = i;
 	err = 0;
 out:
 	mf_free(s.succ);

@@ -4,18 +4,15 @@
  *
  * For each operation (load, dry-run load, unload, forced unload, a console
  * command, refresh of the module directory, listed and from its index,
- * applying a configuration and booting from it, booting an
- * image's registry table by its generated plan, and the first lookups that
- * index a catalog such a boot left unindexed) the walk runs it on a fresh
+ * applying a configuration and booting from it, booting an image's registry
+ * table, and operations after such a boot) the walk runs it on a fresh
  * context with the 1st allocation failing (runtime/alloc.h's hook), then
  * the 2nd, and so on until the operation runs to its end without meeting
  * the failure.  After each run:
  *
  *  - an operation that failed left every module exactly as it was: the
  *    fields of mf_module_info (but last_error, which records the failure),
- *    its users, what it uses from whom, its ban, and the api registry; and
- *    the catalog unindexed if it was, unless the index was built whole
- *    before the failure (same_state());
+ *    its users, what it uses from whom, its ban, and the api registry;
  *  - an operation that succeeded although an allocation failed (it had a
  *    way around it) left the state a clean run leaves;
  *  - once the context is released, the runtime holds not one byte more
@@ -45,10 +42,7 @@
 #include <manifold/moddir.h>
 
 #include "alloc.h"
-#include "bootplan.h"
 #include "fake_backend.h"
-/* Only to see whether the catalog is indexed yet (ctx->index_deferred):
- * nothing public says it, and looking it up would build it. */
 #include "internal.h"
 #include "loadable.h"
 
@@ -74,9 +68,6 @@ static const char graph[] =
 	"[module]\nname=solo\n";
 
 /* ---- the state of a context, as text ------------------------------------ */
-
-/* The first line of the state of a catalog not indexed yet (catalog.c). */
-static const char not_indexed[] = "catalog not indexed yet\n";
 
 struct text {
 	char *buf;
@@ -138,18 +129,18 @@ static int snap_module(struct mf_module *mod, void *data)
 	    i.refs, i.lib_refs, i.admin ? " admin" : "",
 	    i.unload_blocked ? " blocked" : "", i.why ? i.why : "-",
 	    ban ? " banned at " : "", ban ? ban : "");
-	/* An index built on a failure path must be whole. */
-	if (!mod->ctx->index_deferred) {
+	/* The index must be whole on every failure path. */
+	{
 		struct mf_module *found = NULL;
 
-		if (mf_module_find(mod->ctx, i.name, &found) < 0 || found != mod)
+		if (mf_module_find(mf_module_context(mod), i.name, &found) < 0 ||
+		    found != mod)
 			add(t, "  not found by name\n");
 	}
 	mf_module_users(mod, snap_user, t);
 	mf_module_deps(mod, snap_dep, t);
-	/* Whether a module could start is planned, and planning indexes the
-	 * catalog: an unindexed one stays so (snapshot() says it is). */
-	if (i.state == MF_STATE_STOPPED && !mod->ctx->index_deferred) {
+	/* Whether a module could start, as the resolver plans it. */
+	if (i.state == MF_STATE_STOPPED) {
 		char why[MF_ERR_MAX];
 		int r = mf_module_can_start(mod, why, sizeof(why));
 
@@ -167,8 +158,6 @@ static char *snapshot(struct mf_context *ctx)
 
 	add(&t, "%s", "");
 	mf_context_lock(ctx);
-	if (ctx->index_deferred)
-		add(&t, "%s", not_indexed);
 	mf_module_foreach(ctx, snap_module, &t);
 	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
 		add(&t, "%s:\n", types[k]);
@@ -232,38 +221,10 @@ static bool lines_from(const char *now, const char *a, const char *b)
 	return true;
 }
 
-/*
- * @now is @was, or @was with the catalog indexed since: an operation that
- * failed after it built the index (which it needed) keeps it, as it does
- * the reasons it shared; the index is no state of any module.  It was not
- * asked before whether a module could start, which plans through the index.
- */
+/* @now is @was: a failed operation changed nothing. */
 static bool same_state(const char *now, const char *was)
 {
-	size_t len = strlen(not_indexed);
-	char *rest, *out;
-	bool same;
-
-	if (strcmp(now, was) == 0)
-		return true;
-	if (strncmp(was, not_indexed, len) != 0 || strncmp(now, not_indexed, len) == 0)
-		return false;
-	rest = strdup(now);
-	ck_assert_ptr_nonnull(rest);
-	out = rest;
-	for (const char *p = now; *p;) {
-		size_t n = strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
-
-		if (strncmp(p, "  can start:", 12) != 0) {
-			memcpy(out, p, n);
-			out += n;
-		}
-		p += n;
-	}
-	*out = '\0';
-	same = strcmp(rest, was + len) == 0;
-	free(rest);
-	return same;
+	return strcmp(now, was) == 0;
 }
 
 static struct mf_context *fresh(void)
@@ -321,7 +282,7 @@ static void walk(const struct scenario *s)
 {
 	char *before, *partial, *after, *journal;
 	size_t heap0 = mf_heap_in_use();
-	unsigned long n, indexed = 0;
+	unsigned long n;
 	int clean;
 
 	clean_run(s, &before, &partial, &after, &journal, &clean);
@@ -384,9 +345,6 @@ static void walk(const struct scenario *s)
 			ck_abort_msg("%s, allocation %lu failed (result %d): the state "
 				     "changed (see stderr)", s->name, n, r);
 		}
-		if (r != clean && !s->stepwise && strcmp(now, before) != 0 &&
-		    !(partial && strcmp(now, partial) == 0))
-			indexed++;
 		if (r != clean && !s->stepwise && s->retry) {
 			free(now);
 			fake_journal_clear();
@@ -412,8 +370,6 @@ static void walk(const struct scenario *s)
 	}
 	/* Each test runs in a process of its own: say it here. */
 	printf("faults: %-40s %3lu failure points, result %d", s->name, n - 1, clean);
-	if (indexed)
-		printf(" (%lu failed after indexing the catalog)", indexed);
 	printf("\n");
 	fflush(stdout);
 	free(before);
@@ -597,15 +553,15 @@ static int op_catalog_add(struct mf_context *ctx)
 			"[canuse]\nservice=timer\n[provides]\nservice=news:5\n", NULL);
 }
 
-/* ---- a table with a boot plan ---------------------------------------------- */
+/* ---- an image's table -------------------------------------------------------- */
 
 /*
- * The image's own registry table (catalog.c, runtime/bootplan.c), as
- * `manifold-gen registry` writes it: gamma uses beta and delta, beta uses
+ * The image's own registry table (catalog.c), as `manifold-gen registry`
+ * writes it: gamma uses beta and delta, beta uses
  * alpha and the function alpha provides, alpha and delta use service=clock,
  * which clk_b gives at 200 and clk_a at 100.  gamma can use clk_a and the
- * clock but is never told (no canuse_changed), so the catalog can stay
- * unindexed.  mlater is built loadable (m): in the table, not in the
+ * clock but is never told (no canuse_changed).  mlater is built loadable
+ * (m): in the table, not in the
  * catalog.  solo starts last (load priority 250) and fails when asked to.
  */
 static const struct mf_table_ref alpha_uses[] = { { "service", "clock", 0 } };
@@ -626,29 +582,12 @@ static const char *const delta_configs[] = { "delta.conf" };
 static bool solo_fails;
 static const int table_iface = 1;
 
-/*
- * Two failures in one boot (op_boot_second()): the hook fails one
- * allocation the boot has a way around, and the first load callback arms
- * it again for the allocation the walk fails.  first_load_count: the
- * allocations counted when the first load callback ran (probe_graceful()).
- */
-static bool rearm_pending, first_load_seen;
-static unsigned long first_load_count;
-
 /* As the fake backend's modules do: journalled, [provides] registered. */
 static int table_load(struct mf_module *self)
 {
 	const struct mf_table_ref *refs;
 	size_t n = mf_module_refs(self, "provides", &refs);
 
-	if (!first_load_seen) {
-		first_load_seen = true;
-		first_load_count = mf_alloc_count();
-	}
-	if (rearm_pending) {
-		rearm_pending = false;
-		mf_alloc_fail_nth(walk_nth);
-	}
 	if (solo_fails && strcmp(mf_module_name(self), "solo") == 0) {
 		fake_journal_add("load:solo:fail");
 		return -EIO;
@@ -721,36 +660,15 @@ static const struct mf_table_provider table_provs[] = {
 };
 
 /*
- * The plan, written by hand and checked against gen_boot_plan() (test
- * plan_is_generated).  Indexes count the embedded modules: alpha 0, beta 1,
- * clk_a 2, clk_b 3, delta 4, gamma 5, solo 6.  The clocks first (10), then
- * delta (20), alpha, beta, gamma (128), solo (250); delta's and alpha's
- * clock is clk_b, beta's lines alpha, gamma's beta and delta.
+ * The boot of this table starts the clocks first (10), then delta (20),
+ * alpha, beta, gamma (128), solo (250); delta's and alpha's clock is
+ * clk_b, the better one.
  */
-static const unsigned table_order[] = { 2, 3, 4, 0, 1, 5, 6 };
-static const unsigned table_choice[] = { 3, 3, 0, 0, 1, 4 };
-/* The same order, delta given the worse clock: only a boot that follows
- * the plan gives it clk_a. */
-static const unsigned table_choice_worse[] = { 2, 3, 0, 0, 1, 4 };
-
-#define TABLE_INIT(choice)                                                       \
-	{ .version = MF_TABLE_VERSION, .modules = table_mods,                    \
-	  .n_modules = N_REFS(table_mods), .providers = table_provs,             \
-	  .n_providers = N_REFS(table_provs), .boot_order = table_order,         \
-	  .n_boot_order = N_REFS(table_order), .boot_choice = choice,            \
-	  .n_boot_choice = N_REFS(table_choice) }
-static const struct mf_table planned_table = TABLE_INIT(table_choice);
-static const struct mf_table worse_table = TABLE_INIT(table_choice_worse);
-
-static bool index_deferred(struct mf_context *ctx)
-{
-	bool deferred;
-
-	mf_context_lock(ctx);
-	deferred = ctx->index_deferred;
-	mf_context_unlock(ctx);
-	return deferred;
-}
+static const struct mf_table planned_table = {
+	.version = MF_TABLE_VERSION, .modules = table_mods,
+	.n_modules = N_REFS(table_mods), .providers = table_provs,
+	.n_providers = N_REFS(table_provs)
+};
 
 static struct mf_context *fresh_table(const struct mf_table *table)
 {
@@ -759,12 +677,10 @@ static struct mf_context *fresh_table(const struct mf_table *table)
 	ck_assert_int_eq(fake_context_new(&ctx), 0);
 	ck_assert_int_eq(mf_catalog_add_table(ctx, table), 0);
 	mf_context_set_cancel_timeout(ctx, 20);
-	/* Into an empty catalog, no module told of its [canuse]: put off. */
-	ck_assert(index_deferred(ctx));
 	return ctx;
 }
 
-/* The default configuration (autoload, nothing else), applied: the plan's. */
+/* The default configuration (autoload, nothing else), applied. */
 static struct mf_config *default_cfg(struct mf_context *ctx)
 {
 	struct mf_config *cfg;
@@ -785,7 +701,6 @@ static void setup_table_cfg(struct mf_context **ctx)
 {
 	*ctx = fresh_table(&planned_table);
 	mf_config_free(default_cfg(*ctx));
-	ck_assert(index_deferred(*ctx));
 }
 
 static int op_boot(struct mf_context *ctx)
@@ -793,60 +708,7 @@ static int op_boot(struct mf_context *ctx)
 	return mf_boot(ctx, boot_cfg, NULL, NULL);
 }
 
-/*
- * The allocations of a planned boot that it has a way around (it still
- * ends as a clean one) and that come before the first module starts: the
- * autoload reason shared, the block of planned edges, the batch's room.
- */
-static unsigned long graceful[16];
-static size_t n_graceful;
-
-static void probe_graceful(void)
-{
-	struct mf_config *cfg;
-
-	ck_assert_int_eq(mf_config_new(&cfg), 0);
-	n_graceful = 0;
-	for (unsigned long g = 1;; g++) {
-		struct mf_context *ctx;
-		unsigned long count;
-		int r;
-
-		setup_table_cfg(&ctx);
-		first_load_seen = false;
-		mf_alloc_fail_nth(g);
-		r = mf_boot(ctx, cfg, NULL, NULL);
-		count = mf_alloc_count();
-		mf_alloc_fail_nth(0);
-		release(ctx);
-		if (count < g)
-			break;
-		if (r == 0 && first_load_seen && first_load_count >= g) {
-			ck_assert_uint_lt(n_graceful, sizeof(graceful) / sizeof(graceful[0]));
-			graceful[n_graceful++] = g;
-		}
-	}
-	first_load_seen = false;
-	mf_config_free(cfg);
-}
-
-/* The allocation op_boot_second() fails first. */
-static unsigned long first_failure;
-
-static int op_boot_second(struct mf_context *ctx)
-{
-	int r;
-
-	first_load_seen = false;
-	rearm_pending = true;
-	mf_alloc_fail_nth(first_failure);
-	r = mf_boot(ctx, boot_cfg, NULL, NULL);
-	ck_assert_msg(!rearm_pending, "no module started after allocation %lu failed",
-		      first_failure);
-	return r;
-}
-
-/* The planned boot done: every module runs and nothing was looked up. */
+/* The boot done: every module runs. */
 static void setup_planned(struct mf_context **ctx)
 {
 	struct mf_config *cfg;
@@ -855,7 +717,6 @@ static void setup_planned(struct mf_context **ctx)
 	cfg = default_cfg(*ctx);
 	ck_assert_int_eq(mf_boot(*ctx, cfg, NULL, NULL), 0);
 	mf_config_free(cfg);
-	ck_assert(index_deferred(*ctx));
 }
 
 /* solo's state + 1, found without a lookup by name. */
@@ -870,8 +731,7 @@ static int solo_state(struct mf_module *mod, void *data)
 	return (int)i.state + 1;
 }
 
-/* The same, solo failing: the last of the plan, so nothing was planned
- * anew after it (which would have indexed the catalog); it stays stopped. */
+/* The same, solo failing: the last to start; it stays stopped. */
 static void setup_planned_solo_failed(struct mf_context **ctx)
 {
 	struct mf_config *cfg;
@@ -882,8 +742,6 @@ static void setup_planned_solo_failed(struct mf_context **ctx)
 	ck_assert_int_eq(mf_boot(*ctx, cfg, NULL, NULL), -EIO);
 	solo_fails = false;
 	mf_config_free(cfg);
-	ck_assert(index_deferred(*ctx));
-	/* Not by name (fake_state()): that would index the catalog. */
 	ck_assert_int_eq(mf_module_foreach(*ctx, solo_state, NULL), MF_STATE_STOPPED + 1);
 }
 
@@ -927,13 +785,12 @@ static int op_providers(struct mf_context *ctx)
 	return err < 0 ? err : (int)n;
 }
 
-/* Bans and [uses] name modules: applying them indexes the catalog. */
+/* Bans and [uses] lines naming the table's modules. */
 static const char items_conf[] =
 	"[modules]\nneverload=solo\n[uses]\ndelta=clk_a\ntype=function\ngamma=AF\n";
 
 /* What a boot did, for comparisons; @ctx is released. */
-static char *boot_and_snapshot(const struct mf_table *table, bool *deferred,
-			       char **journal)
+static char *boot_and_snapshot(const struct mf_table *table, char **journal)
 {
 	struct mf_context *ctx = fresh_table(table);
 	struct mf_config *cfg = default_cfg(ctx);
@@ -942,16 +799,7 @@ static char *boot_and_snapshot(const struct mf_table *table, bool *deferred,
 	fake_journal_clear();
 	ck_assert_int_eq(mf_boot(ctx, cfg, NULL, NULL), 0);
 	*journal = strdup(fake_journal());
-	*deferred = index_deferred(ctx);
 	snap = snapshot(ctx);
-	/* Indexed or not, the same text: only the modules (every one runs,
-	 * so none was asked whether it could start). */
-	if (*deferred) {
-		static const char line[] = "catalog not indexed yet\n";
-
-		ck_assert_int_eq(strncmp(snap, line, strlen(line)), 0);
-		memmove(snap, snap + strlen(line), strlen(snap) - strlen(line) + 1);
-	}
 	mf_config_free(cfg);
 	release(ctx);
 	return snap;
@@ -1380,31 +1228,7 @@ START_TEST(boot_autoload)
 }
 END_TEST
 
-/* ---- the boot plan ------------------------------------------------------------- */
-
-/* The plan of planned_table is the one the generator makes. */
-START_TEST(plan_is_generated)
-{
-	struct mf_table bare = planned_table;
-	struct gen_boot_plan p;
-	char why[MF_ERR_MAX] = "";
-	size_t heap0 = mf_heap_in_use();
-
-	bare.boot_order = bare.boot_choice = NULL;
-	bare.n_boot_order = bare.n_boot_choice = 0;
-	ck_assert_msg(gen_boot_plan(&bare, &p, why, sizeof(why)) == 0, "%s", why);
-	ck_assert_uint_eq(p.n_order, N_REFS(table_order));
-	ck_assert_uint_eq(p.n_choice, N_REFS(table_choice));
-	for (size_t k = 0; k < p.n_order; k++)
-		ck_assert_msg(p.order[k] == table_order[k], "order[%zu] = %u, want %u",
-			      k, p.order[k], table_order[k]);
-	for (size_t k = 0; k < p.n_choice; k++)
-		ck_assert_msg(p.choice[k] == table_choice[k], "choice[%zu] = %u, want %u",
-			      k, p.choice[k], table_choice[k]);
-	gen_boot_plan_free(&p);
-	ck_assert_uint_eq(mf_heap_in_use(), heap0);
-}
-END_TEST
+/* ---- booting a table ------------------------------------------------------------ */
 
 /* The lines of module @name in snapshot @snap: its own and the indented
  * ones after it.  The caller frees them. */
@@ -1423,106 +1247,54 @@ static char *module_lines(const char *snap, const char *name)
 	return strndup(p, end ? (size_t)(end - p + 1) : strlen(p));
 }
 
-/*
- * What the walk of the planned boot walks is a boot that follows the plan:
- * it looks nothing up (the catalog stays unindexed) and ends as a boot
- * that plans by itself does; a plan that gives delta the worse clock gives
- * it that clock.
- */
-START_TEST(planned_boot_is_followed)
+/* A table boots in its order, each [uses] line given its best provider. */
+START_TEST(table_boot_order)
 {
-	struct mf_table none = planned_table;
-	char *planned, *unplanned, *worse, *j_planned, *j_unplanned, *j_worse;
-	bool d_planned, d_unplanned, d_worse;
+	char *snap, *journal;
 	const char *delta;
 
-	none.n_boot_order = 0;
-	planned = boot_and_snapshot(&planned_table, &d_planned, &j_planned);
-	unplanned = boot_and_snapshot(&none, &d_unplanned, &j_unplanned);
-	worse = boot_and_snapshot(&worse_table, &d_worse, &j_worse);
-	ck_assert_msg(d_planned, "the planned boot indexed the catalog");
-	ck_assert_msg(!d_unplanned, "a boot without a plan plans, through the index");
-	ck_assert_msg(d_worse, "the boot with the worse plan indexed the catalog");
-	ck_assert_str_eq(planned, unplanned);
-	ck_assert_str_eq(j_planned, j_unplanned);
-	ck_assert_str_eq(j_planned, "load:clk_a load:clk_b load:delta load:alpha "
-				    "load:beta load:gamma load:solo");
-	/* Every module runs, the autoload reason shared by all. */
-	ck_assert_ptr_null(strstr(planned, " stopped "));
-	delta = module_lines(planned, "delta");
+	snap = boot_and_snapshot(&planned_table, &journal);
+	ck_assert_str_eq(journal, "load:clk_a load:clk_b load:delta load:alpha "
+				  "load:beta load:gamma load:solo");
+	/* Every module runs. */
+	ck_assert_ptr_null(strstr(snap, " stopped "));
+	delta = module_lines(snap, "delta");
 	ck_assert_msg(strstr(delta, "  uses service=clock from clk_b:200\n"), "%s", delta);
 	free((char *)delta);
-	delta = module_lines(worse, "delta");
-	ck_assert_msg(strstr(delta, "  uses service=clock from clk_a:100\n"),
-		      "the plan giving delta clk_a was not followed:\n%s", delta);
-	free((char *)delta);
-	free(planned);
-	free(unplanned);
-	free(worse);
-	free(j_planned);
-	free(j_unplanned);
-	free(j_worse);
+	free(snap);
+	free(journal);
 }
 END_TEST
 
-START_TEST(planned_boot)
+START_TEST(table_boot)
 {
 	ck_assert_int_eq(mf_config_new(&boot_cfg), 0);
-	walk(&(struct scenario){ .name = "boot (table, planned)", .setup = setup_table_cfg,
+	walk(&(struct scenario){ .name = "boot (table)", .setup = setup_table_cfg,
 				 .op = op_boot });
 	mf_config_free(boot_cfg);
 	boot_cfg = NULL;
 }
 END_TEST
 
-/*
- * Each way around a failed allocation, walked in turn: the boot without a
- * shared autoload reason (each start and each hold copies it), without the
- * block of planned edges (each provider grows its own array), without room
- * for the batch (it grows).  The walk fails each allocation from the first
- * load callback on (the first module's own copy of its reason comes
- * before it and is not walked here).
- */
-START_TEST(planned_boot_second_failure)
-{
-	char name[64];
-
-	probe_graceful();
-	ck_assert_msg(n_graceful >= 3, "%zu ways around a failed allocation", n_graceful);
-	ck_assert_int_eq(mf_config_new(&boot_cfg), 0);
-	for (size_t i = 0; i < n_graceful; i++) {
-		first_failure = graceful[i];
-		snprintf(name, sizeof(name), "boot (planned), allocation %lu failed",
-			 first_failure);
-		walk(&(struct scenario){ .name = name, .setup = setup_table_cfg,
-					 .op = op_boot_second });
-	}
-	first_failure = 0;
-	mf_config_free(boot_cfg);
-	boot_cfg = NULL;
-}
-END_TEST
-
-/* The first operation that needs the index after a planned boot builds it;
- * out of memory there, the catalog stays as it was, unindexed. */
+/* Operations after a table's boot. */
 START_TEST(first_lookup)
 {
-	walk(&(struct scenario){ .name = "load solo (unindexed after boot)",
+	walk(&(struct scenario){ .name = "load solo (after a table boot)",
 				 .setup = setup_planned_solo_failed, .op = op_load_solo,
 				 .retry = true });
-	walk(&(struct scenario){ .name = "unload gamma (unindexed after boot)",
+	walk(&(struct scenario){ .name = "unload gamma (after a table boot)",
 				 .setup = setup_planned, .op = op_unload_gamma,
 				 .retry = true });
-	walk(&(struct scenario){ .name = "unload -f clk_b (unindexed after boot)",
+	walk(&(struct scenario){ .name = "unload -f clk_b (after a table boot)",
 				 .setup = setup_planned, .op = op_force_clk_b,
 				 .retry = true });
-	walk(&(struct scenario){ .name = "console: module why gamma (unindexed)",
+	walk(&(struct scenario){ .name = "console: module why gamma (table)",
 				 .setup = setup_planned, .op = op_console_why_gamma,
 				 .retry = true });
-	walk(&(struct scenario){ .name = "console: module deps solo (unindexed)",
+	walk(&(struct scenario){ .name = "console: module deps solo (table)",
 				 .setup = setup_planned_solo_failed,
 				 .op = op_console_deps_solo, .retry = true });
-	walk(&(struct scenario){ .name = "providers of clock (unindexed)",
+	walk(&(struct scenario){ .name = "providers of clock (table)",
 				 .setup = setup_planned, .op = op_providers,
 				 .retry = true });
 }
@@ -1534,19 +1306,16 @@ static void keep_text(void *data, const char *text)
 }
 
 /*
- * What the console says when the index cannot be built: out of memory, not
- * that the module does not exist (it used to ask again, and the second try
- * built the index and found it).  Each allocation fails in turn; the
- * index's own failures leave the catalog unindexed and must say so.
+ * Out of memory, the console never says that a module that exists does not
+ * (it used to ask again, and the second try found it).  Each allocation
+ * fails in turn.
  */
-START_TEST(console_says_out_of_memory_when_the_index_fails)
+START_TEST(console_never_says_no_such_module)
 {
 	static const char *const cmds[] = { "module why gamma", "module deps gamma",
 					    "module users gamma" };
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		unsigned index_failures = 0;
-
 		for (unsigned long n = 1; n < 64; n++) {
 			struct mf_context *ctx;
 			char out[512] = "";
@@ -1557,21 +1326,15 @@ START_TEST(console_says_out_of_memory_when_the_index_fails)
 			mf_alloc_fail_nth(0);
 			ck_assert_msg(!strstr(out, "no such module"),
 				      "%s, allocation %lu failed: %s", cmds[i], n, out);
-			if (index_deferred(ctx)) {
-				ck_assert_msg(strstr(out, "out of memory"),
-					      "%s, allocation %lu failed: %s", cmds[i], n, out);
-				index_failures++;
-			}
 			release(ctx);
 		}
-		ck_assert_uint_gt(index_failures, 0);
 	}
 }
 END_TEST
 
-START_TEST(apply_unindexed)
+START_TEST(apply_table)
 {
-	with_boot_cfg(&(struct scenario){ .name = "config apply (unindexed table)",
+	with_boot_cfg(&(struct scenario){ .name = "config apply (table)",
 					  .setup = setup_table, .op = op_apply,
 					  .retry = true },
 		      items_conf, NULL);
@@ -1708,13 +1471,11 @@ Suite *make_faults_suite(void)
 	add_case(s, "config_apply", config_apply);
 	add_case(s, "boot", boot_require);
 	add_case(s, "boot_autoload", boot_autoload);
-	add_case(s, "plan_generated", plan_is_generated);
-	add_case(s, "plan_followed", planned_boot_is_followed);
-	add_case(s, "boot_planned", planned_boot);
-	add_case(s, "boot_planned_2nd", planned_boot_second_failure);
+	add_case(s, "table_order", table_boot_order);
+	add_case(s, "boot_table", table_boot);
 	add_case(s, "first_lookup", first_lookup);
-	add_case(s, "console_oom", console_says_out_of_memory_when_the_index_fails);
-	add_case(s, "apply_unindexed", apply_unindexed);
+	add_case(s, "console_oom", console_never_says_no_such_module);
+	add_case(s, "apply_table", apply_table);
 	return s;
 }
 

@@ -9,8 +9,8 @@
  *                                        with --embedded app_stack,func_cut
  *   tests/data/registry/dup/, broken/    sets that must be refused
  *   tests/data/registry/walker.c         walks the generated table
- * The boot plan tests write small sets of their own (plan_set below) into
- * a temporary directory.
+ * The table test writes a small set of its own (plan_set below) into a
+ * temporary directory.
  * MF_UPDATE_GOLDEN=1 rewrites expected/ from the current output.
  *
  * The generated C is compiled with $CC (default "cc") and -Werror, linked
@@ -18,7 +18,7 @@
  * that uses it, not only by comparing text.
  *
  * Build (from the repository root): make build/tests/check_registry.  It
- * links gen/ and the runtime's core, which the boot plan runs.
+ * links gen/ and the runtime files gen/ uses.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "bootplan.h"
 #include "gen.h"
 #include "fault_inject.h"
 #include "test_file.h"
@@ -427,7 +426,7 @@ START_TEST(test_empty_set)
 }
 END_TEST
 
-/* ---- the boot plan ----------------------------------------------------- */
+/* ---- a table of built-in modules --------------------------------------- */
 
 /*
  * Hand-made sets, one manifest a string "name|body" (body: the lines after
@@ -504,231 +503,20 @@ static char *plan_registry(const char *embedded)
 	ck_assert_msg(strstr((text), (want)) != NULL, "no\n%s\nin\n%s", (want), \
 		      (text))
 
-/* The better of two timers, and dependencies before their user. */
-START_TEST(test_plan_priority_and_order)
+/*
+ * A table is data about modules and nothing else: no start order or
+ * provider choice made at build time (the runtime plans every boot).
+ */
+START_TEST(test_no_boot_plan)
 {
 	char *text;
 
 	make_tmpdir();
 	text = plan_registry("a_user,b_mod,timer_a,timer_b,z_lib");
-	ck_assert_has(text, "static const unsigned mf_reg_boot_order[] = {\n"
-			    "\t1, /* b_mod */\n"
-			    "\t2, /* timer_a */\n"
-			    "\t3, /* timer_b */\n"
-			    "\t4, /* z_lib */\n"
-			    "\t0, /* a_user */\n"
-			    "};\n");
-	ck_assert_has(text, "static const unsigned mf_reg_boot_choice[] = {\n"
-			    "\t3, 4, /* a_user: timer_b, z_lib */\n"
-			    "};\n");
-	ck_assert_has(text, "\t.boot_order = mf_reg_boot_order,\n"
-			    "\t.n_boot_order = 5,\n"
-			    "\t.boot_choice = mf_reg_boot_choice,\n"
-			    "\t.n_boot_choice = 2,\n};\n");
-	ck_assert_ptr_null(strstr(text, "No boot plan"));
+	ck_assert_ptr_null(strstr(text, "boot"));
+	ck_assert_has(text, "\t.n_providers = ");
 	free(text);
 	remove_tmpdir();
-}
-END_TEST
-
-/* A built-in module that cannot start: no plan, and the reason why. */
-START_TEST(test_plan_none)
-{
-	char *text;
-
-	make_tmpdir();
-	/* The timers are m: no built-in module provides service=timer. */
-	text = plan_registry("a_user,b_mod,z_lib");
-	ck_assert_has(text, "/*\n * No boot plan: a built-in module would not "
-			    "start");
-	ck_assert_has(text, " *   a_user uses service=timer, which no module "
-			    "provides\n */\n");
-	ck_assert_has(text, "\t.boot_order = NULL,\n"
-			    "\t.n_boot_order = 0,\n"
-			    "\t.boot_choice = NULL,\n"
-			    "\t.n_boot_choice = 0,\n};\n");
-	ck_assert_ptr_null(strstr(text, "mf_reg_boot_order"));
-	ck_assert_ptr_null(strstr(text, "mf_reg_boot_choice"));
-	free(text);
-	remove_tmpdir();
-}
-END_TEST
-
-/*
- * Modules built as m are not counted, and not chosen even when they are
- * the better provider: the plan is for a boot with the built-in ones only.
- */
-START_TEST(test_plan_skips_loadable)
-{
-	char *text;
-
-	make_tmpdir();
-	/* timer_b (200) is m: the built-in timer_a (100) is the one. */
-	text = plan_registry("a_user,timer_a,z_lib");
-	/* Built in: a_user 0, timer_a 1, z_lib 2 (b_mod, timer_b skipped). */
-	ck_assert_has(text, "static const unsigned mf_reg_boot_order[] = {\n"
-			    "\t1, /* timer_a */\n"
-			    "\t2, /* z_lib */\n"
-			    "\t0, /* a_user */\n"
-			    "};\n");
-	ck_assert_has(text, "\t1, 2, /* a_user: timer_a, z_lib */\n");
-	ck_assert_has(text, "\t.n_boot_order = 3,\n");
-	ck_assert_has(text, "\t.n_boot_choice = 2,\n");
-	free(text);
-	remove_tmpdir();
-}
-END_TEST
-
-/* No module uses another: an order and no choice array at all. */
-START_TEST(test_plan_no_uses)
-{
-	char *text;
-
-	make_tmpdir();
-	text = plan_registry("z_lib,b_mod");
-	ck_assert_has(text, "\t0, /* b_mod */\n\t1, /* z_lib */\n};\n");
-	ck_assert_ptr_null(strstr(text, "mf_reg_boot_choice"));
-	ck_assert_has(text, "\t.boot_choice = NULL,\n\t.n_boot_choice = 0,\n");
-	free(text);
-	remove_tmpdir();
-}
-END_TEST
-
-/* gen_boot_plan() itself, on tables made here. */
-/* What the table's descriptors point at: any pointer does. */
-static const struct manifold_module fake_desc = {.abi_version = 0};
-
-START_TEST(test_boot_plan_direct)
-{
-	static const struct mf_table_ref uses_timer[] = {
-		{"service", "timer", 0}, {"module", "lib", 0}};
-	static const struct mf_table_ref prov_lo[] = {{"service", "timer", 10}};
-	static const struct mf_table_ref prov_hi[] = {{"service", "timer", 20}};
-	static const struct mf_table_ref uses_a[] = {{"module", "cyc_a", 0}};
-	static const struct mf_table_ref uses_b[] = {{"module", "cyc_b", 0}};
-	/* m modules first and in between: they shift every table index. */
-	struct mf_table_module mods[] = {
-		{.name = "aa_m", .description = "", .checksum = ""},
-		{.name = "app", .description = "", .checksum = "",
-		 .load_priority = 1, .uses = uses_timer, .n_uses = 2,
-		 .descriptor = &fake_desc},
-		{.name = "hi_m", .description = "", .checksum = "",
-		 .provides = prov_hi, .n_provides = 1},
-		{.name = "lib", .description = "", .checksum = "",
-		 .load_priority = 128, .descriptor = &fake_desc},
-		{.name = "lo", .description = "", .checksum = "",
-		 .load_priority = 128, .provides = prov_lo, .n_provides = 1,
-		 .descriptor = &fake_desc},
-	};
-	struct mf_table table = {.version = MF_TABLE_VERSION, .modules = mods,
-				 .n_modules = 5};
-	struct mf_table_module cyc[] = {
-		{.name = "cyc_a", .description = "", .checksum = "",
-		 .uses = uses_b, .n_uses = 1, .descriptor = &fake_desc},
-		{.name = "cyc_b", .description = "", .checksum = "",
-		 .uses = uses_a, .n_uses = 1, .descriptor = &fake_desc},
-	};
-	struct gen_boot_plan plan;
-	char why[MF_ERR_MAX];
-
-	/* Embedded: app 0, lib 1, lo 2. */
-	ck_assert_int_eq(gen_boot_plan(&table, &plan, why, sizeof(why)), 0);
-	ck_assert_str_eq(why, "");
-	ck_assert_uint_eq(plan.n_order, 3);
-	ck_assert_uint_eq(plan.order[0], 1);
-	ck_assert_uint_eq(plan.order[1], 2);
-	ck_assert_uint_eq(plan.order[2], 0);
-	ck_assert_uint_eq(plan.n_choice, 2);
-	ck_assert_uint_eq(plan.choice[0], 2);
-	ck_assert_uint_eq(plan.choice[1], 1);
-	gen_boot_plan_free(&plan);
-	ck_assert_ptr_null(plan.order);
-	ck_assert_ptr_null(plan.choice);
-	/* The caller's table is left as it was. */
-	ck_assert_ptr_eq(mods[1].descriptor, &fake_desc);
-	ck_assert_ptr_null(mods[0].descriptor);
-
-	/* Without lo nothing built in provides the timer. */
-	mods[4].descriptor = NULL;
-	ck_assert_int_eq(gen_boot_plan(&table, &plan, why, sizeof(why)), 1);
-	ck_assert_str_eq(why, "app uses service=timer, which no module provides");
-	ck_assert_uint_eq(plan.n_order, 0);
-	ck_assert_ptr_null(plan.order);
-	ck_assert_ptr_null(plan.choice);
-	/* No room for a reason is fine too. */
-	ck_assert_int_eq(gen_boot_plan(&table, &plan, NULL, 0), 1);
-
-	/* Two built-in modules that use each other. */
-	table.modules = cyc;
-	table.n_modules = 2;
-	ck_assert_int_eq(gen_boot_plan(&table, &plan, why, sizeof(why)), 1);
-	ck_assert_msg(strstr(why, "cycle") != NULL, "why: %s", why);
-
-	/* Nothing built in: an empty plan. */
-	table.modules = mods;
-	table.n_modules = 1;
-	ck_assert_int_eq(gen_boot_plan(&table, &plan, why, sizeof(why)), 0);
-	ck_assert_uint_eq(plan.n_order, 0);
-	ck_assert_uint_eq(plan.n_choice, 0);
-	gen_boot_plan_free(&plan);
-}
-END_TEST
-
-/*
- * The runtime's allocations failing one at a time (its own hook, alloc.h):
- * each run ends in -ENOMEM or in the plan made without failures, never in
- * another plan nor in "no plan", and gives back every byte.
- */
-START_TEST(test_boot_plan_alloc_failures)
-{
-	static const struct mf_table_ref uses[] = {{"service", "timer", 0},
-						   {"module", "lib", 0}};
-	static const struct mf_table_ref lo[] = {{"service", "timer", 10}};
-	static const struct mf_table_ref hi[] = {{"service", "timer", 20}};
-	static const struct mf_table_module mods[] = {
-		{.name = "app", .description = "", .checksum = "",
-		 .load_priority = 1, .uses = uses, .n_uses = 2,
-		 .descriptor = &fake_desc},
-		{.name = "hi", .description = "", .checksum = "",
-		 .provides = hi, .n_provides = 1, .descriptor = &fake_desc},
-		{.name = "lib", .description = "", .checksum = "",
-		 .descriptor = &fake_desc},
-		{.name = "lo", .description = "", .checksum = "",
-		 .provides = lo, .n_provides = 1, .descriptor = &fake_desc},
-	};
-	const struct mf_table table = {.version = MF_TABLE_VERSION,
-				       .modules = mods, .n_modules = 4};
-	static const unsigned want_order[] = {1, 2, 3, 0}, want_choice[] = {1, 2};
-	struct gen_boot_plan plan;
-	size_t heap = mf_heap_in_use();
-	unsigned long n, count;
-	char why[MF_ERR_MAX];
-	int r;
-
-	for (n = 1;; n++) {
-		mf_alloc_fail_nth(n);
-		r = gen_boot_plan(&table, &plan, why, sizeof(why));
-		count = mf_alloc_count();
-		mf_alloc_fail_nth(0);
-		ck_assert_msg(r == 0 || r == -ENOMEM,
-			      "allocation %lu failing: %d (%s)", n, r, why);
-		ck_assert_uint_eq(mf_heap_in_use(), heap);
-		if (r == 0) {
-			ck_assert_uint_eq(plan.n_order, 4);
-			ck_assert_uint_eq(plan.n_choice, 2);
-			ck_assert_msg(memcmp(plan.order, want_order,
-					     sizeof(want_order)) == 0 &&
-				      memcmp(plan.choice, want_choice,
-					     sizeof(want_choice)) == 0,
-				      "allocation %lu failing: another plan", n);
-		}
-		gen_boot_plan_free(&plan);
-		if (count < n)
-			break;
-	}
-	/* The last run met no failure: it made the plan. */
-	ck_assert_int_eq(r, 0);
-	ck_assert_uint_gt(n, 10);
 }
 END_TEST
 
@@ -929,12 +717,7 @@ Suite *make_registry_suite(void)
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_compile_and_walk);
 	tcase_add_test(tc, test_empty_set);
-	tcase_add_test(tc, test_plan_priority_and_order);
-	tcase_add_test(tc, test_plan_none);
-	tcase_add_test(tc, test_plan_skips_loadable);
-	tcase_add_test(tc, test_plan_no_uses);
-	tcase_add_test(tc, test_boot_plan_direct);
-	tcase_add_test(tc, test_boot_plan_alloc_failures);
+	tcase_add_test(tc, test_no_boot_plan);
 	tcase_add_test(tc, test_set_sorted);
 	tcase_add_test(tc, test_set_ties_by_path);
 	tcase_add_test(tc, test_set_partial);

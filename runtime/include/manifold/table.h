@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* Bumped when these structures change; the runtime refuses other versions. */
-#define MF_TABLE_VERSION 2
+#define MF_TABLE_VERSION 3
 
 struct mf_table_ref {
 	const char *type;
@@ -59,22 +59,6 @@ struct mf_table {
 	unsigned n_modules;
 	const struct mf_table_provider *providers;
 	unsigned n_providers;
-	/*
-	 * The boot plan: what a boot with the default configuration (autoload,
-	 * nothing else) starts, found at build time by `manifold-gen registry`
-	 * running this runtime's own resolver over the table.  Indexes count
-	 * the table's embedded modules only (those with a descriptor), in
-	 * table order.  boot_order[k] is the k-th module to start;
-	 * boot_choice holds, module after module in start order, the module
-	 * chosen for each of its [uses] lines.  n_boot_order is 0 when the
-	 * generator found a module that would not start: the runtime plans
-	 * such a boot itself.  A boot whose catalog or configuration differs
-	 * from the default one ignores the plan (runtime/bootplan.c).
-	 */
-	const unsigned *boot_order;
-	unsigned n_boot_order;
-	const unsigned *boot_choice;
-	unsigned n_boot_choice;
 };
 
 #ifdef __cplusplus

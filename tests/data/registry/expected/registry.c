@@ -165,21 +165,10 @@ static const struct mf_table_provider mf_reg_providers[] = {
 	{"timing", "timerfd", 0, 4}, /* res_timing_timerfd */
 };
 
-/*
- * No boot plan: a built-in module would not start at a boot with the
- * default configuration and no module files, so the image plans its
- * boot itself.  The runtime's reason:
- *   app_stack uses service=timer, which no module provides
- */
-
 const struct mf_table manifold_registry = {
 	.version = MF_TABLE_VERSION,
 	.modules = mf_reg_modules,
 	.n_modules = 5,
 	.providers = mf_reg_providers,
 	.n_providers = 15,
-	.boot_order = NULL,
-	.n_boot_order = 0,
-	.boot_choice = NULL,
-	.n_boot_choice = 0,
 };
