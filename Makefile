@@ -196,10 +196,11 @@ $(O)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h runtime/include/manifol
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -c -o $@ $<
 
+# A module's name is its file's: the build passes it (MANIFOLD_MODULE()).
 $(O)/obj/modules/%.o: embedded/modules/%.c $(wildcard embedded/include/*.h runtime/include/manifold/*.h)
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -fPIC -c -o $@ $<
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_MODULE_NAME=$* -fPIC -c -o $@ $<
 
 $(O)/obj/main.o: embedded/main.c $(wildcard embedded/*.h runtime/include/manifold/*.h) $(O)/.config
 	$(quiet) CC $@
@@ -335,7 +336,10 @@ SRCS_check_extract := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_registry := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_kconfig := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
-SRCS_check_modules := $(MODULE_SRCS) tests/fake_runtime.c
+# A suite that links modules links their objects, each compiled alone with
+# its name (OBJS_x: paths under the suite's build folder, rules below).
+SRCS_check_modules := tests/fake_runtime.c
+OBJS_check_modules := $(addprefix modules/,$(ALL_MODULES))
 SRCS_check_sha256 := runtime/sha256.c
 SRCS_check_alloc := runtime/alloc.c
 SRCS_check_strbuf := runtime/strbuf.c runtime/alloc.c
@@ -345,7 +349,8 @@ ELF_SRCS := $(sort $(wildcard runtime/elf/*.c))
 SRCS_check_elfload := $(ELF_SRCS) runtime/alloc.c
 LDFLAGS_check_elfload := -no-pie -ldl
 # The example of docs/writing-modules.md, its manifest extracted in-test.
-SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS) docs/examples/mod_hello.c
+SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS)
+OBJS_check_example := examples/mod_hello
 SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
 SRCS_check_bootplan = $(RUNTIME_SRCS) tests/fake_backend.c
 SRCS_check_faults = $(RUNTIME_SRCS) tests/fake_backend.c
@@ -361,16 +366,30 @@ RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c
 CHECK_SUITES_UNIT := $(filter-out check_loadable check_modindex,$(CHECK_SUITES_UNIT))
 endif
 srcs_for = $(if $(filter undefined,$(origin SRCS_$(1))),$(RUNTIME_SRCS) $(wildcard tests/fake_backend.c),$(SRCS_$(1)))
+# $(call objs_for,SUITE,DIR): the module objects SUITE links, built in DIR.
+objs_for = $(patsubst %,$(2)/%.o,$(OBJS_$(1)))
 TEST_DEPS := $(wildcard tests/*.h gen/*.h runtime/*.h runtime/include/manifold/*.h embedded/include/*.h)
 
 define check_rule
-$(TB)/$(1): tests/$(1).c $(call srcs_for,$(1)) $(TEST_DEPS)
+$(TB)/$(1): tests/$(1).c $(call srcs_for,$(1)) $(call objs_for,$(1),$(TB)) $(TEST_DEPS)
 	$$(quiet) TESTLD $$@
 	$(Q)mkdir -p $$(@D)
 	$(Q)$(TEST_CC) $(HOST_CFLAGS) -Igen -Iruntime -Itests -o $$@ tests/$(1).c $(call srcs_for,$(1)) \
-		$(TEST_LIBS) $(LDFLAGS_$(1))
+		$(call objs_for,$(1),$(TB)) $(TEST_LIBS) $(LDFLAGS_$(1))
 endef
 $(foreach s,$(CHECK_SUITES_UNIT),$(eval $(call check_rule,$(s))))
+
+# Modules for the unit suites, named by the build as the image's are.
+MODULE_HDRS := $(wildcard embedded/include/*.h runtime/include/manifold/*.h)
+$(TB)/modules/%.o: embedded/modules/%.c $(MODULE_HDRS)
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(HOST_CFLAGS) -DMF_MODULE_NAME=$* -c -o $@ $<
+
+$(TB)/examples/%.o: docs/examples/%.c $(MODULE_HDRS)
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(HOST_CFLAGS) -DMF_MODULE_NAME=$* -c -o $@ $<
 
 define image_suite_rule
 $(HTB)/$(1): tests/$(1).c $(SRCS_$(1)) $(TEST_DEPS)
@@ -401,7 +420,7 @@ $(addprefix $(HTB)/fixture-manifests/,$(addsuffix .manifest,$(FIXTURES))): \
 $(HTB)/fixtures/%.so: tests/fixtures/%.c $(FIXTURE_DEPS)
 	$(quiet) HOSTCC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Itests -fPIC -shared -o $@ $<
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Itests -DMF_MODULE_NAME=$* -fPIC -shared -o $@ $<
 	$(Q)chmod go-w $@
 
 $(HTB)/fixtures/%.manifest: $(HTB)/fixture-manifests/%.manifest $(HTB)/fixtures/%.so $(GEN)
@@ -418,7 +437,7 @@ IMAGE_FIXTURE_FILES := $(if $(CONFIG_MODULES),$(foreach f,$(IMAGE_FIXTURES),\
 $(O)/test-modules/%.so: tests/fixtures/%.c $(FIXTURE_DEPS)
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -fPIC -shared -o $@ $<
+	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -DMF_MODULE_NAME=$* -fPIC -shared -o $@ $<
 	$(Q)chmod go-w $@
 
 $(O)/test-modules/%.manifest: $(HTB)/fixture-manifests/%.manifest $(O)/test-modules/%.so $(GEN)
@@ -566,14 +585,26 @@ FZB := build/fuzz
 FUZZERS := manifest modules_conf extconfig moduleinfo console modindex elf
 
 define asan_rule
-$(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(TEST_DEPS)
+$(ATB)/$(1): tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(call objs_for,$(1),$(ATB)) \
+		$(TEST_DEPS)
 	$$(quiet) ASANLD $$@
 	$(Q)mkdir -p $$(@D)
 	$(Q)$(SAN_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -DMF_CHECK_NO_MAIN \
 		-DMF_SUITE=make_$(patsubst check_%,%,$(1))_suite -Igen -Iruntime -Itests \
-		-o $$@ tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) $(CHECK_LIBS)
+		-o $$@ tests/$(1).c tests/suite_main.c $(call srcs_for,$(1)) \
+		$(call objs_for,$(1),$(ATB)) $(CHECK_LIBS)
 endef
 $(foreach s,$(ASAN_SUITES),$(eval $(call asan_rule,$(s))))
+
+$(ATB)/modules/%.o: embedded/modules/%.c $(MODULE_HDRS)
+	$(quiet) ASANCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -DMF_MODULE_NAME=$* -c -o $@ $<
+
+$(ATB)/examples/%.o: docs/examples/%.c $(MODULE_HDRS)
+	$(quiet) ASANCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SAN_CC) $(HOST_CFLAGS) $(ASAN_FLAGS) -DMF_MODULE_NAME=$* -c -o $@ $<
 
 $(ATB)/stress_tsan: tests/stress_lifecycle.c $(RUNTIME_SRCS) tests/fake_backend.c $(TEST_DEPS)
 	$(quiet) TSANLD $@

@@ -155,7 +155,7 @@ $$(D$(1))/bench_mem: bench/bench_mem.c bench/common.c bench/bench.h \
 # linked alone, and its manifest with the file's checksum, owner-writable.
 $$(D$(1))/obj/%.o: $$(D$(1))/src/%.c runtime/include/manifold/module.h
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(BENCH_MUSLCC) $(BENCH_CFLAGS) -fPIC -c -o $$@ $$<
+	$(Q)$(BENCH_MUSLCC) $(BENCH_CFLAGS) -DMF_MODULE_NAME=$$* -fPIC -c -o $$@ $$<
 
 $$(D$(1))/mods/%.so: $$(D$(1))/obj/%.o
 	$(Q)mkdir -p $$(@D)

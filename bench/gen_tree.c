@@ -393,8 +393,8 @@ static void module_source(const struct tree *t, unsigned i, struct buf *b)
 		   "{\n\t(void)self;\n\tbench_touch(%uu);\n\treturn 0;\n}\n\n"
 		   "static void bm_%0*u_unload(struct mf_module *self)\n"
 		   "{\n\t(void)self;\n\tbench_touch(%uu);\n}\n\n"
-		   "MANIFOLD_MODULE(bm_%0*u, .load = bm_%0*u_load, .unload = bm_%0*u_unload);\n",
-		w, i, i, w, i, i, w, i, w, i, w, i);
+		   "MANIFOLD_MODULE(.load = bm_%0*u_load, .unload = bm_%0*u_unload);\n",
+		w, i, i, w, i, i, w, i, w, i);
 }
 
 static int write_tree(const struct tree *t, const char *dir)
@@ -424,8 +424,10 @@ static int write_tree(const struct tree *t, const char *dir)
 	bprintf(&b, "/* All %u synthetic modules in one translation unit, and the\n"
 		    " * floor's plain table of their descriptors.  Written by\n"
 		    " * bench/gen_tree: do not edit. */\n", t->n);
+	/* Each module's name, as the build of its own file passes it. */
 	for (unsigned i = 0; i < t->n; i++)
-		bprintf(&b, "#include \"src/bm_%0*u.c\"\n", w, i);
+		bprintf(&b, "#define MF_MODULE_NAME bm_%0*u\n#include \"src/bm_%0*u.c\"\n"
+			    "#undef MF_MODULE_NAME\n", w, i, w, i);
 	bprintf(&b, "\nconst struct manifold_module *const bench_descs[] = {\n");
 	for (unsigned i = 0; i < t->n; i++)
 		bprintf(&b, "\t&manifold_module_bm_%0*u,\n", w, i);

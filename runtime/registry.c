@@ -10,6 +10,9 @@
  * type/name (two timers, both loaded by autoload); a lookup returns the one
  * whose manifest gives it the highest priority for that type=name.
  *
+ * A module registers only what its manifest's [provides] declares, so that
+ * what runs is what the resolver can see and choose.
+ *
  * A handle from mf_api_find() holds its provider running (a hot-path
  * reference) and keeps the registration object alive.  If a forced unload
  * removes the registration while the handle is held, mf_api_iface() returns
@@ -57,6 +60,23 @@ static bool api_name_is_valid(const char *name)
 	return true;
 }
 
+/*
+ * Whether @owner's manifest provides type=name, the only names it may
+ * register: a registration nothing declares works at run time, yet nothing
+ * can depend on it or choose its provider.  module=<its name> is implied.
+ */
+static bool manifest_provides(const struct mf_module *owner, const char *type,
+			      const char *name)
+{
+	if (strcmp(type, "module") == 0 && strcmp(name, owner->name) == 0)
+		return true;
+	for (unsigned i = 0; i < owner->n_provides; i++)
+		if (strcmp(owner->provides[i].type, type) == 0 &&
+		    strcmp(owner->provides[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static void api_unref(struct mf_api *api)
 {
 	if (--api->refcount)
@@ -87,6 +107,13 @@ int mf_api_register(struct mf_module *owner, const char *type,
 		MF_ERR(ctx, "%s: cannot register %s=%s while %s", owner->name,
 		       type, name, mf_state_name(owner->state));
 		err = -ESHUTDOWN;
+		goto out;
+	}
+	if (!manifest_provides(owner, type, name)) {
+		MF_ERR(ctx, "%s: cannot register %s=%s: its manifest does not "
+		       "provide it (no %s=%s in [provides])", owner->name, type,
+		       name, type, name);
+		err = -EPERM;
 		goto out;
 	}
 	key = mf_hash_get(&ctx->apis, k);

@@ -3,7 +3,9 @@
  * The api registry as the lifecycle drives it: registrations belong to an
  * instance and go when it stops, before its unload callback; a lookup holds
  * its provider running; a stale handle yields no interface; the provider
- * with the highest manifest priority answers a lookup.
+ * with the highest manifest priority answers a lookup; a module registers
+ * only what its manifest provides.  And what a module writes: log lines
+ * under its name, a call's result text.
  * (tests/check_registry.c is the generator's registry table.)
  */
 #include <check.h>
@@ -32,6 +34,7 @@ static void setup(void)
 	mf_context_set_cancel_timeout(ctx, 50);
 	fake_journal_clear();
 	fake_events_clear(&ev);
+	fake_log_clear();
 }
 
 static void teardown(void)
@@ -212,6 +215,8 @@ START_TEST(failed_load_registers_nothing)
 }
 END_TEST
 
+static const int registered_again = 1;
+
 static int register_checks(struct mf_module *self, void *data)
 {
 	static const int iface = 1;
@@ -221,15 +226,16 @@ static int register_checks(struct mf_module *self, void *data)
 	results[1] = mf_api_register(self, "Bad-Type", "X", &iface);
 	results[2] = mf_api_register(self, "function", "has space", &iface);
 	results[3] = mf_api_register(self, "function", "NULLIFACE", NULL);
-	results[4] = mf_api_register(self, "function", "EXTRA", &iface);
-	results[5] = mf_api_unregister(self, "function", "EXTRA");
-	results[6] = mf_api_unregister(self, "function", "EXTRA");
+	results[4] = mf_api_unregister(self, "application", "Echo");
+	results[5] = mf_api_unregister(self, "application", "Echo");
+	results[6] = mf_api_register(self, "application", "Echo", &registered_again);
+	results[7] = mf_api_unregister(self, "function", "ECHO");
 	return 0;
 }
 
 START_TEST(register_rules)
 {
-	int results[7];
+	int results[8];
 	struct mf_api *api;
 
 	fake_set_hooks(ctx, "func_echo", register_checks, NULL, results);
@@ -239,12 +245,90 @@ START_TEST(register_rules)
 	ck_assert_int_eq(results[2], -EINVAL);
 	ck_assert_int_eq(results[3], -EINVAL);
 	ck_assert_int_eq(results[4], 0);
-	ck_assert_int_eq(results[5], 0);
-	ck_assert_int_eq(results[6], -ENOENT);
-	ck_assert_int_eq(mf_api_find(ctx, "function", "EXTRA", &api), -ENOENT);
+	ck_assert_int_eq(results[5], -ENOENT);
+	ck_assert_int_eq(results[6], 0);
+	ck_assert_int_eq(results[7], 0);
+	ck_assert_int_eq(mf_api_find(ctx, "function", "ECHO", &api), -ENOENT);
+	/* Unregistered, then registered again: the new interface answers. */
+	ck_assert_int_eq(mf_api_find(ctx, "application", "Echo", &api), 0);
+	ck_assert_ptr_eq(mf_api_iface(api), &registered_again);
+	mf_api_release(api);
 	/* Not running: refused. */
 	ck_assert_int_eq(mf_api_register(fake_mod(ctx, "quiet"), "function", "Q", &results),
 			 -ESHUTDOWN);
+}
+END_TEST
+
+static int undeclared_checks(struct mf_module *self, void *data)
+{
+	static const int iface = 1;
+	int *results = data;
+
+	results[0] = mf_api_register(self, "function", "UNDECLARED", &iface);
+	/* A declared name under another type, or in another case. */
+	results[1] = mf_api_register(self, "application", "ECHO", &iface);
+	results[2] = mf_api_register(self, "function", "Echo", &iface);
+	/* A module provides itself, and nothing else's name. */
+	results[3] = mf_api_register(self, "module", "func_echo", &iface);
+	results[4] = mf_api_register(self, "module", "timer_hi", &iface);
+	return 0;
+}
+
+START_TEST(undeclared_registration_is_refused)
+{
+	int results[5];
+	struct mf_api *api;
+
+	fake_set_hooks(ctx, "func_echo", undeclared_checks, NULL, results);
+	ck_assert_int_eq(fake_load(ctx, "func_echo", NULL), 0);
+	ck_assert_int_eq(results[0], -EPERM);
+	ck_assert_int_eq(results[1], -EPERM);
+	ck_assert_int_eq(results[2], -EPERM);
+	ck_assert_int_eq(results[3], 0);
+	ck_assert_int_eq(results[4], -EPERM);
+	ck_assert_ptr_nonnull(strstr(fake_log(),
+			 "func_echo: cannot register function=UNDECLARED: its manifest does "
+			 "not provide it (no function=UNDECLARED in [provides])\n"
+			 "func_echo: cannot register application=ECHO: its manifest does "
+			 "not provide it (no application=ECHO in [provides])\n"
+			 "func_echo: cannot register function=Echo: its manifest does "
+			 "not provide it (no function=Echo in [provides])\n"
+			 "func_echo: cannot register module=timer_hi: its manifest does "
+			 "not provide it (no module=timer_hi in [provides])\n"));
+	/* Nothing of the refused ones happened; what it declares is there. */
+	ck_assert_int_eq(mf_api_find(ctx, "function", "UNDECLARED", &api), -ENOENT);
+	ck_assert_int_eq(mf_api_find(ctx, "application", "ECHO", &api), -ENOENT);
+	ck_assert_int_eq(mf_api_find(ctx, "function", "Echo", &api), -ENOENT);
+	ck_assert_int_eq(mf_api_find(ctx, "module", "timer_hi", &api), -ENOENT);
+	ck_assert_int_eq(mf_api_find(ctx, "module", "func_echo", &api), 0);
+	ck_assert_ptr_eq(mf_api_provider(api), fake_mod(ctx, "func_echo"));
+	mf_api_release(api);
+	ck_assert_int_eq(mf_api_find(ctx, "function", "ECHO", &api), 0);
+	mf_api_release(api);
+	ck_assert_int_eq(fake_state(ctx, "func_echo"), MF_STATE_RUNNING);
+}
+END_TEST
+
+static int register_or_fail(struct mf_module *self, void *data)
+{
+	(void)data;
+	return mf_api_register(self, "function", "QUIET", &found_in_unload);
+}
+
+START_TEST(undeclared_registration_can_fail_the_load)
+{
+	char buf[256];
+	struct mf_api *api;
+
+	/* quiet provides nothing: a load that insists fails, and is undone. */
+	fake_set_hooks(ctx, "quiet", register_or_fail, NULL, NULL);
+	ck_assert_int_lt(fake_load(ctx, "quiet", &ev), 0);
+	ck_assert_str_eq(fake_events_detail(&ev, MF_EVENT_FAIL, "quiet", buf, sizeof(buf)),
+			 "load callback failed: Operation not permitted");
+	ck_assert_ptr_nonnull(strstr(fake_log(), "quiet: cannot register function=QUIET: "
+				     "its manifest does not provide it"));
+	ck_assert_int_eq(fake_state(ctx, "quiet"), MF_STATE_STOPPED);
+	ck_assert_int_eq(mf_api_find(ctx, "function", "QUIET", &api), -ENOENT);
 }
 END_TEST
 
@@ -296,6 +380,49 @@ START_TEST(uses_a_function)
 }
 END_TEST
 
+/* ---- what a module writes ------------------------------------------------ */
+
+static int logs_at_load(struct mf_module *self, void *data)
+{
+	(void)data;
+	mf_module_log(self, MF_LOG_NOTICE, "ready with %d %s", 2, "timers");
+	mf_module_log(self, MF_LOG_DEBUG, "not shown at the default priority");
+	return 0;
+}
+
+START_TEST(module_log_names_the_module)
+{
+	fake_set_hooks(ctx, "func_echo", logs_at_load, NULL, NULL);
+	mf_context_set_log_priority(ctx, MF_LOG_NOTICE);
+	ck_assert_int_eq(fake_load(ctx, "func_echo", NULL), 0);
+	ck_assert_str_eq(fake_log(), "func_echo: ready with 2 timers\n");
+	ck_assert_int_eq(mf_unload(ctx, "func_echo", 0, NULL, NULL), 0);
+	fake_log_clear();
+	mf_context_set_log_priority(ctx, MF_LOG_DEBUG);
+	ck_assert_int_eq(fake_load(ctx, "func_echo", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(fake_log(), "func_echo: not shown at the default priority\n"));
+}
+END_TEST
+
+START_TEST(call_result_writes_and_returns)
+{
+	char out[8];
+
+	memset(out, 'x', sizeof(out));
+	ck_assert_int_eq(mf_call_result(out, sizeof(out), -EINVAL, "%s", "bad"), -EINVAL);
+	ck_assert_str_eq(out, "bad");
+	ck_assert_int_eq(mf_call_result(out, sizeof(out), 0, "%d-%d", 12, 34), 0);
+	ck_assert_str_eq(out, "12-34");
+	/* Cut to the buffer, always terminated. */
+	ck_assert_int_eq(mf_call_result(out, sizeof(out), -ENOSPC, "a long answer"), -ENOSPC);
+	ck_assert_str_eq(out, "a long ");
+	/* No room at all: nothing written. */
+	out[0] = 'x';
+	ck_assert_int_eq(mf_call_result(out, 0, -ENOSPC, "nothing"), -ENOSPC);
+	ck_assert_int_eq(out[0], 'x');
+}
+END_TEST
+
 Suite *make_apireg_suite(void)
 {
 	Suite *s = suite_create("apireg");
@@ -313,6 +440,13 @@ Suite *make_apireg_suite(void)
 	tcase_add_test(tc, register_rules);
 	tcase_add_test(tc, foreach_lists_best);
 	tcase_add_test(tc, uses_a_function);
+	tcase_add_test(tc, undeclared_registration_is_refused);
+	tcase_add_test(tc, undeclared_registration_can_fail_the_load);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("module_output");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, module_log_names_the_module);
+	tcase_add_test(tc, call_result_writes_and_returns);
 	suite_add_tcase(s, tc);
 	return s;
 }

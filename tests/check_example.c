@@ -3,19 +3,23 @@
  * The example module of docs/writing-modules.md (docs/examples/mod_hello.c),
  * built into this test and driven as the document says it behaves: its
  * manifest comes out of its source, it registers what it provides, a session
- * object holds it against a soft unload, a forced unload cancels the session,
- * and its registrations are gone once it stopped.
+ * object holds it against a soft unload, a forced unload cancels the session
+ * (which it logs), and its registrations are gone once it stopped.  Its
+ * source never names the module: the build passes the name.
  */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <manifold/manifold.h>
 
 #include "alloc.h"
 #include "moduleinfo.h"
+#include "test_file.h"
 
 #define EXAMPLE_SRC "docs/examples/mod_hello.c"
 
@@ -39,6 +43,22 @@ static const struct mf_backend_ops example_backend = {
 static struct mf_context *ctx;
 static struct mf_module *mod;
 static char events[4096];
+static char logged[4096];
+
+static void log_capture(void *data, int priority, const char *file, int line,
+			const char *fn, const char *format, va_list args)
+{
+	size_t len = strlen(logged);
+
+	(void)data;
+	(void)priority;
+	(void)file;
+	(void)line;
+	(void)fn;
+	vsnprintf(logged + len, sizeof(logged) - len, format, args);
+	len = strlen(logged);
+	snprintf(logged + len, sizeof(logged) - len, "\n");
+}
 
 static void record(void *data, const struct mf_event *ev)
 {
@@ -77,7 +97,9 @@ static void setup(void)
 	ck_assert_msg(mf_manifest_parse("mod_hello.manifest", text, tlen, &m, err,
 					sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(mf_context_new(&ctx), 0);
-	mf_context_set_log_fn(ctx, NULL, NULL);
+	mf_context_set_log_fn(ctx, log_capture, NULL);
+	mf_context_set_log_priority(ctx, MF_LOG_NOTICE);
+	logged[0] = '\0';
 	mf_context_set_cancel_timeout(ctx, 200);
 	ck_assert_int_eq(mf_catalog_add_manifest(ctx, m, &example_backend, NULL), 0);
 	ck_assert_int_eq(mf_module_find(ctx, "mod_hello", &mod), 0);
@@ -169,9 +191,46 @@ START_TEST(a_session_holds_it_until_forced)
 	ck_assert_int_eq(mf_unload(ctx, "mod_hello", MF_OP_FORCE, record, NULL), 0);
 	ck_assert_str_eq(events, "cancel mod_hello: session alice\n"
 				 "stop mod_hello: forced unload\n");
+	ck_assert_str_eq(logged, "mod_hello: session alice closed: the module is unloading\n");
 	mf_module_info(mod, &info);
 	ck_assert_int_eq(info.state, MF_STATE_STOPPED);
 	ck_assert_int_eq(call("application", "Session", "bob", out, sizeof(out)), -ENOENT);
+}
+END_TEST
+
+static int sh(const char *cmd)
+{
+	int r = system(cmd);
+
+	return r != -1 && WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+/* The build names a module after its file; compiled without that name,
+ * MANIFOLD_MODULE() stops the compiler and says what is missing. */
+START_TEST(name_comes_from_the_build)
+{
+	char dir[] = "/tmp/mf_example_XXXXXX", cmd[1024], path[64];
+	const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
+	char *err;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "%s -std=gnu11 -Iruntime/include -c %s -o %s/a.o 2>%s/err",
+		 cc, EXAMPLE_SRC, dir, dir);
+	ck_assert_int_ne(sh(cmd), 0);
+	snprintf(path, sizeof(path), "%s/err", dir);
+	err = test_read_file(path, NULL);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "MANIFOLD_MODULE() takes the module's name from the build: "
+			     "compile the module with -DMF_MODULE_NAME=<its file name without .c>"),
+		      "%s", err);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "%s -std=gnu11 -Wall -Wextra -Werror -Iruntime/include "
+		 "-DMF_MODULE_NAME=mod_hello -c %s -o %s/a.o", cc, EXAMPLE_SRC, dir);
+	ck_assert_int_eq(sh(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(sh(cmd), 0);
+	/* This program's copy was built so: the descriptor carries the name. */
+	ck_assert_str_eq(manifold_module_mod_hello.name, "mod_hello");
 }
 END_TEST
 
@@ -184,6 +243,7 @@ Suite *make_example_suite(void)
 	tcase_add_test(tc, manifest_comes_from_the_source);
 	tcase_add_test(tc, registers_what_it_provides);
 	tcase_add_test(tc, a_session_holds_it_until_forced);
+	tcase_add_test(tc, name_comes_from_the_build);
 	suite_add_tcase(s, tc);
 	return s;
 }

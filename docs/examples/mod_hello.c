@@ -17,12 +17,15 @@
  * tests/check_example.c.  It shows the whole module API:
  *   - MODULEINFO and DOCUMENTATION, from which the build extracts the
  *     manifest ([provides] function=HELLO, application=Session);
- *   - MANIFOLD_MODULE(): one declaration, embedded or loadable alike;
+ *   - one header, <manifold/module.h>;
+ *   - MANIFOLD_MODULE(): one declaration, embedded or loadable alike, that
+ *     never names the module (the build passes the name of the file);
  *   - mf_api_register(): no unregister needed, the loader removes a module's
  *     registrations when it stops;
  *   - mf_user_add() with a cancel callback: a session is an object that
  *     uses the module, and a forced unload asks it to go;
- *   - per-instance data, allocated in load and freed in unload.
+ *   - per-instance data, allocated in load and freed in unload;
+ *   - mf_call_result() and mf_module_log(): a call's answer and a log line.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,9 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 struct hello_session {
+	struct mf_module *self;
 	struct mf_user *user;
 	char name[32];
 };
@@ -48,15 +52,12 @@ static int hello_call(struct mf_module *self, const char *args, char *out,
 	struct hello_state *st = mf_module_get_data(self);
 	unsigned n;
 
-	if (!*args) {
-		snprintf(out, outlen, "HELLO: whom? (HELLO(name))");
-		return -EINVAL;
-	}
+	if (!*args)
+		return mf_call_result(out, outlen, -EINVAL, "HELLO: whom? (HELLO(name))");
 	pthread_mutex_lock(&st->lock);
 	n = ++st->greetings;
 	pthread_mutex_unlock(&st->lock);
-	snprintf(out, outlen, "hello, %s (#%u)", args, n);
-	return 0;
+	return mf_call_result(out, outlen, 0, "hello, %s (#%u)", args, n);
 }
 
 /* A forced unload wants the session gone: close it now.  Removing the last
@@ -65,6 +66,8 @@ static void session_cancel(struct mf_user *user, void *data)
 {
 	struct hello_session *s = data;
 
+	mf_module_log(s->self, MF_LOG_NOTICE, "session %s closed: the module is unloading",
+		      s->name);
 	mf_user_remove(user);
 	free(s);
 }
@@ -78,16 +81,16 @@ static int session_call(struct mf_module *self, const char *args, char *out,
 
 	if (!s)
 		return -ENOMEM;
+	s->self = self;
 	snprintf(s->name, sizeof(s->name), "%s", *args ? args : "anonymous");
 	snprintf(label, sizeof(label), "session %s", s->name);
 	err = mf_user_add(self, label, session_cancel, s, &s->user);
 	if (err < 0) {
 		free(s);
-		snprintf(out, outlen, "Session: cannot open: %s", strerror(-err));
-		return err;
+		return mf_call_result(out, outlen, err, "Session: cannot open: %s",
+				      strerror(-err));
 	}
-	snprintf(out, outlen, "session %s open", s->name);
-	return 0;
+	return mf_call_result(out, outlen, 0, "session %s open", s->name);
 }
 
 static const struct mf_callable hello_function = {
@@ -131,4 +134,4 @@ static void hello_unload(struct mf_module *self)
 	free(st);
 }
 
-MANIFOLD_MODULE(mod_hello, .load = hello_load, .unload = hello_unload);
+MANIFOLD_MODULE(.load = hello_load, .unload = hello_unload);

@@ -17,13 +17,12 @@
  * internal order.  An empty prefix lists everything; no match prints nothing.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 struct spy_entry {
 	char *name;
@@ -39,21 +38,6 @@ struct spy_list {
 };
 
 static const char *const spy_types[] = {"application", "function"};
-
-static int spy_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int spy_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /*
  * Runs under the registry's lock: copy the strings (they are only valid
@@ -129,9 +113,9 @@ static int chanspy_call(struct mf_module *self, const char *args, char *out,
 		if (rc == 0)
 			rc = l.err;
 		if (rc < 0) {
-			rc = spy_fail(out, outlen, rc,
-				      "ChanSpy: cannot list %ss: %s",
-				      spy_types[t], strerror(-rc));
+			rc = mf_call_result(out, outlen, rc,
+					    "ChanSpy: cannot list %ss: %s",
+					    spy_types[t], strerror(-rc));
 			goto out_free;
 		}
 		if (l.count > 1) /* qsort(NULL, 0) is undefined */
@@ -142,9 +126,9 @@ static int chanspy_call(struct mf_module *self, const char *args, char *out,
 					 l.items[i].name, l.items[i].owner);
 
 			if (n < 0 || (size_t)n >= outlen - pos) {
-				rc = spy_fail(out, outlen, -ENOSPC,
-					      "ChanSpy: listing does not fit in %zu bytes",
-					      outlen);
+				rc = mf_call_result(out, outlen, -ENOSPC,
+						    "ChanSpy: listing does not fit in %zu bytes",
+						    outlen);
 				goto out_free;
 			}
 			pos += (size_t)n;
@@ -168,4 +152,4 @@ static int chanspy_load(struct mf_module *self)
 			       &chanspy_application);
 }
 
-MANIFOLD_MODULE(app_chanspy, .load = chanspy_load);
+MANIFOLD_MODULE(.load = chanspy_load);

@@ -22,7 +22,6 @@
  * the same moment just means that one Wait goes uncounted.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 #include "../include/manifold_timer.h"
 
@@ -39,21 +38,6 @@
 struct wait_state {
 	atomic_bool groupcount; /* func_groupcount is running */
 };
-
-static int wait_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int wait_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* "  250 " -> 250; -EINVAL unless one number from 0 to WAIT_MAX_MS. */
 static int wait_parse_ms(const char *s, unsigned *ms)
@@ -100,8 +84,7 @@ static void wait_count(struct mf_module *self)
 	group = mf_api_iface(api);
 	if (group && group->call(mf_api_provider(api), "wait", buf,
 				 sizeof(buf)) < 0)
-		mf_log(mf_module_context(self), MF_LOG_WARNING, __FILE__,
-		       __LINE__, __func__, "GROUP(wait): %s", buf);
+		mf_module_log(self, MF_LOG_WARNING, "GROUP(wait): %s", buf);
 	mf_api_release(api);
 }
 
@@ -115,31 +98,31 @@ static int wait_call(struct mf_module *self, const char *args, char *out,
 	int rc;
 
 	if (wait_parse_ms(args, &ms) < 0)
-		return wait_fail(out, outlen, -EINVAL,
-				 "Wait: '%s' is not a number of milliseconds from 0 to %u",
-				 args, WAIT_MAX_MS);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "Wait: '%s' is not a number of milliseconds from 0 to %u",
+				      args, WAIT_MAX_MS);
 	rc = mf_api_find(mf_module_context(self), "service", "timer", &api);
 	if (rc < 0)
-		return wait_fail(out, outlen, rc, "Wait: no timer service: %s",
-				 strerror(-rc));
+		return mf_call_result(out, outlen, rc, "Wait: no timer service: %s",
+				      strerror(-rc));
 	timer = mf_api_iface(api);
 	if (!timer) {
-		rc = wait_fail(out, outlen, -ESHUTDOWN,
-			       "Wait: the timer service went away");
+		rc = mf_call_result(out, outlen, -ESHUTDOWN,
+				    "Wait: the timer service went away");
 		goto out_api;
 	}
 	start = wait_now_us();
 	rc = timer->sleep_ms(ms);
 	elapsed = (wait_now_us() - start) / 1000u;
 	if (rc < 0) {
-		wait_fail(out, outlen, rc, "Wait: timer %s failed: %s",
-			  timer->name, strerror(-rc));
+		mf_call_result(out, outlen, rc, "Wait: timer %s failed: %s",
+			       timer->name, strerror(-rc));
 		goto out_api;
 	}
 	if ((size_t)snprintf(out, outlen, "waited %llu ms via %s",
 			     (unsigned long long)elapsed, timer->name) >= outlen)
-		rc = wait_fail(out, outlen, -ENOSPC,
-			       "Wait: result does not fit in %zu bytes", outlen);
+		rc = mf_call_result(out, outlen, -ENOSPC,
+				    "Wait: result does not fit in %zu bytes", outlen);
 out_api:
 	mf_api_release(api);
 	if (rc == 0)
@@ -187,5 +170,5 @@ err_data:
 	return rc;
 }
 
-MANIFOLD_MODULE(app_wait, .load = wait_load, .unload = wait_unload,
+MANIFOLD_MODULE(.load = wait_load, .unload = wait_unload,
 		.canuse_changed = wait_canuse_changed);

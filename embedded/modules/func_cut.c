@@ -21,26 +21,9 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <manifold/module.h>
-
-static int cut_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int cut_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* One spec item as an inclusive range; to == ULONG_MAX means "to the end". */
 struct cut_range {
@@ -90,19 +73,19 @@ static int cut_parse_item(const char *s, const char *end, struct cut_range *r,
 	if (rc == 0 && p != end)
 		rc = -EINVAL;
 	if (rc == -ERANGE)
-		return cut_fail(out, outlen, -ERANGE,
-				"CUT: field number in '%.*s' is too large",
-				len, s);
+		return mf_call_result(out, outlen, -ERANGE,
+				      "CUT: field number in '%.*s' is too large",
+				      len, s);
 	if (rc < 0)
-		return cut_fail(out, outlen, -EINVAL,
-				"CUT: field spec '%.*s' is not a number", len, s);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "CUT: field spec '%.*s' is not a number", len, s);
 	if (r->from == 0 || r->to == 0)
-		return cut_fail(out, outlen, -EINVAL,
-				"CUT: field spec '%.*s' names field 0 (fields count from 1)",
-				len, s);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "CUT: field spec '%.*s' names field 0 (fields count from 1)",
+				      len, s);
 	if (r->to < r->from)
-		return cut_fail(out, outlen, -EINVAL,
-				"CUT: field range '%.*s' is backwards", len, s);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "CUT: field range '%.*s' is backwards", len, s);
 	return 0;
 }
 
@@ -150,13 +133,13 @@ static int cut_call(struct mf_module *self, const char *args, char *out,
 		if (*--delim_comma == ',')
 			break;
 	if (!spec_comma || delim_comma == spec_comma || *delim_comma != ',')
-		return cut_fail(out, outlen, -EINVAL,
-				"CUT: expected string,delimiter,fieldspec");
+		return mf_call_result(out, outlen, -EINVAL,
+				      "CUT: expected string,delimiter,fieldspec");
 	if (spec_comma - delim_comma > 2)
-		return cut_fail(out, outlen, -EINVAL,
-				"CUT: delimiter '%.*s' is not one character",
-				(int)(spec_comma - delim_comma - 1),
-				delim_comma + 1);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "CUT: delimiter '%.*s' is not one character",
+				      (int)(spec_comma - delim_comma - 1),
+				      delim_comma + 1);
 	delim = spec_comma - delim_comma == 2 ? delim_comma[1] : '-';
 
 	spec = spec_comma + 1;
@@ -181,9 +164,9 @@ static int cut_call(struct mf_module *self, const char *args, char *out,
 				return rc;
 			if (pass == 1 && cut_emit(args, delim_comma, delim, &r,
 						  out, outlen, &pos, &emitted) < 0)
-				return cut_fail(out, outlen, -ENOSPC,
-						"CUT: result does not fit in %zu bytes",
-						outlen);
+				return mf_call_result(out, outlen, -ENOSPC,
+						      "CUT: result does not fit in %zu bytes",
+						      outlen);
 			item = item_end + 1;
 		}
 	}
@@ -200,4 +183,4 @@ static int cut_load(struct mf_module *self)
 	return mf_api_register(self, "function", "CUT", &cut_function);
 }
 
-MANIFOLD_MODULE(func_cut, .load = cut_load);
+MANIFOLD_MODULE(.load = cut_load);

@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +37,6 @@ struct group_state {
 	struct group_counter *items;
 	size_t count, cap;
 };
-
-static int group_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int group_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* The counter called @name, added at zero when @create; NULL if absent. */
 static struct group_counter *group_lookup(struct group_state *st,
@@ -101,11 +85,12 @@ static int group_update(struct mf_module *self, const char *fn,
 	while (end > args && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	if (end == args)
-		return group_fail(out, outlen, -EINVAL,
-				  "%s: group name is empty", fn);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "%s: group name is empty", fn);
 	if (!st)
-		return group_fail(out, outlen, -ESHUTDOWN,
-				  "%s: func_groupcount is not running", fn);
+		return mf_call_result(out, outlen, -ESHUTDOWN,
+				      "%s: %s is not running", fn,
+				      mf_module_name(self));
 
 	pthread_mutex_lock(&st->lock);
 	c = group_lookup(st, args, (size_t)(end - args), step != 0);
@@ -118,11 +103,11 @@ static int group_update(struct mf_module *self, const char *fn,
 	pthread_mutex_unlock(&st->lock);
 
 	if (rc < 0)
-		return group_fail(out, outlen, rc, "%s: out of memory", fn);
+		return mf_call_result(out, outlen, rc, "%s: out of memory", fn);
 	if ((size_t)snprintf(out, outlen, "%lu", value) >= outlen)
-		return group_fail(out, outlen, -ENOSPC,
-				  "%s: result does not fit in %zu bytes", fn,
-				  outlen);
+		return mf_call_result(out, outlen, -ENOSPC,
+				      "%s: result does not fit in %zu bytes", fn,
+				      outlen);
 	return 0;
 }
 
@@ -194,4 +179,4 @@ err_free:
 	return rc;
 }
 
-MANIFOLD_MODULE(func_groupcount, .load = group_load, .unload = group_unload);
+MANIFOLD_MODULE(.load = group_load, .unload = group_unload);

@@ -24,29 +24,13 @@
  * half way through, and both are released on every path out.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 #define HOOK_MAX_ROUNDS 100
-
-static int hook_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int hook_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* [*s, end) without surrounding blanks. */
 static void hook_trim(const char **s, const char **end)
@@ -63,12 +47,12 @@ static int hook_find(struct mf_module *self, const char *name,
 	int rc = mf_api_find(mf_module_context(self), "function", name, api);
 
 	if (rc == -ENOENT)
-		return hook_fail(out, outlen, rc,
-				 "PERIODIC_HOOK: no function named %s", name);
+		return mf_call_result(out, outlen, rc,
+				      "PERIODIC_HOOK: no function named %s", name);
 	if (rc < 0)
-		return hook_fail(out, outlen, rc,
-				 "PERIODIC_HOOK: function %s is unavailable: %s",
-				 name, strerror(-rc));
+		return mf_call_result(out, outlen, rc,
+				      "PERIODIC_HOOK: function %s is unavailable: %s",
+				      name, strerror(-rc));
 	return 0;
 }
 
@@ -79,8 +63,8 @@ static int hook_run(struct mf_api *api, const char *name, const char *args,
 	const struct mf_callable *fn = mf_api_iface(api);
 
 	if (!fn)
-		return hook_fail(buf, buflen, -ESHUTDOWN,
-				 "%s went away while in use", name);
+		return mf_call_result(buf, buflen, -ESHUTDOWN,
+				      "%s went away while in use", name);
 	return fn->call(mf_api_provider(api), args, buf, buflen);
 }
 
@@ -96,8 +80,8 @@ static int hook_call(struct mf_module *self, const char *args, char *out,
 
 	count_end = strchr(args, ',');
 	if (!count_end)
-		return hook_fail(out, outlen, -EINVAL,
-				 "PERIODIC_HOOK: expected count,FUNC,args");
+		return mf_call_result(out, outlen, -EINVAL,
+				      "PERIODIC_HOOK: expected count,FUNC,args");
 	name = count_end + 1;
 	name_end = strchr(name, ',');
 	fargs = name_end ? name_end + 1 : "";
@@ -110,18 +94,18 @@ static int hook_call(struct mf_module *self, const char *args, char *out,
 				count * 10 + (unsigned long)(*d - '0') :
 				HOOK_MAX_ROUNDS + 1;
 	if (p == count_end || count < 1 || count > HOOK_MAX_ROUNDS)
-		return hook_fail(out, outlen, -EINVAL,
-				 "PERIODIC_HOOK: count '%.*s' is not a number from 1 to %d",
-				 (int)(count_end - p), p, HOOK_MAX_ROUNDS);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "PERIODIC_HOOK: count '%.*s' is not a number from 1 to %d",
+				      (int)(count_end - p), p, HOOK_MAX_ROUNDS);
 	if (name == name_end)
-		return hook_fail(out, outlen, -EINVAL,
-				 "PERIODIC_HOOK: no function named in '%s'", args);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "PERIODIC_HOOK: no function named in '%s'", args);
 	if (outlen == 0)
 		return -ENOSPC;
 
 	fname = strndup(name, (size_t)(name_end - name));
 	if (!fname)
-		return hook_fail(out, outlen, -ENOMEM, "PERIODIC_HOOK: out of memory");
+		return mf_call_result(out, outlen, -ENOMEM, "PERIODIC_HOOK: out of memory");
 	rc = hook_find(self, fname, &fn_api, out, outlen);
 	if (rc < 0)
 		goto out_name;
@@ -131,7 +115,7 @@ static int hook_call(struct mf_module *self, const char *args, char *out,
 	/* Same size as out: whatever FUNC prints must fit there anyway. */
 	buf = malloc(outlen);
 	if (!buf) {
-		rc = hook_fail(out, outlen, -ENOMEM, "PERIODIC_HOOK: out of memory");
+		rc = mf_call_result(out, outlen, -ENOMEM, "PERIODIC_HOOK: out of memory");
 		goto out_group;
 	}
 
@@ -141,15 +125,15 @@ static int hook_call(struct mf_module *self, const char *args, char *out,
 
 		rc = hook_run(fn_api, fname, fargs, buf, outlen);
 		if (rc < 0) {
-			hook_fail(out, outlen, rc, "PERIODIC_HOOK: round %lu: %s",
-				  round, buf);
+			mf_call_result(out, outlen, rc, "PERIODIC_HOOK: round %lu: %s",
+				       round, buf);
 			goto out_buf;
 		}
 		n = strlen(buf) + (round > 1);
 		if (pos + n + 1 > outlen) {
-			rc = hook_fail(out, outlen, -ENOSPC,
-				       "PERIODIC_HOOK: result does not fit in %zu bytes",
-				       outlen);
+			rc = mf_call_result(out, outlen, -ENOSPC,
+					    "PERIODIC_HOOK: result does not fit in %zu bytes",
+					    outlen);
 			goto out_buf;
 		}
 		pos += (size_t)snprintf(out + pos, outlen - pos, "%s%s",
@@ -157,8 +141,8 @@ static int hook_call(struct mf_module *self, const char *args, char *out,
 		rc = hook_run(group_api, "GROUP", "periodic_hook", group_out,
 			      sizeof(group_out));
 		if (rc < 0) {
-			hook_fail(out, outlen, rc, "PERIODIC_HOOK: round %lu: %s",
-				  round, group_out);
+			mf_call_result(out, outlen, rc, "PERIODIC_HOOK: round %lu: %s",
+				       round, group_out);
 			goto out_buf;
 		}
 	}
@@ -185,4 +169,4 @@ static int hook_load(struct mf_module *self)
 	return mf_api_register(self, "function", "PERIODIC_HOOK", &hook_function);
 }
 
-MANIFOLD_MODULE(func_periodic_hook, .load = hook_load);
+MANIFOLD_MODULE(.load = hook_load);

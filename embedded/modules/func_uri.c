@@ -22,26 +22,9 @@
  * refused too: the result is a C string and would be silently cut short.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <manifold/module.h>
-
-static int uri_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int uri_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static int uri_unreserved(unsigned char c)
 {
@@ -73,9 +56,9 @@ static int uri_encode(struct mf_module *self, const char *args, char *out,
 		size_t need = uri_unreserved(*p) ? 1 : 3;
 
 		if (pos + need + 1 > outlen)
-			return uri_fail(out, outlen, -ENOSPC,
-					"URIENCODE: result does not fit in %zu bytes",
-					outlen);
+			return mf_call_result(out, outlen, -ENOSPC,
+					      "URIENCODE: result does not fit in %zu bytes",
+					      outlen);
 		if (need == 1) {
 			out[pos++] = (char)*p;
 		} else {
@@ -104,20 +87,20 @@ static int uri_decode(struct mf_module *self, const char *args, char *out,
 			int lo = hi < 0 ? -1 : uri_hex(p[2]);
 
 			if (lo < 0)
-				return uri_fail(out, outlen, -EINVAL,
-						"URIDECODE: malformed escape at offset %zu",
-						(size_t)(p - args));
+				return mf_call_result(out, outlen, -EINVAL,
+						      "URIDECODE: malformed escape at offset %zu",
+						      (size_t)(p - args));
 			if (hi == 0 && lo == 0)
-				return uri_fail(out, outlen, -EINVAL,
-						"URIDECODE: %%00 at offset %zu cannot be decoded",
-						(size_t)(p - args));
+				return mf_call_result(out, outlen, -EINVAL,
+						      "URIDECODE: %%00 at offset %zu cannot be decoded",
+						      (size_t)(p - args));
 			c = (char)(hi << 4 | lo);
 			p += 2;
 		}
 		if (pos + 2 > outlen)
-			return uri_fail(out, outlen, -ENOSPC,
-					"URIDECODE: result does not fit in %zu bytes",
-					outlen);
+			return mf_call_result(out, outlen, -ENOSPC,
+					      "URIDECODE: result does not fit in %zu bytes",
+					      outlen);
 		out[pos++] = c;
 	}
 	if (outlen == 0)
@@ -148,4 +131,4 @@ static int uri_load(struct mf_module *self)
 	return rc;
 }
 
-MANIFOLD_MODULE(func_uri, .load = uri_load);
+MANIFOLD_MODULE(.load = uri_load);

@@ -19,7 +19,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 #include "../include/manifold_timer.h"
 
@@ -89,12 +89,11 @@ static int pt_load(struct mf_module *self)
 	/* As in res_timing_timerfd: -EEXIST leaves us up as timing/pthread. */
 	rc = mf_api_register(self, "service", "timer", &pt_timer);
 	if (rc == -EEXIST) {
-		mf_log(mf_module_context(self), MF_LOG_NOTICE, __FILE__,
-		       __LINE__, __func__,
-		       "service timer is taken; pthread stays available as timing/pthread");
+		mf_module_log(self, MF_LOG_NOTICE,
+			      "service timer is taken; pthread stays available as timing/pthread");
 		rc = 0;
 	}
 	return rc;
 }
 
-MANIFOLD_MODULE(res_timing_pthread, .load = pt_load);
+MANIFOLD_MODULE(.load = pt_load);

@@ -19,7 +19,6 @@
  * number of threads without shared state.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,26 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <manifold/manifold.h>
+#include <manifold/module.h>
 
 #include "../include/manifold_timer.h"
 
 #define TFD_SLEEP_MAX_MS 60000u
-
-static int tfd_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int tfd_fail(char *out, size_t outlen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (outlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(out, outlen, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static int tfd_sleep_ms(unsigned ms)
 {
@@ -121,19 +105,19 @@ static int tfd_sleep_call(struct mf_module *self, const char *args,
 
 	(void)self;
 	if (tfd_parse_ms(args, &ms) < 0)
-		return tfd_fail(out, outlen, -EINVAL,
-				"TIMERFD_SLEEP: '%s' is not a number of milliseconds from 0 to %u",
-				args, TFD_SLEEP_MAX_MS);
+		return mf_call_result(out, outlen, -EINVAL,
+				      "TIMERFD_SLEEP: '%s' is not a number of milliseconds from 0 to %u",
+				      args, TFD_SLEEP_MAX_MS);
 	start = tfd_now_us();
 	rc = tfd_sleep_ms(ms);
 	if (rc < 0)
-		return tfd_fail(out, outlen, rc, "TIMERFD_SLEEP: timerfd: %s",
-				strerror(-rc));
+		return mf_call_result(out, outlen, rc, "TIMERFD_SLEEP: timerfd: %s",
+				      strerror(-rc));
 	if ((size_t)snprintf(out, outlen, "%llu",
 			     (unsigned long long)((tfd_now_us() - start) / 1000u)) >= outlen)
-		return tfd_fail(out, outlen, -ENOSPC,
-				"TIMERFD_SLEEP: result does not fit in %zu bytes",
-				outlen);
+		return mf_call_result(out, outlen, -ENOSPC,
+				      "TIMERFD_SLEEP: result does not fit in %zu bytes",
+				      outlen);
 	return 0;
 }
 
@@ -162,9 +146,8 @@ static int tfd_load(struct mf_module *self)
 	 */
 	rc = mf_api_register(self, "service", "timer", &tfd_timer);
 	if (rc == -EEXIST) {
-		mf_log(mf_module_context(self), MF_LOG_NOTICE, __FILE__,
-		       __LINE__, __func__,
-		       "service timer is taken; timerfd stays available as timing/timerfd");
+		mf_module_log(self, MF_LOG_NOTICE,
+			      "service timer is taken; timerfd stays available as timing/timerfd");
 		rc = 0;
 	}
 	if (rc == 0)
@@ -173,4 +156,4 @@ static int tfd_load(struct mf_module *self)
 	return rc;
 }
 
-MANIFOLD_MODULE(res_timing_timerfd, .load = tfd_load);
+MANIFOLD_MODULE(.load = tfd_load);

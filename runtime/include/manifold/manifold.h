@@ -23,15 +23,7 @@
 extern "C" {
 #endif
 
-/* syslog-style priorities */
-enum mf_log_priority {
-	MF_LOG_ERR = 3,
-	MF_LOG_WARNING = 4,
-	MF_LOG_NOTICE = 5,
-	MF_LOG_INFO = 6,
-	MF_LOG_DEBUG = 7,
-};
-
+/* The log priorities, enum mf_log_priority, are in <manifold/module.h>. */
 typedef void (*mf_log_fn)(void *data, int priority, const char *file, int line,
 			  const char *fn, const char *format, va_list args);
 
@@ -241,15 +233,6 @@ int mf_providers_foreach(struct mf_context *ctx, const char *type,
  * stopping) with the resolver's reason in @buf.
  */
 int mf_module_can_start(struct mf_module *mod, char *buf, size_t len);
-
-/*
- * Call @fn for the best registration of every name of @type ("function",
- * "application", ...), in name order.
- */
-int mf_api_foreach(struct mf_context *ctx, const char *type,
-		   void (*fn)(void *data, const char *name, const char *owner,
-			      const void *iface),
-		   void *data);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The module author's view of manifold.
+ * The module author's view of manifold: the one header a module includes.
  *
- * A module source declares itself once with MANIFOLD_MODULE().  The same
- * object file works embedded (the generated registry table points at the
- * descriptor) and loadable (the loader finds the descriptor by its symbol
- * name, manifold_module_<name>, in the shared object), so the macro has a
- * single expansion and module sources carry no #ifdef.
+ * A module source declares itself once with MANIFOLD_MODULE(), which takes
+ * only its callbacks: its name comes from its file, which the build passes
+ * as -DMF_MODULE_NAME=<name> (the manifest's name comes from the same file
+ * name), so a source never spells its own name.  The same object file works
+ * embedded (the generated registry table points at the descriptor) and
+ * loadable (the loader finds the descriptor by its symbol name,
+ * manifold_module_<name>, in the shared object), so the macro has a single
+ * expansion and module sources carry no #ifdef.
  *
  * See docs/writing-modules.md for a complete example.
  */
@@ -20,8 +23,12 @@
 extern "C" {
 #endif
 
-/* Bumped whenever struct manifold_module or the module-facing API changes. */
-#define MANIFOLD_ABI_VERSION 1
+/*
+ * Bumped whenever struct manifold_module or the module-facing API changes.
+ * 2: mf_module_log(), mf_call_result(); mf_api_register() refuses a
+ * type=name the module's manifest does not provide.
+ */
+#define MANIFOLD_ABI_VERSION 2
 
 #define MF_STRINGIFY_(x) #x
 #define MF_STRINGIFY(x) MF_STRINGIFY_(x)
@@ -64,40 +71,63 @@ struct manifold_module {
 #define MF_MODULE_SYMBOL_PREFIX "manifold_module_"
 
 /*
- * MANIFOLD_MODULE(func_cut, .load = cut_load);
+ * MANIFOLD_MODULE(.load = cut_load);
  *
- * Declares the descriptor of module func_cut.  The name is the manifest's
- * name, written as an identifier.
- *
- * The descriptor and the two strings the loader checks before anything
- * else (name and build signature) are one object, so that they share a
- * page: a string literal would sit in .rodata, a page of the module file
- * nothing else touches before the module runs, and checking it cost a page
- * fault for every module a boot maps.  The exported symbol is an alias of
- * the object's first member, a plain struct manifold_module, so the ABI is
- * unchanged.
+ * In embedded/modules/func_cut.c, built with -DMF_MODULE_NAME=func_cut,
+ * defines the descriptor manifold_module_func_cut of module "func_cut".
+ * Every callback is optional: MANIFOLD_MODULE() declares a module with none.
  */
-#define MANIFOLD_MODULE(modname, ...)                                          \
-	static const struct {                                                  \
-		struct manifold_module desc;                                   \
-		char name[sizeof(#modname)];                                   \
-		char build_signature[sizeof(MANIFOLD_BUILD_SIGNATURE)];        \
-	} mf_descriptor_##modname __attribute__((used)) = {                    \
-		.desc = {.abi_version = MANIFOLD_ABI_VERSION,                  \
-			 .name = mf_descriptor_##modname.name,                 \
-			 .build_signature =                                    \
-				 mf_descriptor_##modname.build_signature,      \
-			 __VA_ARGS__},                                         \
-		.name = #modname,                                              \
+#define MANIFOLD_MODULE(...)                                                   \
+	MF_MODULE_DESCRIPTOR_(MF_MODULE_SYMBOL_(MF_MODULE_NAME),               \
+			      MF_STRINGIFY(MF_MODULE_NAME), __VA_ARGS__)
+
+#define MF_MODULE_SYMBOL__(name) manifold_module_##name
+#define MF_MODULE_SYMBOL_(name) MF_MODULE_SYMBOL__(name)
+#define MF_MODULE_DESCRIPTOR_(symbol, name_string, ...)                        \
+	__attribute__((visibility("default"), used))                           \
+	const struct manifold_module symbol = {                                \
+		.abi_version = MANIFOLD_ABI_VERSION,                           \
+		.name = name_string,                                           \
 		.build_signature = MANIFOLD_BUILD_SIGNATURE,                   \
-	};                                                                     \
-	extern const struct manifold_module manifold_module_##modname          \
-		__attribute__((alias("mf_descriptor_" #modname),               \
-			       visibility("default")))
+		__VA_ARGS__}
+
+/*
+ * Without the build's -DMF_MODULE_NAME, the descriptor's symbol would come
+ * out as manifold_module_MF_MODULE_NAME: that name is this macro, which
+ * stops the compilation with an error that says what is missing.
+ */
+#define manifold_module_MF_MODULE_NAME                                         \
+	_Pragma("GCC error \"MANIFOLD_MODULE() takes the module's name from the build: compile the module with -DMF_MODULE_NAME=<its file name without .c>\"") \
+		manifold_module_unnamed
+
+/* syslog-style priorities, for mf_module_log() and the context's log. */
+enum mf_log_priority {
+	MF_LOG_ERR = 3,
+	MF_LOG_WARNING = 4,
+	MF_LOG_NOTICE = 5,
+	MF_LOG_INFO = 6,
+	MF_LOG_DEBUG = 7,
+};
 
 /* The module's own name and context. */
 const char *mf_module_name(const struct mf_module *mod);
 struct mf_context *mf_module_context(const struct mf_module *mod);
+
+/*
+ * Log through the context's log function (stderr, unless the program that
+ * runs the loader set its own) as "<module name>: <message>", at a priority
+ * of enum mf_log_priority; a line above the context's priority costs no
+ * formatting:
+ *
+ *   mf_module_log(self, MF_LOG_NOTICE, "service timer is taken");
+ */
+#define mf_module_log(mod, priority, ...)                                      \
+	mf_module_log_at(mod, priority, __FILE__, __LINE__, __func__,          \
+			 __VA_ARGS__)
+void mf_module_log_at(const struct mf_module *mod, int priority,
+		      const char *file, int line, const char *fn,
+		      const char *format, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* Per-instance private data, cleared when the instance stops. */
 void mf_module_set_data(struct mf_module *mod, void *data);
@@ -136,11 +166,23 @@ struct mf_callable {
 };
 
 /*
- * Several modules may register one type/name (two timers loaded side by
- * side); mf_api_find() returns the one whose manifest gives it the highest
- * priority for that type=name.  -EEXIST when this module registered it
- * already, -EINVAL for bad names, -ESHUTDOWN when the module is not starting
- * or running.
+ * Write a call's result text into @out (cut to @outlen, always terminated
+ * when @outlen > 0) and return @rc, so that a callable answers, and fails,
+ * in one statement:
+ *
+ *   return mf_call_result(out, outlen, -EINVAL, "CUT: bad spec '%s'", spec);
+ */
+int mf_call_result(char *out, size_t outlen, int rc, const char *format, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Register what the module's manifest provides: a type=name of its
+ * [provides] (module=<its own name> is implied).  Several modules may
+ * register one type/name (two timers loaded side by side); mf_api_find()
+ * returns the one whose manifest gives it the highest priority for that
+ * type=name.  -EEXIST when this module registered it already, -EINVAL for
+ * bad names, -ESHUTDOWN when the module is not starting or running, -EPERM
+ * when its manifest does not provide type=name (nothing could depend on it).
  */
 int mf_api_register(struct mf_module *owner, const char *type,
 		    const char *name, const void *iface);
@@ -162,6 +204,16 @@ int mf_api_find(struct mf_context *ctx, const char *type, const char *name,
 const void *mf_api_iface(const struct mf_api *api);
 struct mf_module *mf_api_provider(const struct mf_api *api);
 void mf_api_release(struct mf_api *api);
+
+/*
+ * Call @fn for the best registration of every name of @type ("function",
+ * "application", ...), in name order.  @fn runs under the registry's lock:
+ * it may copy what it is given, and call nothing of the loader.
+ */
+int mf_api_foreach(struct mf_context *ctx, const char *type,
+		   void (*fn)(void *data, const char *name, const char *owner,
+			      const void *iface),
+		   void *data);
 
 /* ---- users ------------------------------------------------------------- */
 

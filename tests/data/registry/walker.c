@@ -15,8 +15,14 @@
 
 #include "registry.h"
 
-MANIFOLD_MODULE(app_stack, .load = NULL);
-MANIFOLD_MODULE(func_cut, .load = NULL);
+/* Two modules in one file: each takes its name from MF_MODULE_NAME, which
+ * the build of a module file passes with -D. */
+#define MF_MODULE_NAME app_stack
+MANIFOLD_MODULE(.load = NULL);
+#undef MF_MODULE_NAME
+#define MF_MODULE_NAME func_cut
+MANIFOLD_MODULE(.load = NULL);
+#undef MF_MODULE_NAME
 
 static int failures;
 
