@@ -45,6 +45,10 @@ expect "gcc left out" 1 "^gcc-12:amd64: the build opened /usr/bin/gcc-12" "$tmp/
 expect "a hand-installed file" 1 "^/usr/local/bin/handmade: opened by the build, from no Debian package" \
 	"$here/listed" "$tmp/opened-local"
 
+# What a tool only probes (clang looks for a CUDA installation) is no use.
+{ cat "$here/opened"; echo /usr/local/cuda-13.0/include/cuda.h; } >"$tmp/opened-probe"
+expect "a probed CUDA installation" 0 "" "$here/listed" "$tmp/opened-probe"
+
 # A listed package that is not installed is named.
 { cat "$here/listed"; echo not-a-package; } >"$tmp/listed-extra"
 expect "a listed package not installed" 0 "lists not-a-package:amd64, which is not installed" "$tmp/listed-extra"
