@@ -40,7 +40,7 @@ include boards/$(BOARD)/board.mk
 
 HOSTCC ?= gcc
 WARN := -Wall -Wextra -Werror
-BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -Iruntime/include
+BASE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -Iruntime/include -Iruntime
 HOST_CFLAGS := $(BASE_CFLAGS) -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -pthread
 
@@ -52,13 +52,16 @@ KCONFIG_MCONF ?= kconfig-mconf
 # Loadable modules are a set of files chosen kbuild-style by CONFIG_MODULES
 # (see runtime-y below); without them the image links
 # backend_loadable_none.c, whose stubs say why it cannot load module files.
-RUNTIME_LOADABLE_SRCS := runtime/backend_loadable.c runtime/moddir.c runtime/modentry.c \
-	runtime/modindex.c runtime/modfile.c
-RUNTIME_CORE_SRCS := $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
-	$(sort $(wildcard runtime/*.c)))
+# The runtime's layers are folders (docs/architecture.md): util, format,
+# core, policy and frontend go into every image; loadable only with
+# CONFIG_MODULES.
+RUNTIME_LOADABLE_SRCS := $(filter-out runtime/loadable/backend_loadable_none.c,\
+	$(sort $(wildcard runtime/loadable/*.c)))
+RUNTIME_BASE_SRCS := $(sort $(foreach l,util format core policy frontend,$(wildcard runtime/$(l)/*.c)))
 # What the native unit tests link: glibc can dlopen.
-RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
-MANIFEST_SRCS := runtime/manifest.c runtime/manifest_write.c $(wildcard runtime/ini.c) runtime/alloc.c
+RUNTIME_SRCS := $(RUNTIME_BASE_SRCS) $(RUNTIME_LOADABLE_SRCS)
+MANIFEST_SRCS := runtime/format/manifest.c runtime/format/manifest_write.c runtime/format/ini.c \
+	runtime/util/alloc.c
 GEN_SRCS := $(sort $(filter-out gen/main.c,$(wildcard gen/*.c)))
 MODULE_SRCS := $(sort $(wildcard embedded/modules/*.c))
 ALL_MODULES := $(notdir $(basename $(MODULE_SRCS)))
@@ -71,19 +74,19 @@ GEN := $(T)/manifold-gen
 # with the runtime's core they lean on (allocator, hashes).  The host tool
 # loads no module files: it links the stubs that say so, and the index format
 # (`index`).  $(sort) drops what both lists name.
-GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) $(wildcard runtime/sha256.c) \
-	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c runtime/modindex.c)
+GEN_RUNTIME_SRCS := $(sort $(MANIFEST_SRCS) runtime/util/sha256.c \
+	$(RUNTIME_BASE_SRCS) runtime/loadable/backend_loadable_none.c runtime/loadable/modindex.c)
 
 .PHONY: all run check deps clean distclean menuconfig olddefconfig savedefconfig \
 	unit-tests image-tests check-board check-sanitizers check-tree size help FORCE \
-	check-build check-boards check-deps sanitizers-build sanitizers-build-sample
+	check-build check-boards check-deps check-layers sanitizers-build sanitizers-build-sample
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 # ---- host tools ------------------------------------------------------------
 
-$(GEN): gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS) $(wildcard gen/*.h runtime/*.h runtime/include/manifold/*.h)
+$(GEN): gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS) $(wildcard gen/*.h runtime/*/*.h runtime/include/manifold/*.h)
 	$(quiet) HOSTLD $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Igen -Iruntime -o $@ gen/main.c $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
@@ -153,7 +156,7 @@ $(O)/modules.mk: $(O)/.config
 # Goals that only recurse or need no configuration do not read .config.
 NO_CONFIG_GOALS := clean distclean deps help %_defconfig unit-tests check check-board check-tree \
 	check-sanitizers run bench fuzz fuzz-smoke soak check-image-asan \
-	check-deps check-boards sanitizers-build sanitizers-build-sample
+	check-deps check-boards check-layers sanitizers-build sanitizers-build-sample
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/modules.mk
 # .config is make syntax (CONFIG_X=y, CONFIG_S="text"), as the kernel's is.
@@ -185,13 +188,13 @@ $(O)/registry.c: $(SELECTED_MANIFESTS) $(GEN) $(O)/config-checked $(O)/modules.m
 		--embedded @$(O)/embedded.list $(SELECTED_MANIFESTS)
 
 TARGET_CFLAGS := $(BASE_CFLAGS) $(BOARD_CFLAGS)
-runtime-y := $(RUNTIME_CORE_SRCS)
+runtime-y := $(RUNTIME_BASE_SRCS)
 runtime-$(CONFIG_MODULES) += $(RUNTIME_LOADABLE_SRCS)
-runtime-$(if $(CONFIG_MODULES),n,y) += runtime/backend_loadable_none.c
+runtime-$(if $(CONFIG_MODULES),n,y) += runtime/loadable/backend_loadable_none.c
 RUNTIME_OBJS := $(patsubst runtime/%.c,$(O)/obj/runtime/%.o,$(runtime-y))
 MODULE_OBJS_Y := $(addprefix $(O)/obj/modules/,$(addsuffix .o,$(MODULES_Y)))
 
-$(O)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*.h runtime/include/manifold/*.h)
+$(O)/obj/runtime/%.o: runtime/%.c $(wildcard runtime/*/*.h runtime/include/manifold/*.h)
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(TARGET_CFLAGS) -c -o $@ $<
@@ -340,18 +343,18 @@ SRCS_check_validate := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 # its name (OBJS_x: paths under the suite's build folder, rules below).
 SRCS_check_modules := tests/fake_runtime.c
 OBJS_check_modules := $(addprefix modules/,$(ALL_MODULES))
-SRCS_check_sha256 := runtime/sha256.c
-SRCS_check_alloc := runtime/alloc.c
-SRCS_check_strbuf := runtime/strbuf.c runtime/alloc.c
+SRCS_check_sha256 := runtime/util/sha256.c
+SRCS_check_alloc := runtime/util/alloc.c
+SRCS_check_strbuf := runtime/util/strbuf.c runtime/util/alloc.c
 SRCS_check_lineedit := embedded/lineedit.c
 # The ELF loader stands alone (see "the ELF relocatable-object loader").
-ELF_SRCS := $(sort $(wildcard runtime/elf/*.c))
-SRCS_check_elfload := $(ELF_SRCS) runtime/alloc.c
+ELF_SRCS := $(sort $(wildcard runtime/loadable/elf/*.c))
+SRCS_check_elfload := $(ELF_SRCS) runtime/util/alloc.c
 LDFLAGS_check_elfload := -no-pie -ldl
 # The example of docs/writing-modules.md, its manifest extracted in-test.
 SRCS_check_example := $(GEN_SRCS) $(RUNTIME_SRCS)
 OBJS_check_example := examples/mod_hello
-SRCS_check_loadable_none := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c tests/fake_backend.c
+SRCS_check_loadable_none := $(RUNTIME_BASE_SRCS) runtime/loadable/backend_loadable_none.c tests/fake_backend.c
 SRCS_check_bootplan = $(RUNTIME_SRCS) tests/fake_backend.c
 SRCS_check_faults = $(RUNTIME_SRCS) tests/fake_backend.c
 # The fixture module files resolve mf_* and the journal from the test
@@ -362,13 +365,13 @@ LDFLAGS_check_faults := -rdynamic
 # built for the build machine: they link the runtime without loadable
 # modules and skip check_loadable and check_modindex.
 ifneq ($(BOARD_TEST_CC),)
-RUNTIME_SRCS := $(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c
+RUNTIME_SRCS := $(RUNTIME_BASE_SRCS) runtime/loadable/backend_loadable_none.c
 CHECK_SUITES_UNIT := $(filter-out check_loadable check_modindex,$(CHECK_SUITES_UNIT))
 endif
 srcs_for = $(if $(filter undefined,$(origin SRCS_$(1))),$(RUNTIME_SRCS) $(wildcard tests/fake_backend.c),$(SRCS_$(1)))
 # $(call objs_for,SUITE,DIR): the module objects SUITE links, built in DIR.
 objs_for = $(patsubst %,$(2)/%.o,$(OBJS_$(1)))
-TEST_DEPS := $(wildcard tests/*.h gen/*.h runtime/*.h runtime/include/manifold/*.h embedded/include/*.h)
+TEST_DEPS := $(wildcard tests/*.h gen/*.h runtime/*/*.h runtime/include/manifold/*.h embedded/include/*.h)
 
 define check_rule
 $(TB)/$(1): tests/$(1).c $(call srcs_for,$(1)) $(call objs_for,$(1),$(TB)) $(TEST_DEPS)
@@ -445,7 +448,7 @@ $(O)/test-modules/%.manifest: $(HTB)/fixture-manifests/%.manifest $(O)/test-modu
 	$(Q)$(GEN) checksum -o $@ $< $(O)/test-modules/$*.so
 	$(Q)chmod go-w $@
 
-# ---- the ELF relocatable-object loader (runtime/elf/, tests/check_elfload.c) --
+# ---- the ELF relocatable-object loader (runtime/loadable/elf/, tests/check_elfload.c) --
 
 # Self-contained for now: no image links it yet (the static boards' loader
 # backend will).  Its suite's module objects are built from tests/elf/*.c
@@ -488,16 +491,16 @@ $(ELF_OBJ_DIR)/%.o: tests/elf/%.c tests/elf/image_api.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(ELF_TEST_CC) $(ELF_OBJ_CFLAGS) $(ELF_CFLAGS_$*) -c -o $@ $<
 
-$(TB)/check_elfload: $(ELF_TEST_OBJS) $(wildcard runtime/elf/*.h)
+$(TB)/check_elfload: $(ELF_TEST_OBJS) $(wildcard runtime/loadable/elf/*.h)
 
 # The same objects loaded by a fully static musl program, as the image is
 # (Check is packaged for glibc only): `make [BOARD=qemu-aarch64] elf-static-smoke`.
-$(TB)/elf_static_smoke: tests/elf_static_smoke.c $(ELF_SRCS) runtime/alloc.c $(wildcard runtime/elf/*.h) \
+$(TB)/elf_static_smoke: tests/elf_static_smoke.c $(ELF_SRCS) runtime/util/alloc.c $(wildcard runtime/loadable/elf/*.h) \
 		$(ELF_TEST_OBJS)
 	$(quiet) LD $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TARGET_CC) $(BASE_CFLAGS) -static -Iruntime -o $@ tests/elf_static_smoke.c $(ELF_SRCS) \
-		runtime/alloc.c -pthread
+		runtime/util/alloc.c -pthread
 
 .PHONY: elf-static-smoke
 elf-static-smoke: $(TB)/elf_static_smoke
@@ -535,7 +538,7 @@ check-board:
 
 # `make check`: every board in CHECK_BOARDS; `make BOARD=x check`: board x.
 CHECK_BOARDS := host $(filter-out host,$(notdir $(wildcard boards/host-modules boards/qemu-aarch64)))
-check: deps check-deps check-tree
+check: deps check-deps check-tree check-layers
 ifeq ($(origin BOARD),command line)
 	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) check-board
 else
@@ -565,6 +568,10 @@ check-deps:
 # No tracked file names a path outside the repository (tests/check_tree.sh).
 check-tree:
 	$(Q)sh tests/check_tree.sh
+
+# The runtime's includes point down its layers (tests/check_layers.sh).
+check-layers:
+	$(Q)sh tests/check_layers.sh
 
 # ---- sanitizers --------------------------------------------------------------
 
@@ -664,11 +671,11 @@ FUZZ_FLAGS := -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all 
 FUZZ_SRCS_manifest := $(MANIFEST_SRCS)
 FUZZ_SRCS_moduleinfo := $(GEN_SRCS) $(GEN_RUNTIME_SRCS)
 FUZZ_SRCS_modules_conf := tests/fuzz/fuzz_common.c tests/fake_backend.c \
-	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS)
+	$(RUNTIME_BASE_SRCS) $(RUNTIME_LOADABLE_SRCS)
 FUZZ_SRCS_extconfig := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_console := $(FUZZ_SRCS_modules_conf)
 FUZZ_SRCS_modindex := $(FUZZ_SRCS_modules_conf)
-FUZZ_SRCS_elf := $(ELF_SRCS) runtime/alloc.c
+FUZZ_SRCS_elf := $(ELF_SRCS) runtime/util/alloc.c
 
 define fuzz_rule
 $(FZB)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(TEST_DEPS) $(wildcard tests/fuzz/*.h)
@@ -702,7 +709,7 @@ BENCH_SIZES ?= 100 1000 10000
 .PHONY: bench
 bench: $(GEN)
 	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk BENCH_SIZES="$(BENCH_SIZES)" \
-		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_CORE_SRCS="$(RUNTIME_CORE_SRCS)" \
+		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_BASE_SRCS="$(RUNTIME_BASE_SRCS)" \
 		RUNTIME_LOADABLE_SRCS="$(RUNTIME_LOADABLE_SRCS)" bench
 
 # `make bench-elf [BENCH_ELF_SIZES="100 1000"]`: the ELF loader (static musl,

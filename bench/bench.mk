@@ -26,14 +26,13 @@ HOSTCC ?= gcc
 BENCH_MUSLCC ?= musl-gcc
 Q ?= @
 
-RUNTIME_LOADABLE_SRCS ?= runtime/backend_loadable.c runtime/moddir.c runtime/modentry.c \
-	runtime/modindex.c runtime/modfile.c
-RUNTIME_CORE_SRCS ?= $(filter-out $(RUNTIME_LOADABLE_SRCS) runtime/backend_loadable_none.c,\
-	$(sort $(wildcard runtime/*.c)))
+RUNTIME_LOADABLE_SRCS ?= $(filter-out runtime/loadable/backend_loadable_none.c,\
+	$(sort $(wildcard runtime/loadable/*.c)))
+RUNTIME_BASE_SRCS ?= $(sort $(foreach l,util format core policy frontend,$(wildcard runtime/$(l)/*.c)))
 
 # The board's flags (TARGET_CFLAGS), so every object is what an image holds.
-BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Iruntime/include
-BENCH_RT_HDRS := $(wildcard runtime/*.h runtime/include/manifold/*.h)
+BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Iruntime/include -Iruntime
+BENCH_RT_HDRS := $(wildcard runtime/*/*.h runtime/include/manifold/*.h)
 BENCH_TOOL_FLAGS := $(BENCH_CFLAGS) -Ibench
 
 # Every module file costs 5 mappings (-z separate-code) and Linux's default
@@ -77,11 +76,11 @@ $(B)/obj/glibc/%.o: runtime/%.c $(BENCH_RT_HDRS)
 	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -pthread -c -o $@ $<
 
 BENCH_STATIC_OBJS := $(patsubst runtime/%.c,$(B)/obj/musl/%.o,\
-	$(RUNTIME_CORE_SRCS) runtime/backend_loadable_none.c)
+	$(RUNTIME_BASE_SRCS) runtime/loadable/backend_loadable_none.c)
 BENCH_DYN_OBJS := $(patsubst runtime/%.c,$(B)/obj/musl/%.o,\
-	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS))
+	$(RUNTIME_BASE_SRCS) $(RUNTIME_LOADABLE_SRCS))
 BENCH_GLIBC_OBJS := $(patsubst runtime/%.c,$(B)/obj/glibc/%.o,\
-	$(RUNTIME_CORE_SRCS) $(RUNTIME_LOADABLE_SRCS))
+	$(RUNTIME_BASE_SRCS) $(RUNTIME_LOADABLE_SRCS))
 
 $(B)/bench_loadable: bench/bench_loadable.c bench/common.c bench/bench.h $(BENCH_DYN_OBJS)
 	@printf '  %-8s %s\n' LD $@

@@ -17,7 +17,7 @@ for n in $SIZES; do [ "$n" -gt "$max" ] && max=$n; done
 mkdir -p "$B/objs" "$B/sos"
 
 $CC $CFLAGS -static -Iruntime -Ibench -o "$B/bench_elf_static" bench/bench_elf.c bench/bench_elf_own.c \
-	runtime/elf/*.c runtime/alloc.c -pthread
+	runtime/loadable/elf/*.c runtime/util/alloc.c -pthread
 $CC $CFLAGS -Ibench -Wl,--export-dynamic -o "$B/bench_elf_dlopen" bench/bench_elf.c bench/bench_elf_dl.c
 $CC $MODFLAGS -fno-pie -c -o "$B/module.o" bench/elf_module.c
 $CC $MODFLAGS -fPIC -shared -o "$B/module.so" bench/elf_module.c

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "bench_elf.h"
-#include "elf/elfload.h"
+#include "loadable/elf/elfload.h"
 
 static void *exports(void *ctx, const char *name)
 {

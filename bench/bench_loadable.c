@@ -56,7 +56,7 @@
 #include <manifold/table.h>
 
 #include "bench.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 struct tally {
 	unsigned started, failed;

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "gen.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 static void usage(FILE *fp)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "depgraph.h"
 
 int dg_symbol(const char *name, char *buf, size_t len)

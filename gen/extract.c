@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "gen.h"
 #include "moduleinfo.h"
 #include "xmlish.h" /* growable strings and "PATH:LINE: reason" */

@@ -28,7 +28,7 @@
 #include <manifold/manifest.h>
 
 #include "gen.h"
-#include "modindex.h"
+#include "loadable/modindex.h"
 
 static void usage(FILE *fp)
 {

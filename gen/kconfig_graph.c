@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "kconfig.h"
 
 /*

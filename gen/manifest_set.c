@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "gen.h"
 
 static int by_name_then_path(const void *a, const void *b)

@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
-#include "../runtime/ini.h" /* the manifest's own name rules */
+#include "util/alloc.h"
+#include "format/ini.h" /* the manifest's own name rules */
 #include "moduleinfo.h"
 #include "moduleinfo_blocks.h"
 #include "regmacro.h"

@@ -12,7 +12,7 @@
 
 #include <manifold/manifest.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "regmacro.h"
 
 #define MACRO "AST_MODULE_INFO"

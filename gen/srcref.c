@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "gen.h"
 #include "srcref.h"
 

@@ -27,8 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../runtime/alloc.h"
-#include "../runtime/ini.h" /* mf_ini_name_is_module() */
+#include "util/alloc.h"
+#include "format/ini.h" /* mf_ini_name_is_module() */
 #include "gen.h"
 #include "moduleinfo.h"
 #include "srcref.h"

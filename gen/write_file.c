@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "gen.h"
 
 static int write_file(const char *path, int (*write_fn)(FILE *fp, void *data),

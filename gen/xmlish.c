@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "xmlish.h"
 
 /* ---- growable strings -------------------------------------------------- */

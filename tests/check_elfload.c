@@ -22,10 +22,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "elf/elf_internal.h"
+#include "util/alloc.h"
+#include "loadable/elf/elf_internal.h"
 #include "fault_inject.h"
-#include "elf/elfload.h"
+#include "loadable/elf/elfload.h"
 
 /* The code models each module object is built in (Makefile: ELF_VARIANTS). */
 #if defined(__x86_64__)

@@ -17,7 +17,7 @@
 
 #include <manifold/manifold.h>
 
-#include "alloc.h"
+#include "util/alloc.h"
 #include "moduleinfo.h"
 #include "test_file.h"
 

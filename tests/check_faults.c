@@ -41,10 +41,10 @@
 #include <manifold/console.h>
 #include <manifold/moddir.h>
 
-#include "alloc.h"
+#include "util/alloc.h"
 #include "fake_backend.h"
-#include "internal.h"
-#include "loadable.h"
+#include "core/internal.h"
+#include "loadable/loadable.h"
 
 /*
  * top uses a, b, c; a and d use shared; b uses the function a provides; c

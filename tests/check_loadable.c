@@ -31,8 +31,8 @@
 #include <manifold/moddir.h>
 
 #include "fake_backend.h"
-#include "loadable.h"
-#include "sha256.h"
+#include "loadable/loadable.h"
+#include "util/sha256.h"
 #include "test_file.h"
 
 /* ---- the fixtures' knob ------------------------------------------------- */

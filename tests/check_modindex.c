@@ -26,9 +26,9 @@
 #include <manifold/moddir.h>
 
 #include "fake_backend.h"
-#include "internal.h"
-#include "loadable.h"
-#include "modindex.h"
+#include "core/internal.h"
+#include "loadable/loadable.h"
+#include "loadable/modindex.h"
 #include "index_stamp.h"
 #include "test_file.h"
 

@@ -12,7 +12,7 @@
 
 #include <manifold/moddir.h>
 
-#include "alloc.h"
+#include "util/alloc.h"
 #include "fake_backend.h"
 
 static struct mf_context *ctx;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sha256.h"
+#include "util/sha256.h"
 
 static void digest_text(const void *data, size_t len, char text[MF_SHA256_TEXT_SIZE])
 {

@@ -8,8 +8,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "strbuf.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 
 START_TEST(appends_in_order)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf/elfload.h"
+#include "loadable/elf/elfload.h"
 
 int image_counter;
 const char image_greeting[] = "hello, module";

@@ -8,7 +8,7 @@
 #ifndef MANIFOLD_TEST_FAULT_INJECT_H
 #define MANIFOLD_TEST_FAULT_INJECT_H
 
-#include "alloc.h"
+#include "util/alloc.h"
 
 static size_t fi_base;
 

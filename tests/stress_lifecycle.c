@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "util/alloc.h"
 #include "fake_backend.h"
 
 #define N_SERVICES 4

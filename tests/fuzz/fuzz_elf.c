@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf/elf_internal.h"
+#include "loadable/elf/elf_internal.h"
 
 static char near_target[64];
 

@@ -25,9 +25,9 @@
 #include <manifold/moddir.h>
 
 #include "fake_backend.h"
-#include "internal.h"
-#include "loadable.h"
-#include "modindex.h"
+#include "core/internal.h"
+#include "loadable/loadable.h"
+#include "loadable/modindex.h"
 
 static char dir[64], path[128];
 

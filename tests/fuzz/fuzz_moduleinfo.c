@@ -14,7 +14,7 @@
 
 #include <manifold/manifest.h>
 
-#include "../runtime/alloc.h"
+#include "util/alloc.h"
 #include "moduleinfo.h"
 
 static const char *const tree[] = {
