@@ -9,7 +9,7 @@
  * The manifest is read, checked to be the one of MODULE (its name must be the
  * file's name without .so), and written again in canonical form with
  * checksum=sha256:<hex> of the file's bytes.  The runtime computes the same
- * digest with the same code (runtime/sha256.c) before it maps the file, and
+ * digest with the same code (runtime/util/sha256.c) before it maps the file, and
  * refuses the module when the two differ.
  */
 #include <errno.h>

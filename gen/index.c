@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * manifold-gen index: write the index of a module directory, DIR/modules.index
- * (runtime/modindex.c, docs/loadable.md), as depmod writes modules.dep: once,
+ * (runtime/loadable/modindex.c, docs/loadable.md), as depmod writes modules.dep: once,
  * at build or install time, after the files it describes are in place.
  *
  *   manifold-gen index DIR
@@ -117,7 +117,7 @@ static int read_manifest(const char *dir, const char *name, struct mf_modindex_r
 			"larger than any manifest" : "not a regular file");
 		return -EINVAL;
 	}
-	/* The image's checks (runtime/modfile.c), for this user: the index
+	/* The image's checks (runtime/loadable/modfile.c), for this user: the index
 	 * says it holds only manifests they accept. */
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		fprintf(stderr, "%s: owned by uid %u, neither root nor this user "

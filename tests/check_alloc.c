@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime's allocator (runtime/alloc.h): the heap it accounts for, and
+ * The runtime's allocator (runtime/util/alloc.h): the heap it accounts for, and
  * slabs, whose blocks are ordinary blocks to mf_free() and mf_realloc()
  * but go back to the system only with their slab.  Written against the
  * interface alone, so the suite holds under AddressSanitizer too, where a

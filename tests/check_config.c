@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of modules.conf and extconfig.conf parsing (runtime/config.c) and of
- * the line reader under it (runtime/ini.c).  Input files live in
+ * Tests of modules.conf and extconfig.conf parsing (runtime/policy/config.c) and of
+ * the line reader under it (runtime/format/ini.c).  Input files live in
  * tests/data/config/ and are read relative to the repository root (override
  * with -DMF_TEST_DATA_DIR=...).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ELF relocatable-object loader (runtime/elf/) against real compiler
+ * The ELF relocatable-object loader (runtime/loadable/elf/) against real compiler
  * output: the objects under tests/elf/ are built by the Makefile with this
  * board's compiler in every code model a module may use (elf-objs/ beside
  * this program, or $MANIFOLD_ELF_OBJS), loaded into this program, whose

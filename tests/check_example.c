@@ -104,7 +104,7 @@ static void setup(void)
 	ck_assert_int_eq(mf_catalog_add_manifest(ctx, m, &example_backend, NULL), 0);
 	ck_assert_int_eq(mf_module_find(ctx, "mod_hello", &mod), 0);
 	events[0] = '\0';
-	mf_free(text); /* the generator allocates through runtime/alloc.h */
+	mf_free(text); /* the generator allocates through runtime/util/alloc.h */
 	free(src);
 }
 

@@ -14,7 +14,7 @@
  * Build (from the repository root):
  *   gcc -std=gnu11 -Wall -Wextra -Werror -Iruntime/include -Igen \
  *       tests/check_extract.c gen/extract.c gen/write_file.c \
- *       gen/manifest_set.c runtime/manifest.c runtime/manifest_write.c \
+ *       gen/manifest_set.c runtime/format/manifest.c runtime/format/manifest_write.c \
  *       $(pkg-config --cflags --libs check) -o build/check_extract
  */
 #define _GNU_SOURCE
@@ -823,7 +823,7 @@ END_TEST
 /* ---- out of memory ----------------------------------------------------- */
 
 /*
- * The generator allocates through the runtime's allocator (runtime/alloc.h),
+ * The generator allocates through the runtime's allocator (runtime/util/alloc.h),
  * so its hook fails the Nth allocation and its count of bytes in use shows
  * what a failed extraction left behind: the same fault injector as the
  * runtime's suites, which runs the same under valgrind and ASan.

@@ -6,7 +6,7 @@
  * command, refresh of the module directory, listed and from its index,
  * applying a configuration and booting from it, booting an image's registry
  * table, and operations after such a boot) the walk runs it on a fresh
- * context with the 1st allocation failing (runtime/alloc.h's hook), then
+ * context with the 1st allocation failing (runtime/util/alloc.h's hook), then
  * the 2nd, and so on until the operation runs to its end without meeting
  * the failure.  After each run:
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the manifest parser and writer (runtime/manifest.c,
- * runtime/manifest_write.c).  Input files live in tests/data/manifest/ and
+ * Tests of the manifest parser and writer (runtime/format/manifest.c,
+ * runtime/format/manifest_write.c).  Input files live in tests/data/manifest/ and
  * are read relative to the repository root (override with
  * -DMF_TEST_DATA_DIR=...).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The index of a module directory (runtime/modindex.c, runtime/moddir.c,
+ * The index of a module directory (runtime/loadable/modindex.c, runtime/loadable/moddir.c,
  * gen/index.c): DIR/modules.index holds the text of every accepted manifest,
  * a boot reads it instead of the directory, and a load or refresh checks it
  * with a stat() of the directory and one of the index.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The growable string (runtime/strbuf.h): appends of every kind, printf
+ * The growable string (runtime/util/strbuf.h): appends of every kind, printf
  * past any fixed size, reset keeping the memory, take handing it over, and
  * out of memory that sticks until reset and leaks nothing.
  */
