@@ -708,7 +708,9 @@ soak: $(ATB)/stress_tsan
 BENCH_SIZES ?= 100 1000 10000
 .PHONY: bench
 bench: $(GEN)
-	$(Q)$(MAKE) --no-print-directory -f bench/bench.mk BENCH_SIZES="$(BENCH_SIZES)" \
+	$(Q)$(MAKE) --no-print-directory BOARD=host all >/dev/null
+	$(Q)BENCH_IMAGE=build/host/manifold $(MAKE) --no-print-directory -f bench/bench.mk \
+		BENCH_SIZES="$(BENCH_SIZES)" \
 		GEN=$(GEN) HOSTCC=$(HOSTCC) Q=$(Q) RUNTIME_BASE_SRCS="$(RUNTIME_BASE_SRCS)" \
 		RUNTIME_LOADABLE_SRCS="$(RUNTIME_LOADABLE_SRCS)" bench
 

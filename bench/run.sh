@@ -56,7 +56,11 @@ tree=$(git describe --always --dirty 2>/dev/null || echo 'not a git tree')
 	"command: make bench BENCH_SIZES=\"$BENCH_SIZES\" BENCH_SEED=$BENCH_SEED BENCH_REPS=$BENCH_REPS BENCH_RUNS=$BENCH_RUNS (tree $tree)" \
 	"floors: the same work without manifold, measured in the same run; each figure is the minimum of its runs (2 threads: the median)" |
 	tee "$B/table.txt"
+if [ -n "${BENCH_IMAGE:-}" ] && [ -x "$BENCH_IMAGE" ]; then
+	{ echo; echo "whole process"; sh bench/exec.sh "$BENCH_IMAGE" "$B/exec"; } >"$B/exec.txt"
+fi
 if [ -s "$B/syscalls.txt" ]; then
 	{ echo; echo "system calls per operation (strace -f -c: 1000 operations less none, / 1000)"
 	  cat "$B/syscalls.txt"; } | tee -a "$B/table.txt"
 fi
+[ ! -s "$B/exec.txt" ] || tee -a "$B/table.txt" <"$B/exec.txt"
