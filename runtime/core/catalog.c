@@ -56,6 +56,26 @@ struct mf_provkey *mf_provkey_find(struct mf_context *ctx, const char *type,
 	return mf_hash_get2(&ctx->provkeys, type, name);
 }
 
+/*
+ * A key's first few items come from the context's slab, as the key does:
+ * nearly every key has one provider or two, and a malloc() for each key
+ * was about 400 instructions a module at boot.  A key that outgrows them
+ * moves to the heap (mf_realloc()).
+ */
+#define KEY_FIRST_ITEMS 2
+
+static int key_first_room(struct mf_context *ctx, void **items, size_t *cap,
+			  size_t size)
+{
+	if (*items)
+		return 0;
+	*items = mf_slab_alloc(&ctx->slab, KEY_FIRST_ITEMS * size);
+	if (!*items)
+		return -ENOMEM;
+	*cap = KEY_FIRST_ITEMS;
+	return 0;
+}
+
 /* Insert keeping best-first order. */
 static int index_provider(struct mf_context *ctx, struct mf_module *mod,
 			  const char *type, const char *name, unsigned priority)
@@ -64,7 +84,10 @@ static int index_provider(struct mf_context *ctx, struct mf_module *mod,
 	struct mf_provider p = { mod, priority };
 	size_t i;
 
-	if (!pk || mf_array_reserve(&pk->providers, pk->providers.n + 1) < 0)
+	if (!pk ||
+	    key_first_room(ctx, (void **)&pk->providers.items, &pk->providers.cap,
+			   sizeof(*pk->providers.items)) < 0 ||
+	    mf_array_reserve(&pk->providers, pk->providers.n + 1) < 0)
 		return -ENOMEM;
 	i = pk->providers.n++;
 	while (i > 0 && cmp_provider(&pk->providers.items[i - 1], &p) > 0) {
@@ -80,7 +103,10 @@ static int index_watcher(struct mf_context *ctx, struct mf_module *mod,
 {
 	struct mf_provkey *pk = provkey_get(ctx, ref->type, ref->name);
 
-	return pk ? mf_array_push(&pk->watchers, mod) : -ENOMEM;
+	if (!pk || key_first_room(ctx, (void **)&pk->watchers.items, &pk->watchers.cap,
+				  sizeof(*pk->watchers.items)) < 0)
+		return -ENOMEM;
+	return mf_array_push(&pk->watchers, mod);
 }
 
 static void unindex_key(struct mf_context *ctx, struct mf_module *mod,
@@ -167,10 +193,17 @@ int mf_module_reserve_uses(struct mf_module *mod, unsigned n)
 	return 0;
 }
 
-/* A stopped module with room for the providers of its @n_uses lines. */
-static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
+/*
+ * A stopped module with room for the providers of its @n_uses lines.  A
+ * table's records come from the context's slab (@slab), as they stay in
+ * the catalog as long as the context; a manifest's from the heap (NULL),
+ * as a refresh may drop them.
+ */
+static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses,
+				    struct mf_slab *slab)
 {
-	struct mf_module *mod = mf_calloc(1, sizeof(*mod));
+	struct mf_module *mod = slab ? mf_slab_alloc(slab, sizeof(*mod))
+				     : mf_calloc(1, sizeof(*mod));
 
 	if (!mod)
 		return NULL;
@@ -178,7 +211,10 @@ static struct mf_module *module_new(struct mf_context *ctx, unsigned n_uses)
 	mod->state = MF_STATE_STOPPED;
 	atomic_init(&mod->refs, MF_REFS_CLOSED);
 	atomic_init(&mod->orphan, false);
-	if (n_uses && !(mod->chosen = mf_calloc(n_uses, sizeof(*mod->chosen)))) {
+	mod->chosen = !n_uses ? NULL
+		      : slab  ? mf_slab_alloc(slab, n_uses * sizeof(*mod->chosen))
+			      : mf_calloc(n_uses, sizeof(*mod->chosen));
+	if (n_uses && !mod->chosen) {
 		mf_free(mod);
 		return NULL;
 	}
@@ -255,7 +291,7 @@ int mf_catalog_add_table(struct mf_context *ctx, const struct mf_table *table)
 		 * manifest in the module directory. */
 		if (!t->descriptor)
 			continue;
-		mod = module_new(ctx, t->n_uses);
+		mod = module_new(ctx, t->n_uses, &ctx->slab);
 		if (!mod) {
 			err = err ? err : -ENOMEM;
 			continue;
@@ -301,7 +337,7 @@ int mf_catalog_add_manifest(struct mf_context *ctx, struct mf_manifest *m,
 			    const struct mf_backend_ops *ops, void *data)
 {
 	size_t n_refs = m->uses.count + m->canuse.count + m->provides.count;
-	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count);
+	struct mf_module *mod = module_new(ctx, (unsigned)m->uses.count, NULL);
 	int err;
 
 	if (!mod)

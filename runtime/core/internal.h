@@ -192,7 +192,11 @@ struct mf_plan {
 	MF_ARRAY(struct mf_module *) list; /* modules to start, dependencies first */
 	MF_ARRAY(struct mf_plan_entry) entries; /* every module visited */
 	MF_ARRAY(struct mf_module *) choices;	/* their providers, line by line */
+	MF_ARRAY(struct mf_provkey *) keys;	/* each line's index entry, as choices */
 	struct mf_modmap index;			/* module -> its entry */
+	/* The walk's stack, kept from one mf_plan_add() to the next. */
+	struct mf_module **stack;
+	size_t stack_cap;
 	char err[MF_ERR_MAX];
 };
 void mf_plan_init(struct mf_context *ctx, struct mf_plan *plan);
@@ -214,12 +218,21 @@ const struct mf_module *mf_plan_needed_by(const struct mf_plan *plan,
 					  const struct mf_module *mod,
 					  unsigned *use);
 /*
+ * The provider index's entry of each of @mod's [uses] lines ([n_uses]),
+ * as the plan looked them up (NULL for a key nothing provides).  Entries
+ * stay as long as the catalog, so they outlive the plan.
+ */
+struct mf_provkey *const *mf_plan_keys(const struct mf_plan *plan,
+				       const struct mf_module *mod);
+/*
  * What planning @mod alone gives when each of its lines has a running
  * provider and nothing is against starting it: those providers, best
  * first, into @choice ([n_uses]).  false: it needs a plan (mf_plan_add()).
+ * @keys: its lines' index entries from a plan (mf_plan_keys()), or NULL to
+ * look them up.
  */
 bool mf_plan_running(struct mf_context *ctx, struct mf_module *mod,
-		     struct mf_module **choice);
+		     struct mf_provkey *const *keys, struct mf_module **choice);
 
 
 

@@ -112,14 +112,15 @@ static int start_held(struct load *ld, struct mf_module *mod,
  * to exclude a module.
  */
 static int start_closure(struct load *ld, struct mf_module *target,
-			 const char *why)
+			 struct mf_provkey *const *keys, const char *why)
 {
 	struct mf_context *ctx = ld->ctx;
 
-	/* Its providers run: the plan of it alone, without a walk. */
+	/* Its providers run: the plan of it alone, without a walk (nor the
+	 * lookups of its keys, which the operation's plan did: @keys). */
 	if (mf_array_reserve(&ld->choice, target->n_uses) < 0)
 		return -ENOMEM;
-	if (mf_plan_running(ctx, target, ld->choice.items)) {
+	if (mf_plan_running(ctx, target, keys, ld->choice.items)) {
 		bool no_memory = false;
 		int err = start_held(ld, target, ld->choice.items, why, ld->held.n,
 				     &no_memory);
@@ -385,7 +386,7 @@ int mf_load_known(struct mf_context *ctx, struct mf_request *reqs,
 		/* Started or failed out of turn (a load callback loaded it). */
 		if (mod->state == MF_STATE_RUNNING || mod->fail_gen == ctx->op_gen)
 			continue;
-		err = start_closure(&ld, mod, steps[i].why);
+		err = start_closure(&ld, mod, mf_plan_keys(&plan, mod), steps[i].why);
 		if (err == -ENOMEM) {
 			first_err = err;
 			goto out_nomem;

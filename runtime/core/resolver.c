@@ -47,6 +47,8 @@ void mf_plan_fini(struct mf_plan *plan)
 	mf_free(plan->list.items);
 	mf_free(plan->entries.items);
 	mf_free(plan->choices.items);
+	mf_free(plan->keys.items);
+	mf_free(plan->stack);
 	mf_modmap_fini(&plan->index);
 	mf_plan_init(plan->ctx, plan);
 }
@@ -93,6 +95,12 @@ struct mf_module *const *mf_plan_choice(const struct mf_plan *plan,
 					const struct mf_module *mod)
 {
 	return plan->choices.items + entry_of(plan, mod)->choice;
+}
+
+struct mf_provkey *const *mf_plan_keys(const struct mf_plan *plan,
+				       const struct mf_module *mod)
+{
+	return plan->keys.items + entry_of(plan, mod)->choice;
 }
 
 const struct mf_module *mf_plan_needed_by(const struct mf_plan *plan,
@@ -162,6 +170,7 @@ static int choose(struct mf_plan *plan, struct mf_module *mod, unsigned i,
 	int err = -ENOENT;
 
 	tried[0] = '\0';
+	plan->keys.items[at] = pk;
 	if (!pk || pk->providers.n == 0) {
 		snprintf(plan->err, sizeof(plan->err),
 			 "%s uses %s=%s, which no module provides", mod->name,
@@ -277,9 +286,11 @@ static int visit(struct mf_plan *plan, struct mf_module *mod, stack_t_ *st)
 	/* Room for its choices, which the visits below come after. */
 	choice = plan->choices.n;
 	if (mf_array_reserve(&plan->choices, choice + mod->n_uses) < 0 ||
+	    mf_array_reserve(&plan->keys, choice + mod->n_uses) < 0 ||
 	    mf_array_push(st, mod) < 0)
 		return -ENOMEM;
 	plan->choices.n += mod->n_uses;
+	plan->keys.n = plan->choices.n;
 	e->state = PLAN_VISITING;
 	e->choice = choice;
 	e->by = NULL;
@@ -315,14 +326,14 @@ fail:
 }
 
 bool mf_plan_running(struct mf_context *ctx, struct mf_module *mod,
-		     struct mf_module **choice)
+		     struct mf_provkey *const *keys, struct mf_module **choice)
 {
 	char why[MF_ERR_MAX];
 
 	if (refused(ctx, mod, why, sizeof(why)))
 		return false;
 	for (unsigned i = 0; i < mod->n_uses; i++) {
-		struct mf_provkey *pk = use_key(ctx, mod, i);
+		struct mf_provkey *pk = keys ? keys[i] : use_key(ctx, mod, i);
 		size_t k = 0;
 
 		while (pk && k < pk->providers.n &&
@@ -339,11 +350,13 @@ bool mf_plan_running(struct mf_context *ctx, struct mf_module *mod,
 int mf_plan_add(struct mf_plan *plan, struct mf_module *mod)
 {
 	size_t mark = plan->list.n;
-	stack_t_ st = { 0 };
+	/* A boot adds every module: one stack for all of them. */
+	stack_t_ st = { .items = plan->stack, .cap = plan->stack_cap };
 	int err;
 
 	err = visit(plan, mod, &st);
-	mf_free(st.items);
+	plan->stack = st.items;
+	plan->stack_cap = st.cap;
 	if (err == -ENOMEM)
 		snprintf(plan->err, sizeof(plan->err), "out of memory");
 	if (err < 0) {
@@ -371,13 +384,30 @@ static size_t idx_of(const struct mf_plan *plan, const struct mf_module *mod)
 	return entry_of(plan, mod)->idx;
 }
 
-/* Add each planned module's name rank to its key, sorting its names in
- * @scratch. */
+/*
+ * Add each planned module's name rank to its key: the catalog is sorted by
+ * name, so a plan of a good part of it (a boot) takes the ranks from a
+ * walk of it; a smaller one sorts its names in @scratch.
+ */
 static void rank_names(const struct mf_plan *plan, uint64_t *key,
 		       struct mf_module **scratch)
 {
-	size_t n = plan->list.n;
+	const struct mf_context *ctx = plan->ctx;
+	size_t n = plan->list.n, rank = 0;
 
+	if (n * 16 >= ctx->modules.n) {
+		for (size_t i = 0; i < ctx->modules.n && rank < n; i++) {
+			const struct mf_plan_entry *e = entry_of(plan, ctx->modules.items[i]);
+
+			if (e && e->state == PLAN_DONE)
+				key[e->idx] |= rank++;
+		}
+		if (rank == n)
+			return;
+		/* A planned module not in the catalog: sort after all. */
+		for (size_t i = 0; i < n; i++)
+			key[i] &= ~(uint64_t)UINT32_MAX;
+	}
 	memcpy(scratch, plan->list.items, n * sizeof(*scratch));
 	qsort(scratch, n, sizeof(*scratch), cmp_module_name);
 	for (size_t i = 0; i < n; i++)
@@ -456,31 +486,30 @@ static void for_each_pred(const struct mf_plan *plan, const struct mf_module *mo
 }
 
 /*
- * The successors of every planned module in one array (compressed rows):
- * a first pass counts each module's, a second fills them in.
+ * The successors of every planned module in one array (compressed rows),
+ * from the edges one walk of the plan collects (a walk looks keys up).
  */
-struct sort_state {
-	const struct mf_plan *plan;
-	size_t *indeg;
-	size_t *row;  /* [n + 1]: successors of i at succ[row[i]..] */
-	size_t *fill; /* next free slot of each row (second pass) */
-	size_t *succ; /* plan indices of the modules that wait for each one */
-	size_t cur;
+struct sort_edge {
+	size_t pred, succ; /* plan indices: succ starts after pred */
 };
 
-static void count_pred(void *data, struct mf_module *pred)
+struct sort_state {
+	const struct mf_plan *plan;
+	MF_ARRAY(struct sort_edge) edges; /* in the order of succ */
+	size_t *indeg;
+	size_t *row;  /* [n + 1]: successors of i at succ[row[i]..] */
+	size_t *succ; /* plan indices of the modules that wait for each one */
+	size_t cur;
+	int err;
+};
+
+static void add_edge(void *data, struct mf_module *pred)
 {
 	struct sort_state *s = data;
+	struct sort_edge e = { idx_of(s->plan, pred), s->cur };
 
-	s->indeg[s->cur]++;
-	s->row[idx_of(s->plan, pred) + 1]++;
-}
-
-static void fill_succ(void *data, struct mf_module *pred)
-{
-	struct sort_state *s = data;
-
-	s->succ[s->fill[idx_of(s->plan, pred)]++] = s->cur;
+	if (mf_array_push(&s->edges, e) < 0)
+		s->err = -ENOMEM;
 }
 
 int mf_plan_sort(struct mf_plan *plan)
@@ -489,7 +518,7 @@ int mf_plan_sort(struct mf_plan *plan)
 	struct sort_state s = { .plan = plan };
 	struct mf_module **sorted;
 	uint64_t *key;
-	size_t *heap;
+	size_t *heap, *fill;
 	int err = -ENOMEM;
 
 	if (n < 2)
@@ -499,26 +528,30 @@ int mf_plan_sort(struct mf_plan *plan)
 	sorted = mf_malloc(n * sizeof(*sorted));
 	s.indeg = mf_calloc(n, sizeof(*s.indeg));
 	s.row = mf_calloc(n + 1, sizeof(*s.row));
-	s.fill = mf_malloc(n * sizeof(*s.fill));
-	if (!heap || !key || !sorted || !s.indeg || !s.row || !s.fill)
+	fill = mf_malloc(n * sizeof(*fill));
+	if (!heap || !key || !sorted || !s.indeg || !s.row || !fill)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !s.err; i++) {
 		s.cur = i;
 		key[i] = (uint64_t)plan->list.items[i]->load_priority << 32;
-		for_each_pred(plan, plan->list.items[i], count_pred, &s);
+		for_each_pred(plan, plan->list.items[i], add_edge, &s);
 	}
+	if (s.err)
+		goto out;
 	rank_names(plan, key, sorted);
+	for (size_t k = 0; k < s.edges.n; k++) {
+		s.indeg[s.edges.items[k].succ]++;
+		s.row[s.edges.items[k].pred + 1]++;
+	}
 	for (size_t i = 0; i < n; i++) {
 		s.row[i + 1] += s.row[i];
-		s.fill[i] = s.row[i];
+		fill[i] = s.row[i];
 	}
-	s.succ = mf_malloc((s.row[n] ? s.row[n] : 1) * sizeof(*s.succ));
+	s.succ = mf_malloc((s.edges.n ? s.edges.n : 1) * sizeof(*s.succ));
 	if (!s.succ)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		s.cur = i;
-		for_each_pred(plan, plan->list.items[i], fill_succ, &s);
-	}
+	for (size_t k = 0; k < s.edges.n; k++)
+		s.succ[fill[s.edges.items[k].pred]++] = s.edges.items[k].succ;
 	for (size_t i = 0; i < n; i++)
 		if (s.indeg[i] == 0)
 			heap_push(heap, &nheap, key, i);
@@ -541,7 +574,8 @@ int mf_plan_sort(struct mf_plan *plan)
 	err = 0;
 out:
 	mf_free(s.succ);
-	mf_free(s.fill);
+	mf_free(s.edges.items);
+	mf_free(fill);
 	mf_free(s.row);
 	mf_free(s.indeg);
 	mf_free(sorted);
