@@ -999,6 +999,36 @@ START_TEST(test_set_checksum_built)
 }
 END_TEST
 
+/*
+ * A parsed manifest is made of the runtime's allocations as one built by
+ * hand: a field freed and replaced by its owner leaves nothing behind.
+ */
+START_TEST(test_parsed_fields_own_allocations)
+{
+	size_t heap0 = mf_heap_in_use();
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+	struct mf_ref *more;
+
+	mf_free(m->name);
+	m->name = mf_strdup("func_other");
+	mf_free(m->uses.items[0].name);
+	m->uses.items[0].name = mf_strdup("res_other");
+	more = mf_realloc(m->uses.items,
+			  (m->uses.count + 1) * sizeof(*m->uses.items));
+	ck_assert_ptr_nonnull(more);
+	m->uses.items = more;
+	more[m->uses.count] = (struct mf_ref){.type = mf_strdup("module"),
+					      .name = mf_strdup("res_new")};
+	m->uses.count++;
+	mf_free(m->path);
+	m->path = mf_strdup("elsewhere.manifest");
+	ck_assert_str_eq(m->name, "func_other");
+	ck_assert_str_eq(m->uses.items[0].name, "res_other");
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
 START_TEST(test_set_checksum_enomem)
 {
 	size_t heap0 = mf_heap_in_use();
@@ -1432,6 +1462,7 @@ Suite *make_manifest_suite(void)
 	tc = tcase_create("checksum");
 	tcase_add_test(tc, test_set_checksum_parsed);
 	tcase_add_test(tc, test_set_checksum_built);
+	tcase_add_test(tc, test_parsed_fields_own_allocations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
