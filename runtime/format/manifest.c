@@ -25,7 +25,7 @@
  * Memory: every string and array of a parsed manifest is its own
  * allocation, as in one built by hand, so mf_manifest_free() frees both
  * the same way.  Plain strcmp() and small tables: a parse of a small
- * manifest costs a few microseconds (docs/performance.md).
+ * manifest costs under a microsecond (docs/performance.md).
  */
 #include <errno.h>
 #include <stdlib.h>
