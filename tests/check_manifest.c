@@ -743,8 +743,7 @@ static const size_t list_sizes[] = {0, 1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 31, 32, 
 
 /*
  * A manifest with @n of each: uses, canuse, provides (with priorities) and
- * configs, and with @long_text a description that makes it longer than the
- * parser's room on its stack.  Line numbers: [module] 1, name 2,
+ * configs, and with @long_text a description of over 1 KB.  Line numbers: [module] 1, name 2,
  * description 3, configs from 4, then a header and n lines a section.
  */
 static char *list_manifest(size_t n, bool long_text, size_t *len)
@@ -983,7 +982,6 @@ START_TEST(test_set_checksum_built)
 	struct mf_manifest *m = mf_calloc(1, sizeof(*m));
 
 	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->parser_flags, 0);
 	m->name = mf_strdup("a");
 	m->path = mf_strdup("hand");
 	m->checksum = mf_strdup(SHA_A);
@@ -996,6 +994,36 @@ START_TEST(test_set_checksum_built)
 	ck_assert_str_eq(m->checksum, SHA_B);
 	ck_assert_int_eq(mf_manifest_set_checksum(m, NULL), 0);
 	ck_assert_int_eq(mf_manifest_set_checksum(m, SHA_A), 0);
+	mf_manifest_free(m);
+	ck_assert_uint_eq(mf_heap_in_use(), heap0);
+}
+END_TEST
+
+/*
+ * A parsed manifest is made of the runtime's allocations as one built by
+ * hand: a field freed and replaced by its owner leaves nothing behind.
+ */
+START_TEST(test_parsed_fields_own_allocations)
+{
+	size_t heap0 = mf_heap_in_use();
+	struct mf_manifest *m = parse_ok(seed_example, STR_LEN(seed_example));
+	struct mf_ref *more;
+
+	mf_free(m->name);
+	m->name = mf_strdup("func_other");
+	mf_free(m->uses.items[0].name);
+	m->uses.items[0].name = mf_strdup("res_other");
+	more = mf_realloc(m->uses.items,
+			  (m->uses.count + 1) * sizeof(*m->uses.items));
+	ck_assert_ptr_nonnull(more);
+	m->uses.items = more;
+	more[m->uses.count] = (struct mf_ref){.type = mf_strdup("module"),
+					      .name = mf_strdup("res_new")};
+	m->uses.count++;
+	mf_free(m->path);
+	m->path = mf_strdup("elsewhere.manifest");
+	ck_assert_str_eq(m->name, "func_other");
+	ck_assert_str_eq(m->uses.items[0].name, "res_other");
 	mf_manifest_free(m);
 	ck_assert_uint_eq(mf_heap_in_use(), heap0);
 }
@@ -1341,7 +1369,7 @@ static int load_full(struct mf_manifest **m, char *err, size_t errlen)
 	return mf_manifest_load(DATA("full.manifest"), m, err, errlen);
 }
 
-/* Past the parser's room on its stack: text, refs and configs spill. */
+/* A manifest of many refs and configs: their arrays grow. */
 static int parse_big(struct mf_manifest **m, char *err, size_t errlen)
 {
 	size_t len;
@@ -1355,8 +1383,9 @@ static int parse_big(struct mf_manifest **m, char *err, size_t errlen)
 	return r;
 }
 
-/* A manifest is one allocation, whatever it holds; its failure is after
- * the last line, so the message names the file alone. */
+/* Each string and array of a manifest is its own allocation; failing any
+ * one leaks nothing.  The first is the manifest itself, before any line,
+ * so its message names the file alone. */
 START_TEST(test_enomem_parse)
 {
 	char err[MF_ERR_MAX];
@@ -1364,7 +1393,7 @@ START_TEST(test_enomem_parse)
 
 	ck_assert_int_eq(check_each_allocation("parse", parse_full,
 					       ": out of memory"),
-			 1);
+			 29);
 	fi_arm(0);
 	ck_assert_int_eq(parse_full(&m, err, sizeof(err)), -ENOMEM);
 	fi_disarm();
@@ -1372,10 +1401,10 @@ START_TEST(test_enomem_parse)
 }
 END_TEST
 
-/* The file's buffer, then the manifest. */
+/* The file's buffer, then the manifest's allocations. */
 START_TEST(test_enomem_load)
 {
-	ck_assert_int_eq(check_each_allocation("load", load_full, ""), 2);
+	ck_assert_int_eq(check_each_allocation("load", load_full, ""), 30);
 }
 END_TEST
 
@@ -1433,6 +1462,7 @@ Suite *make_manifest_suite(void)
 	tc = tcase_create("checksum");
 	tcase_add_test(tc, test_set_checksum_parsed);
 	tcase_add_test(tc, test_set_checksum_built);
+	tcase_add_test(tc, test_parsed_fields_own_allocations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

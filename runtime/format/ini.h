@@ -80,7 +80,8 @@ int mf_ini_parse(struct mf_ini *ini, const char *buf, size_t len);
  * itself, which must hold @len + 1 bytes (the last line's terminator may be
  * the one past the end).  The callbacks' strings point into @buf and stay
  * there after they return, until the caller frees @buf.  For a format that
- * keeps its strings where they were read (manifest.c).
+ * keeps its strings where they were read (none does today: manifest.c
+ * copies what it keeps, config.c too).
  */
 int mf_ini_parse_in_place(struct mf_ini *ini, char *buf, size_t len);
 

@@ -46,7 +46,6 @@
 #include "core/hooks.h"
 #include "loadable/modentry.h"
 #include "loadable/modindex.h"
-#include "format/manifest_block.h"
 
 static const struct mf_hooks moddir_hooks;
 
@@ -151,12 +150,10 @@ static int index_pass(struct report *r, struct mf_moddir *md,
 	}
 	for (; parsed < ix.n; parsed++) {
 		const struct mf_modindex_rec *rec = &ix.recs[parsed];
-		struct entry *e = mf_hash_get(&md->entries, rec->name);
 
 		manifest_path(md, rec->name);
-		err = mf_manifest_parse_slab(e && e->mod ? NULL : &r->ctx->slab,
-					     md->path, rec->text, rec->len,
-					     &ms[parsed], pwhy, sizeof(pwhy));
+		err = mf_manifest_parse(md->path, rec->text, rec->len,
+					&ms[parsed], pwhy, sizeof(pwhy));
 		if (err == 0 && strcmp(ms[parsed]->name, rec->name) != 0) {
 			snprintf(pwhy, sizeof(pwhy), "its manifest describes module '%s'",
 				 ms[parsed]->name);
@@ -314,8 +311,7 @@ static int scan_one(struct report *r, struct mf_moddir *md, struct scan *s,
 	err = mf_modfile_readat(dirfd, file, md->path, md->flags,
 				MF_MODINDEX_TEXT_MAX, &text, &len, NULL, why, sizeof(why));
 	if (err == 0)
-		err = mf_manifest_parse_slab(e->mod ? NULL : &r->ctx->slab, md->path,
-					     text, len, &m, why, sizeof(why));
+		err = mf_manifest_parse(md->path, text, len, &m, why, sizeof(why));
 	if (err == -ENOMEM) {
 		mf_free(text);
 		return err;

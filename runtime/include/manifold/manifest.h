@@ -88,13 +88,6 @@ struct mf_manifest {
 	 */
 	struct mf_ref_list requires;
 	struct mf_ref_list menu;
-	/*
-	 * The parser's, 0 in a manifest built by hand (whose every string and
-	 * array mf_manifest_free() frees).  A parsed manifest keeps its strings
-	 * and arrays in one block with itself: replace its fields only through
-	 * the functions below, never by freeing one.
-	 */
-	unsigned parser_flags;
 };
 
 /*
@@ -116,13 +109,16 @@ int mf_manifest_load(const char *path, struct mf_manifest **out, char *err,
 int mf_manifest_write(const struct mf_manifest *m, FILE *fp);
 
 /*
- * Replace the checksum with a copy of @checksum (NULL: none), in a parsed
- * manifest or in one built by hand whose strings are the runtime's.
- * 0, or -ENOMEM with the manifest as it was.  Not checked: the caller
- * computed it.
+ * Replace the checksum with a copy of @checksum (NULL: none).  0, or
+ * -ENOMEM with the manifest as it was.  Not checked: the caller computed it.
  */
 int mf_manifest_set_checksum(struct mf_manifest *m, const char *checksum);
 
+/*
+ * Free a manifest and every string and array it holds: each is its own
+ * allocation of the runtime's (mf_malloc()), whether the manifest was
+ * parsed or built by hand.
+ */
 void mf_manifest_free(struct mf_manifest *m);
 
 /* "core" ... "external"; NULL for an unknown value. */
