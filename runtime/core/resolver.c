@@ -94,12 +94,18 @@ static bool in_plan(const struct mf_plan *plan, const struct mf_module *mod)
 struct mf_module *const *mf_plan_choice(const struct mf_plan *plan,
 					const struct mf_module *mod)
 {
+	/* No module of the plan has a [uses] line: there is no array, and
+	 * NULL + 0 is undefined behaviour (UBSan). */
+	if (!plan->choices.items)
+		return NULL;
 	return plan->choices.items + entry_of(plan, mod)->choice;
 }
 
 struct mf_provkey *const *mf_plan_keys(const struct mf_plan *plan,
 				       const struct mf_module *mod)
 {
+	if (!plan->keys.items) /* as for mf_plan_choice() */
+		return NULL;
 	return plan->keys.items + entry_of(plan, mod)->choice;
 }
 
