@@ -103,25 +103,14 @@ static void teardown(void)
 /* A context on the directory, its first refresh made: @want changes. */
 static struct mf_context *boot(unsigned flags, int want)
 {
-	struct mf_context *ctx;
+	int got = 0;
+	struct mf_context *ctx = fake_moddir_boot(dir, flags, &ev, &got);
 
-	ck_assert_int_eq(fake_context_new(&ctx), 0);
-	ck_assert_int_eq(mf_moddir_set(ctx, dir, flags), 0);
-	fake_events_clear(&ev);
-	ck_assert_int_eq(mf_moddir_refresh(ctx, fake_events_fn, &ev), want);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(got, want);
 	return ctx;
 }
 
-static const char *desc_in(struct mf_context *ctx, const char *name)
-{
-	struct mf_module_info info;
-	struct mf_module *mod;
-
-	if (mf_module_find(ctx, name, &mod) != 0)
-		return "(none)";
-	ck_assert_int_eq(mf_module_info(mod, &info), 0);
-	return info.description ? info.description : "";
-}
 
 static void assert_counts(struct mf_context *ctx, unsigned listings, unsigned reads)
 {
@@ -295,7 +284,7 @@ START_TEST(boot_reads_the_index_not_the_directory)
 	/* No index yet: the directory was listed, and the index written. */
 	assert_counts(ctx, 1, 0);
 	ck_assert_int_eq(access(index_path, F_OK), 0);
-	ck_assert_str_eq(desc_in(ctx, "alpha"), "disk");
+	ck_assert_str_eq(fake_description(ctx, "alpha"), "disk");
 	/* Unchanged: neither listed nor read again, however often asked. */
 	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 0);
 	ck_assert_int_lt(fake_load(ctx, "beta", NULL), 0); /* found, but no .so */
@@ -306,7 +295,7 @@ START_TEST(boot_reads_the_index_not_the_directory)
 	edit_index("description=disk", "description=MEMO");
 	ctx = boot(0, 2);
 	assert_counts(ctx, 0, 1);
-	ck_assert_str_eq(desc_in(ctx, "alpha"), "MEMO");
+	ck_assert_str_eq(fake_description(ctx, "alpha"), "MEMO");
 	ck_assert_uint_eq(ev.count, 0);
 	ck_assert_int_eq(mf_moddir_refresh(ctx, NULL, NULL), 0);
 	assert_counts(ctx, 0, 1);
@@ -361,8 +350,8 @@ START_TEST(stale_index_is_rewritten)
 	/* Read (its stamp is in it), found stale, the directory listed. */
 	ctx = boot(0, 1);
 	assert_counts(ctx, 1, 1);
-	ck_assert_str_eq(desc_in(ctx, "alpha"), "disk");
-	ck_assert_str_eq(desc_in(ctx, "beta"), "(none)");
+	ck_assert_str_eq(fake_description(ctx, "alpha"), "disk");
+	ck_assert_str_eq(fake_description(ctx, "beta"), "(none)");
 	mf_context_unref(ctx);
 	ctx = boot(0, 1);
 	assert_counts(ctx, 0, 1);

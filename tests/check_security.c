@@ -340,28 +340,17 @@ END_TEST
 
 /* ---- the index ------------------------------------------------------------------- */
 
-/* A boot of the directory: a context of its own, @want changes. */
+/* A context on the directory, its first refresh made: @want changes. */
 static struct mf_context *index_boot(unsigned flags, int want)
 {
-	struct mf_context *c;
+	int got = 0;
+	struct mf_context *ctx = fake_moddir_boot(dir, flags, &ev, &got);
 
-	ck_assert_int_eq(fake_context_new(&c), 0);
-	ck_assert_int_eq(mf_moddir_set(c, dir, flags), 0);
-	fake_events_clear(&ev);
-	ck_assert_int_eq(mf_moddir_refresh(c, fake_events_fn, &ev), want);
-	return c;
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(got, want);
+	return ctx;
 }
 
-static const char *desc_in(struct mf_context *c, const char *name)
-{
-	struct mf_module_info info;
-	struct mf_module *mod;
-
-	if (mf_module_find(c, name, &mod) != 0)
-		return "(none)";
-	ck_assert_int_eq(mf_module_info(mod, &info), 0);
-	return info.description ? info.description : "";
-}
 
 /* @path as a new file, stamped as current when it is the index. */
 static void write_whole(const char *path, const char *buf, size_t len, mode_t mode)
@@ -424,12 +413,12 @@ START_TEST(index_is_held_to_the_file_checks)
 	snprintf(want, sizeof(want), "fail open: %s/open.manifest: writable by group or "
 		 "others (mode 0664); refused\n", dir);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
-	ck_assert_str_eq(desc_in(c, "open"), "(none)");
+	ck_assert_str_eq(fake_description(c, "open"), "(none)");
 	if (root) {
 		snprintf(want, sizeof(want), "fail theirs: %s: owned by uid 4242, neither "
 			 "root nor this image's user (uid 0); refused\n", path);
 		ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
-		ck_assert_str_eq(desc_in(c, "theirs"), "(none)");
+		ck_assert_str_eq(fake_description(c, "theirs"), "(none)");
 	}
 	ck_assert_ptr_null(mf_context_unref(c));
 	text = test_read_file(index, NULL);
@@ -441,14 +430,14 @@ START_TEST(index_is_held_to_the_file_checks)
 	free(text);
 	write_whole(index, evil, strlen(evil), 0644);
 	c = index_boot(0, root ? 1 : 2);
-	ck_assert_str_eq(desc_in(c, "mine"), "EVIL");
+	ck_assert_str_eq(fake_description(c, "mine"), "EVIL");
 	ck_assert_uint_eq(ev.count, 0);
 	ck_assert_ptr_null(mf_context_unref(c));
 
 	/* ...and not when others could have written it. */
 	write_whole(index, evil, strlen(evil), 0666);
 	c = index_boot(0, root ? 1 : 2);
-	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	ck_assert_str_eq(fake_description(c, "mine"), "disk");
 	snprintf(want, sizeof(want), "note module index: %s: writable by group or others "
 		 "(mode 0666); refused; the directory is read instead\n", index);
 	ck_assert_msg(strstr(ev.lines, want) != NULL, "events:\n%s", ev.lines);
@@ -458,7 +447,7 @@ START_TEST(index_is_held_to_the_file_checks)
 	unlink(index);
 	ck_assert_int_eq(symlink(real, index), 0);
 	c = index_boot(0, root ? 1 : 2);
-	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	ck_assert_str_eq(fake_description(c, "mine"), "disk");
 	snprintf(want, sizeof(want), "note module index: %s: is a symbolic link; module "
 		 "files and manifests must be regular files; the directory is read "
 		 "instead\n", index);
@@ -469,7 +458,7 @@ START_TEST(index_is_held_to_the_file_checks)
 		write_whole(index, evil, strlen(evil), 0644);
 		ck_assert_int_eq(chown(index, 4242, 4242), 0);
 		c = index_boot(0, 1);
-		ck_assert_str_eq(desc_in(c, "mine"), "disk");
+		ck_assert_str_eq(fake_description(c, "mine"), "disk");
 		snprintf(want, sizeof(want), "note module index: %s: owned by uid 4242, "
 			 "neither root nor this image's user (uid 0); refused; the directory "
 			 "is read instead\n", index);
@@ -481,7 +470,7 @@ START_TEST(index_is_held_to_the_file_checks)
 	bad = replaced(evil, "\nmodule mine ", "\nmodule ../x ");
 	write_whole(index, bad, strlen(bad), 0644);
 	c = index_boot(0, root ? 1 : 2);
-	ck_assert_str_eq(desc_in(c, "mine"), "disk");
+	ck_assert_str_eq(fake_description(c, "mine"), "disk");
 	ck_assert_msg(strstr(ev.lines, "modules.index:5: '../x' is not a module name") != NULL,
 		      "events:\n%s", ev.lines);
 	ck_assert_ptr_null(mf_context_unref(c));

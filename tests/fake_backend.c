@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <manifold/moddir.h>
+
 #include "fake_backend.h"
 
 struct fake_module {
@@ -639,4 +641,32 @@ out:
 int fake_load(struct mf_context *ctx, const char *names, struct fake_events *ev)
 {
 	return fake_load_flags(ctx, names, 0, ev);
+}
+
+struct mf_context *fake_moddir_boot(const char *dir, unsigned flags,
+				    struct fake_events *ev, int *refreshed)
+{
+	struct mf_context *ctx;
+
+	if (fake_context_new(&ctx) != 0)
+		return NULL;
+	if (mf_moddir_set(ctx, dir, flags) != 0) {
+		mf_context_unref(ctx);
+		return NULL;
+	}
+	fake_events_clear(ev);
+	*refreshed = mf_moddir_refresh(ctx, fake_events_fn, ev);
+	return ctx;
+}
+
+const char *fake_description(struct mf_context *ctx, const char *name)
+{
+	struct mf_module_info info;
+	struct mf_module *mod;
+
+	if (mf_module_find(ctx, name, &mod) != 0)
+		return "(none)";
+	if (mf_module_info(mod, &info) != 0)
+		return "(no info)";
+	return info.description ? info.description : "";
 }

@@ -114,6 +114,13 @@ char *fake_snapshot(struct mf_context *ctx);
 
 /* Start @names (space-separated) as the administrator; returns mf_load()'s result. */
 int fake_load(struct mf_context *ctx, const char *names, struct fake_events *ev);
+/* A context of its own on module directory @dir (mf_moddir_set() @flags),
+ * its first refresh made with its events in @ev and its result in
+ * *@refreshed; NULL if the context or the directory could not be set. */
+struct mf_context *fake_moddir_boot(const char *dir, unsigned flags,
+				    struct fake_events *ev, int *refreshed);
+/* The description of module @name in @ctx, "" for none, "(none)" if absent. */
+const char *fake_description(struct mf_context *ctx, const char *name);
 int fake_load_flags(struct mf_context *ctx, const char *names, unsigned flags,
 		    struct fake_events *ev);
 
